@@ -1,0 +1,35 @@
+#include "support/result.h"
+
+#include <cstdio>
+
+namespace atl {
+
+const char* error_kind_name(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::Malformed: return "malformed module";
+    case ErrorKind::Invalid: return "invalid module";
+    case ErrorKind::Io: return "i/o error";
+    case ErrorKind::Usage: return "usage error";
+    case ErrorKind::Other: return "error";
+  }
+  return "error";
+}
+
+std::string Error::to_string() const {
+  std::string out = error_kind_name(kind);
+  char buf[64];
+  if (func != kNoFunc) {
+    std::snprintf(buf, sizeof buf, ": function %u", func);
+    out += buf;
+  }
+  if (offset != kNoOffset) {
+    std::snprintf(buf, sizeof buf, "%s at offset 0x%llx", func != kNoFunc ? "" : ":",
+                  static_cast<unsigned long long>(offset));
+    out += buf;
+  }
+  out += ": ";
+  out += message;
+  return out;
+}
+
+}  // namespace atl

@@ -1,0 +1,787 @@
+#include "wasm/decoder.h"
+
+#include <string_view>
+#include <unordered_set>
+
+#include "support/reader.h"
+#include "support/utf8.h"
+#include "wasm/instr_reader.h"
+#include "wasm/validator.h"
+
+namespace atl::wasm {
+namespace {
+
+enum SectionId : uint8_t {
+  kCustom = 0,
+  kType = 1,
+  kImport = 2,
+  kFunction = 3,
+  kTable = 4,
+  kMemory = 5,
+  kGlobal = 6,
+  kExport = 7,
+  kStart = 8,
+  kElement = 9,
+  kCode = 10,
+  kData = 11,
+  kDataCount = 12,
+};
+
+// Position of each known section in the required order (data count sits between element and
+// code).
+int section_rank(uint8_t id) {
+  static constexpr int kRank[13] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 10};
+  return kRank[id];
+}
+
+std::string idx(const char* what, uint32_t i) { return std::string(what) + " " + std::to_string(i); }
+
+class ModuleDecoder {
+ public:
+  ModuleDecoder(Module& m, const DecodeOptions& opts) : m_(m), opts_(opts) {}
+
+  void run();
+  std::optional<Error> malformed;
+  std::optional<Error> invalid;
+
+ private:
+  // --- error plumbing -------------------------------------------------------------------------
+  void invalid_at(std::string msg, uint64_t offset, uint32_t func = Error::kNoFunc) {
+    if (!invalid) invalid = make_error(ErrorKind::Invalid, std::move(msg), offset, func);
+  }
+  bool check_reader(const Reader& r, uint32_t func = Error::kNoFunc) {
+    if (r.ok()) return true;
+    if (!malformed) {
+      malformed = make_error(ErrorKind::Malformed, r.error(), r.error_offset(), func);
+    }
+    return false;
+  }
+
+  // --- shared pieces --------------------------------------------------------------------------
+  uint32_t vec_count(Reader& r) {
+    const uint64_t at = r.offset();
+    const uint32_t n = r.u32();
+    if (r.ok() && n > r.remaining()) r.fail("length out of bounds", at);  // every item >= 1 byte
+    return r.ok() ? n : 0;
+  }
+  std::string name(Reader& r) {
+    const uint32_t len = r.u32();
+    const uint64_t at = r.offset();
+    const uint8_t* p;
+    if (!r.ok()) return {};
+    if (len > r.remaining()) {
+      r.fail("length out of bounds", at);
+      return {};
+    }
+    r.bytes(len, &p);
+    if (!is_valid_utf8(p, len)) {
+      r.fail("malformed UTF-8 encoding", at);
+      return {};
+    }
+    return std::string(reinterpret_cast<const char*>(p), len);
+  }
+  ValType valtype(Reader& r) {
+    const uint64_t at = r.offset();
+    const uint8_t b = r.u8();
+    if (r.ok() && !is_valid_valtype_byte(b)) r.fail("malformed value type", at);
+    return static_cast<ValType>(b);
+  }
+  ValType reftype(Reader& r) {
+    const uint64_t at = r.offset();
+    const uint8_t b = r.u8();
+    if (r.ok() && b != 0x70 && b != 0x6f) r.fail("malformed reference type", at);
+    return static_cast<ValType>(b);
+  }
+  Limits limits(Reader& r) {
+    Limits l;
+    const uint64_t at = r.offset();
+    const uint8_t flags = r.u8();
+    if (flags > 1) {
+      r.fail("malformed limits flags", at);
+      return l;
+    }
+    l.min = r.u32();
+    if (flags == 1) l.max = r.u32();
+    return l;
+  }
+  TableType table_type(Reader& r) {
+    TableType t;
+    t.elem = reftype(r);
+    const uint64_t at = r.offset();
+    t.limits = limits(r);
+    if (r.ok() && t.limits.max && t.limits.min > *t.limits.max) {
+      invalid_at("size minimum must not be greater than maximum", at);
+    }
+    return t;
+  }
+  MemoryType memory_type(Reader& r) {
+    MemoryType t;
+    const uint64_t at = r.offset();
+    t.limits = limits(r);
+    if (!r.ok()) return t;
+    if (t.limits.min > kMaxPages || (t.limits.max && *t.limits.max > kMaxPages)) {
+      invalid_at("memory size must be at most 65536 pages (4GiB)", at);
+    } else if (t.limits.max && t.limits.min > *t.limits.max) {
+      invalid_at("size minimum must not be greater than maximum", at);
+    }
+    return t;
+  }
+  GlobalType global_type(Reader& r) {
+    GlobalType g;
+    g.type = valtype(r);
+    const uint64_t at = r.offset();
+    const uint8_t mut = r.u8();
+    if (r.ok() && mut > 1) r.fail("malformed mutability", at);
+    g.is_mutable = mut == 1;
+    return g;
+  }
+  ConstExpr const_expr(Reader& r, ValType expected, uint32_t visible_globals);
+
+  // --- sections -------------------------------------------------------------------------------
+  void section(uint8_t id, Reader& r);
+  void custom_section(Reader& r, SectionInfo& info);
+  void type_section(Reader& r);
+  void import_section(Reader& r);
+  void function_section(Reader& r);
+  void table_section(Reader& r);
+  void memory_section(Reader& r);
+  void global_section(Reader& r);
+  void export_section(Reader& r);
+  void start_section(Reader& r);
+  void element_section(Reader& r);
+  void code_section(Reader& r);
+  void data_section(Reader& r);
+  void function_body(uint32_t func_index, FunctionBody& body, Reader& r);
+  void check_memory_index(uint32_t index, uint64_t at);
+  void declare_ref(uint32_t func) {
+    if (func < ctx_.declared_refs.size()) ctx_.declared_refs[func] = true;
+  }
+
+  Module& m_;
+  DecodeOptions opts_;
+  ValidationContext ctx_;
+  std::optional<FunctionValidator> validator_;
+  uint32_t num_declared_funcs_ = 0;  // from the function section
+  bool have_code_ = false;
+  std::optional<uint64_t> missing_data_count_at_;  // first data-index instruction without count
+  std::vector<uint8_t> nesting_;  // the body decoder's own block nesting (see function_body)
+};
+
+void ModuleDecoder::run() {
+  ctx_.module = &m_;
+  Reader r(m_.bytes.data(), m_.bytes.data() + m_.bytes.size(), 0);
+  const uint32_t magic = r.fixed_u32();
+  if (!r.ok() || magic != 0x6d736100) {
+    if (r.ok() || m_.bytes.size() < 4 ||
+        std::string_view(reinterpret_cast<const char*>(m_.bytes.data()), 4) != "\0asm") {
+      malformed = make_error(ErrorKind::Malformed, "magic header not detected", 0);
+    }
+    return;
+  }
+  const uint32_t version = r.fixed_u32();
+  if (!r.ok()) {
+    check_reader(r);
+    return;
+  }
+  if (version != 1) {
+    malformed = make_error(ErrorKind::Malformed, "unknown binary version", 4);
+    return;
+  }
+
+  int last_rank = 0;
+  while (!r.at_end()) {
+    const uint64_t id_at = r.offset();
+    const uint8_t id = r.u8();
+    const uint32_t size = r.u32();
+    if (!check_reader(r)) return;
+    if (id > kDataCount) {
+      malformed = make_error(ErrorKind::Malformed, "malformed section id " + std::to_string(id), id_at);
+      return;
+    }
+    if (size > r.remaining()) {
+      malformed = make_error(ErrorKind::Malformed, "length out of bounds: section size", id_at + 1);
+      return;
+    }
+    if (id != kCustom) {
+      const int rank = section_rank(id);
+      if (rank <= last_rank) {
+        malformed = make_error(ErrorKind::Malformed,
+                               "unexpected content after last section (section " +
+                                   std::to_string(id) + " is out of order or repeated)",
+                               id_at);
+        return;
+      }
+      last_rank = rank;
+    }
+    Reader sec(r.pos(), r.pos() + size, r.offset());
+    r.skip(size);
+    SectionInfo info;
+    info.id = id;
+    info.offset = sec.offset();
+    info.size = size;
+    m_.sections.push_back(info);
+    section(id, sec);
+    if (!check_reader(sec)) return;
+    if (!sec.at_end()) {
+      malformed = make_error(ErrorKind::Malformed, "section size mismatch", sec.offset());
+      return;
+    }
+  }
+  if (num_declared_funcs_ != 0 && !have_code_) {
+    malformed = make_error(ErrorKind::Malformed,
+                           "function and code section have inconsistent lengths", r.offset());
+    return;
+  }
+  if (missing_data_count_at_ && !m_.datas.empty()) {
+    malformed = make_error(ErrorKind::Malformed, "data count section required",
+                           *missing_data_count_at_);
+    return;
+  }
+  if (m_.data_count && *m_.data_count != m_.datas.size()) {
+    malformed = make_error(ErrorKind::Malformed,
+                           "data count and data section have inconsistent lengths", r.offset());
+  }
+}
+
+void ModuleDecoder::section(uint8_t id, Reader& r) {
+  switch (id) {
+    case kCustom: custom_section(r, m_.sections.back()); break;
+    case kType: type_section(r); break;
+    case kImport: import_section(r); break;
+    case kFunction: function_section(r); break;
+    case kTable: table_section(r); break;
+    case kMemory: memory_section(r); break;
+    case kGlobal: global_section(r); break;
+    case kExport: export_section(r); break;
+    case kStart: start_section(r); break;
+    case kElement: element_section(r); break;
+    case kCode: code_section(r); break;
+    case kData: data_section(r); break;
+    case kDataCount:
+      m_.data_count = r.u32();
+      m_.sections.back().count = *m_.data_count;
+      break;
+  }
+}
+
+void ModuleDecoder::type_section(Reader& r) {
+  const uint32_t n = vec_count(r);
+  m_.sections.back().count = n;
+  m_.types.reserve(n);
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    const uint64_t at = r.offset();
+    if (r.u8() != 0x60) {
+      r.fail("malformed function type: expected 0x60", at);
+      return;
+    }
+    FuncType t;
+    uint32_t np = vec_count(r);
+    t.params.reserve(np);
+    for (uint32_t k = 0; k < np && r.ok(); ++k) t.params.push_back(valtype(r));
+    uint32_t nr = vec_count(r);
+    t.results.reserve(nr);
+    for (uint32_t k = 0; k < nr && r.ok(); ++k) t.results.push_back(valtype(r));
+    m_.types.push_back(std::move(t));
+  }
+}
+
+void ModuleDecoder::import_section(Reader& r) {
+  const uint32_t n = vec_count(r);
+  m_.sections.back().count = n;
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    Import imp;
+    imp.module = name(r);
+    imp.name = name(r);
+    const uint64_t at = r.offset();
+    const uint8_t kind = r.u8();
+    if (!r.ok()) return;
+    switch (kind) {
+      case 0:
+        imp.kind = ExternKind::Func;
+        imp.func_type = r.u32();
+        if (r.ok() && imp.func_type >= m_.types.size()) {
+          invalid_at("unknown type " + std::to_string(imp.func_type), at + 1);
+          imp.func_type = 0;
+          if (m_.types.empty()) m_.types.push_back({});  // keep later lookups in bounds
+        }
+        m_.func_types.push_back(imp.func_type);
+        ++m_.num_imported_funcs;
+        break;
+      case 1:
+        imp.kind = ExternKind::Table;
+        imp.table = table_type(r);
+        m_.tables.push_back(imp.table);
+        ++m_.num_imported_tables;
+        break;
+      case 2:
+        imp.kind = ExternKind::Memory;
+        imp.memory = memory_type(r);
+        m_.memories.push_back(imp.memory);
+        ++m_.num_imported_memories;
+        break;
+      case 3:
+        imp.kind = ExternKind::Global;
+        imp.global = global_type(r);
+        m_.globals.push_back(imp.global);
+        ++m_.num_imported_globals;
+        break;
+      default: r.fail("malformed import kind", at); return;
+    }
+    m_.imports.push_back(std::move(imp));
+  }
+  if (m_.memories.size() > 1) invalid_at("multiple memories", r.offset());
+}
+
+void ModuleDecoder::function_section(Reader& r) {
+  const uint32_t n = vec_count(r);
+  m_.sections.back().count = n;
+  num_declared_funcs_ = n;
+  m_.func_types.reserve(m_.func_types.size() + n);
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    const uint64_t at = r.offset();
+    uint32_t t = r.u32();
+    if (r.ok() && t >= m_.types.size()) {
+      invalid_at("unknown type " + std::to_string(t) + " for function " +
+                     std::to_string(m_.func_types.size()),
+                 at);
+      t = 0;
+      if (m_.types.empty()) m_.types.push_back({});
+    }
+    m_.func_types.push_back(t);
+  }
+}
+
+void ModuleDecoder::table_section(Reader& r) {
+  const uint32_t n = vec_count(r);
+  m_.sections.back().count = n;
+  for (uint32_t i = 0; i < n && r.ok(); ++i) m_.tables.push_back(table_type(r));
+}
+
+void ModuleDecoder::memory_section(Reader& r) {
+  const uint64_t at = r.offset();
+  const uint32_t n = vec_count(r);
+  m_.sections.back().count = n;
+  for (uint32_t i = 0; i < n && r.ok(); ++i) m_.memories.push_back(memory_type(r));
+  if (m_.memories.size() > 1) invalid_at("multiple memories", at);
+}
+
+void ModuleDecoder::global_section(Reader& r) {
+  const uint32_t n = vec_count(r);
+  m_.sections.back().count = n;
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    const GlobalType g = global_type(r);
+    if (!r.ok()) return;
+    m_.global_inits.push_back(const_expr(r, g.type, m_.num_imported_globals));
+    m_.globals.push_back(g);
+  }
+}
+
+void ModuleDecoder::export_section(Reader& r) {
+  const uint32_t n = vec_count(r);
+  m_.sections.back().count = n;
+  std::unordered_set<std::string_view> seen;
+  m_.exports.reserve(n);
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    Export e;
+    const uint64_t at = r.offset();
+    e.name = name(r);
+    const uint64_t kind_at = r.offset();
+    const uint8_t kind = r.u8();
+    e.index = r.u32();
+    if (!r.ok()) return;
+    switch (kind) {
+      case 0:
+        e.kind = ExternKind::Func;
+        if (e.index >= m_.num_funcs()) invalid_at(idx("unknown function", e.index), kind_at);
+        break;
+      case 1:
+        e.kind = ExternKind::Table;
+        if (e.index >= m_.tables.size()) invalid_at(idx("unknown table", e.index), kind_at);
+        break;
+      case 2:
+        e.kind = ExternKind::Memory;
+        if (e.index >= m_.memories.size()) invalid_at(idx("unknown memory", e.index), kind_at);
+        break;
+      case 3:
+        e.kind = ExternKind::Global;
+        if (e.index >= m_.globals.size()) invalid_at(idx("unknown global", e.index), kind_at);
+        break;
+      default: r.fail("malformed export kind", kind_at); return;
+    }
+    m_.exports.push_back(std::move(e));
+    if (!seen.insert(m_.exports.back().name).second) {
+      invalid_at("duplicate export name \"" + m_.exports.back().name + "\"", at);
+    }
+  }
+  // The string_views in `seen` point into m_.exports' strings; reserve() above kept them stable.
+}
+
+void ModuleDecoder::start_section(Reader& r) {
+  const uint64_t at = r.offset();
+  const uint32_t f = r.u32();
+  if (!r.ok()) return;
+  m_.start = f;
+  if (f >= m_.num_funcs()) {
+    invalid_at(idx("unknown function", f) + " (start)", at);
+  } else {
+    const FuncType& t = m_.func_type(f);
+    if (!t.params.empty() || !t.results.empty()) {
+      invalid_at("start function must have type [] -> [], has " + functype_to_string(t), at);
+    }
+  }
+}
+
+void ModuleDecoder::check_memory_index(uint32_t index, uint64_t at) {
+  if (index >= m_.memories.size()) invalid_at(idx("unknown memory", index), at);
+}
+
+void ModuleDecoder::element_section(Reader& r) {
+  const uint32_t n = vec_count(r);
+  m_.sections.back().count = n;
+  // Function references in element segments, exports and global initialisers are "declared",
+  // which is what ref.func in a body requires. Exports and globals are already decoded here.
+  ctx_.declared_refs.assign(m_.num_funcs(), false);
+  for (const Export& e : m_.exports) {
+    if (e.kind == ExternKind::Func) declare_ref(e.index);
+  }
+  for (const ConstExpr& c : m_.global_inits) {
+    if (c.kind == ConstExpr::Kind::RefFunc) declare_ref(c.index);
+  }
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    ElemSegment seg;
+    const uint64_t at = r.offset();
+    const uint32_t flags = r.u32();
+    if (!r.ok()) return;
+    if (flags > 7) {
+      r.fail("malformed elements segment kind", at);
+      return;
+    }
+    const bool passive_or_declarative = flags & 1;
+    const bool explicit_table = flags & 2;
+    const bool uses_exprs = flags & 4;
+    if (passive_or_declarative) {
+      seg.mode = explicit_table ? SegmentMode::Declarative : SegmentMode::Passive;
+    } else {
+      seg.mode = SegmentMode::Active;
+      const uint64_t table_at = r.offset();
+      if (explicit_table) seg.table = r.u32();
+      if (r.ok() && seg.table >= m_.tables.size()) {
+        invalid_at(idx("unknown table", seg.table), table_at);
+      }
+      seg.offset = const_expr(r, ValType::I32, m_.num_imported_globals);
+    }
+    // Flags 0 and 4 imply funcref; the others carry an elemkind (0x00) or a reftype.
+    if (passive_or_declarative || explicit_table) {
+      if (uses_exprs) {
+        seg.type = reftype(r);
+      } else {
+        const uint64_t kind_at = r.offset();
+        if (r.u8() != 0x00 && r.ok()) {
+          r.fail("malformed element kind", kind_at);
+          return;
+        }
+        seg.type = ValType::FuncRef;
+      }
+    }
+    const uint64_t type_at = r.offset();
+    if (seg.mode == SegmentMode::Active && seg.table < m_.tables.size() &&
+        m_.tables[seg.table].elem != seg.type) {
+      invalid_at("type mismatch: element segment type differs from the table's", type_at);
+    }
+    const uint32_t count = vec_count(r);
+    seg.items.reserve(count);
+    for (uint32_t k = 0; k < count && r.ok(); ++k) {
+      if (uses_exprs) {
+        seg.items.push_back(const_expr(r, seg.type, m_.num_imported_globals));
+      } else {
+        const uint64_t f_at = r.offset();
+        ConstExpr c;
+        c.kind = ConstExpr::Kind::RefFunc;
+        c.type = ValType::FuncRef;
+        c.index = r.u32();
+        if (r.ok() && c.index >= m_.num_funcs()) invalid_at(idx("unknown function", c.index), f_at);
+        seg.items.push_back(c);
+      }
+      if (seg.items.back().kind == ConstExpr::Kind::RefFunc) declare_ref(seg.items.back().index);
+    }
+    m_.elems.push_back(std::move(seg));
+  }
+}
+
+void ModuleDecoder::code_section(Reader& r) {
+  have_code_ = true;
+  const uint64_t at = r.offset();
+  const uint32_t n = vec_count(r);
+  if (!r.ok()) return;
+  m_.sections.back().count = n;
+  if (n != num_declared_funcs_) {
+    r.fail("function and code section have inconsistent lengths", at);
+    return;
+  }
+  if (ctx_.declared_refs.size() != m_.num_funcs()) {
+    // No element section: declare from exports and globals now.
+    ctx_.declared_refs.assign(m_.num_funcs(), false);
+    for (const Export& e : m_.exports) {
+      if (e.kind == ExternKind::Func) declare_ref(e.index);
+    }
+    for (const ConstExpr& c : m_.global_inits) {
+      if (c.kind == ConstExpr::Kind::RefFunc) declare_ref(c.index);
+    }
+  }
+  if (opts_.validate) validator_.emplace(ctx_);
+  m_.bodies.resize(n);
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    const uint32_t func_index = m_.num_imported_funcs + i;
+    const uint64_t size_at = r.offset();
+    const uint32_t size = r.u32();
+    if (!r.ok()) return;
+    if (size > r.remaining()) {
+      r.fail("length out of bounds: function body size", size_at);
+      return;
+    }
+    Reader body(r.pos(), r.pos() + size, r.offset());
+    r.skip(size);
+    FunctionBody& fb = m_.bodies[i];
+    fb.offset = body.offset();
+    fb.size = size;
+    function_body(func_index, fb, body);
+    if (!check_reader(body, func_index)) {
+      r.fail(body.error(), body.error_offset());  // stop the section; error already recorded
+      return;
+    }
+  }
+}
+
+// Decodes one body. The decoder tracks block nesting itself (malformed structure is its job);
+// the validator, while no validation error has been seen, checks types alongside.
+void ModuleDecoder::function_body(uint32_t func_index, FunctionBody& fb, Reader& r) {
+  const uint32_t groups = vec_count(r);
+  uint64_t total = 0;
+  fb.local_groups.reserve(groups);
+  for (uint32_t g = 0; g < groups && r.ok(); ++g) {
+    const uint64_t at = r.offset();
+    const uint32_t count = r.u32();
+    const ValType t = valtype(r);
+    if (!r.ok()) return;
+    total += count;
+    if (total > UINT32_MAX) {
+      r.fail("too many locals", at);
+      return;
+    }
+    if (total > kMaxLocals) {
+      invalid_at("too many locals: more than " + std::to_string(kMaxLocals), at, func_index);
+      // Keep decoding for malformed errors, without materialising the locals.
+    }
+    if (count) fb.local_groups.emplace_back(count, t);
+  }
+  if (!r.ok()) return;
+  fb.num_locals = static_cast<uint32_t>(total);
+  fb.code_offset = r.offset();
+
+  bool validating = validator_.has_value() && !invalid;
+  if (validating) validator_->begin(func_index, fb);
+
+  enum : uint8_t { kFuncFrame, kBlockFrame, kIfFrame, kElseFrame };
+  nesting_.clear();
+  nesting_.push_back(kFuncFrame);
+  InstrReader ir(r);
+  Instr in;
+  while (true) {
+    if (r.at_end()) {
+      r.fail("unexpected end of section or function: END opcode expected");
+      return;
+    }
+    if (!ir.next(in)) return;
+    switch (in.op) {
+      case Op::Block:
+      case Op::Loop: nesting_.push_back(kBlockFrame); break;
+      case Op::If: nesting_.push_back(kIfFrame); break;
+      case Op::Else:
+        if (nesting_.back() != kIfFrame) {
+          r.fail("else without a matching if", in.offset);
+          return;
+        }
+        nesting_.back() = kElseFrame;
+        break;
+      case Op::End: nesting_.pop_back(); break;
+      case Op::MemoryInit:
+      case Op::DataDrop:
+        // Malformed only if the module turns out to have data segments (checked in run());
+        // without any, the validator reports the unknown segment, as the spec tests expect.
+        if (!m_.data_count && !missing_data_count_at_) missing_data_count_at_ = in.offset;
+        break;
+      default: break;
+    }
+    if (validating && !validator_->on(in, ir.br_targets())) {
+      invalid_at(validator_->error(), validator_->error_offset(), func_index);
+      validating = false;
+    }
+    if (nesting_.empty()) break;
+  }
+  if (!r.at_end()) r.fail("section size mismatch: bytes after the function's final end");
+}
+
+void ModuleDecoder::data_section(Reader& r) {
+  const uint32_t n = vec_count(r);
+  m_.sections.back().count = n;
+  m_.datas.reserve(n);
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    DataSegment seg;
+    const uint64_t at = r.offset();
+    const uint32_t flags = r.u32();
+    if (!r.ok()) return;
+    switch (flags) {
+      case 0:
+        check_memory_index(0, at);
+        seg.offset = const_expr(r, ValType::I32, m_.num_imported_globals);
+        break;
+      case 1: seg.mode = SegmentMode::Passive; break;
+      case 2:
+        seg.memory = r.u32();
+        check_memory_index(seg.memory, at);
+        seg.offset = const_expr(r, ValType::I32, m_.num_imported_globals);
+        break;
+      default: r.fail("malformed data segment kind", at); return;
+    }
+    const uint64_t len_at = r.offset();
+    const uint32_t len = r.u32();
+    if (!r.ok()) return;
+    if (len > r.remaining()) {
+      r.fail("unexpected end of section or function: data segment length", len_at);
+      return;
+    }
+    seg.data_offset = r.offset();
+    seg.size = len;
+    r.skip(len);
+    m_.datas.push_back(seg);
+  }
+}
+
+// A constant expression: in 2.0, exactly one constant instruction and `end`. Anything else that
+// still decodes is invalid, not malformed, so the whole expression is decoded before judging.
+// Constant expressions see only imported globals (WebAssembly 2.0), hence `visible_globals`.
+ConstExpr ModuleDecoder::const_expr(Reader& r, ValType expected, uint32_t visible_globals) {
+  ConstExpr c;
+  InstrReader ir(r);
+  Instr in;
+  uint32_t values = 0;
+  uint32_t depth = 0;
+  const uint64_t start = r.offset();
+  std::optional<std::string> problem;
+  while (r.ok()) {
+    if (!ir.next(in)) break;
+    if (in.op == Op::End) {
+      if (depth == 0) break;
+      --depth;
+      continue;
+    }
+    if (in.op == Op::Block || in.op == Op::Loop || in.op == Op::If) ++depth;
+    ++values;
+    switch (in.op) {
+      case Op::I32Const: c = ConstExpr{ConstExpr::Kind::I32, ValType::I32, in.bits, 0, {}}; break;
+      case Op::I64Const: c = ConstExpr{ConstExpr::Kind::I64, ValType::I64, in.bits, 0, {}}; break;
+      case Op::F32Const: c = ConstExpr{ConstExpr::Kind::F32, ValType::F32, in.bits, 0, {}}; break;
+      case Op::F64Const: c = ConstExpr{ConstExpr::Kind::F64, ValType::F64, in.bits, 0, {}}; break;
+      case Op::V128Const:
+        c = ConstExpr{ConstExpr::Kind::V128, ValType::V128, 0, 0, in.v128};
+        break;
+      case Op::RefNull: c = ConstExpr{ConstExpr::Kind::RefNull, in.ref_type, 0, 0, {}}; break;
+      case Op::RefFunc:
+        c = ConstExpr{ConstExpr::Kind::RefFunc, ValType::FuncRef, 0, in.index, {}};
+        if (in.index >= m_.num_funcs() && !problem) problem = idx("unknown function", in.index);
+        break;
+      case Op::GlobalGet:
+        c = ConstExpr{ConstExpr::Kind::GlobalGet, ValType::I32, 0, in.index, {}};
+        if (in.index >= visible_globals) {
+          if (!problem) problem = idx("unknown global", in.index);
+        } else {
+          c.type = m_.globals[in.index].type;
+          if (m_.globals[in.index].is_mutable && !problem) {
+            problem = "constant expression required: global.get of a mutable global";
+          }
+        }
+        break;
+      default:
+        if (!problem) problem = std::string("constant expression required: ") + op_name(in.op);
+        break;
+    }
+  }
+  if (!r.ok()) return c;
+  if (problem) {
+    invalid_at(*problem, start);
+  } else if (values != 1) {
+    invalid_at("type mismatch: constant expression must produce exactly one value", start);
+  } else if (c.type != expected) {
+    invalid_at(std::string("type mismatch: constant expression has type ") + valtype_name(c.type) +
+                   ", expected " + valtype_name(expected),
+               start);
+  }
+  return c;
+}
+
+// The "name" custom section is advisory: a broken one is ignored, never fatal.
+void ModuleDecoder::custom_section(Reader& r, SectionInfo& info) {
+  info.name = name(r);
+  if (!r.ok() || info.name != "name") {
+    if (r.ok()) r.skip(r.remaining());
+    return;
+  }
+  Reader n(r.pos(), r.end(), r.offset());
+  r.skip(r.remaining());
+  Names names;
+  auto name_map = [&](Reader& s, std::map<uint32_t, std::string>& out) {
+    const uint32_t count = vec_count(s);
+    for (uint32_t i = 0; i < count && s.ok(); ++i) {
+      const uint32_t index = s.u32();
+      std::string v = name(s);
+      if (s.ok()) out[index] = std::move(v);
+    }
+  };
+  while (n.ok() && !n.at_end()) {
+    const uint8_t sub = n.u8();
+    const uint32_t size = n.u32();
+    if (!n.ok() || size > n.remaining()) return;
+    Reader s(n.pos(), n.pos() + size, n.offset());
+    n.skip(size);
+    switch (sub) {
+      case 0: names.module = name(s); break;
+      case 1: name_map(s, names.functions); break;
+      case 2: {
+        const uint32_t count = vec_count(s);
+        for (uint32_t i = 0; i < count && s.ok(); ++i) {
+          const uint32_t func = s.u32();
+          name_map(s, names.locals[func]);
+        }
+        break;
+      }
+      default: break;  // other subsections (labels, types, ...) are not used
+    }
+    if (!s.ok()) return;
+  }
+  if (n.ok()) m_.names = std::move(names);
+}
+
+}  // namespace
+
+DecodeOutcome decode_module(std::vector<uint8_t> bytes, const DecodeOptions& options) {
+  DecodeOutcome out;
+  out.module.bytes = std::move(bytes);
+  ModuleDecoder d(out.module, options);
+  d.run();
+  out.malformed = std::move(d.malformed);
+  if (!out.malformed) out.invalid = std::move(d.invalid);
+  return out;
+}
+
+Result<Module> decode_and_validate(std::vector<uint8_t> bytes) {
+  DecodeOutcome out = decode_module(std::move(bytes));
+  if (out.malformed) return std::move(*out.malformed);
+  if (out.invalid) return std::move(*out.invalid);
+  return std::move(out.module);
+}
+
+Result<Module> decode_and_validate(std::span<const uint8_t> bytes) {
+  return decode_and_validate(std::vector<uint8_t>(bytes.begin(), bytes.end()));
+}
+
+}  // namespace atl::wasm

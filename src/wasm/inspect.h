@@ -1,0 +1,15 @@
+// Human-readable summary of a decoded module, the content of `atoll inspect`.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+#include "wasm/module.h"
+
+namespace atl::wasm {
+
+void print_module(const Module& m, const std::string& file_name, std::ostream& out);
+
+std::string const_expr_to_string(const ConstExpr& c);
+
+}  // namespace atl::wasm

@@ -1,0 +1,196 @@
+// Reads one instruction (opcode + immediates) at a time from a function body or constant
+// expression. It knows only the binary grammar of single instructions; nesting, types and index
+// bounds belong to the body decoder and the validator. Shared by every consumer of code bytes so
+// immediates are parsed in exactly one place.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "support/reader.h"
+#include "wasm/opcodes.h"
+#include "wasm/types.h"
+
+namespace atl::wasm {
+
+struct BlockType {
+  enum class Kind : uint8_t { Empty, Value, Index };
+  Kind kind = Kind::Empty;
+  ValType type = ValType::I32;  // Kind::Value
+  uint32_t index = 0;           // Kind::Index (a type index)
+};
+
+struct MemArg {
+  uint32_t align = 0;  // log2, as encoded
+  uint32_t memory = 0;
+  uint64_t offset = 0;
+};
+
+struct Instr {
+  Op op = Op::Invalid;
+  uint64_t offset = 0;  // absolute offset of the opcode
+  uint32_t index = 0;   // label, func, local, global, table, type, data or elem index
+  uint32_t index2 = 0;  // call_indirect/table.init table; table.copy source
+  BlockType block;
+  MemArg mem;
+  uint8_t lane = 0;
+  ValType ref_type = ValType::FuncRef;  // ref.null; select t (first type)
+  uint32_t select_count = 0;            // number of types in select t*
+  uint64_t bits = 0;                    // i32/i64/f32/f64 immediate
+  std::array<uint8_t, 16> v128{};       // v128.const, i8x16.shuffle
+};
+
+class InstrReader {
+ public:
+  explicit InstrReader(Reader& r) : r_(r) {}
+
+  // Targets of the last br_table read (the default target is in Instr::index).
+  const std::vector<uint32_t>& br_targets() const { return targets_; }
+
+  // Reads the next instruction into `in`. Returns false on a malformed encoding (the error is in
+  // the Reader).
+  bool next(Instr& in) {
+    in.offset = r_.offset();
+    const uint8_t byte = r_.u8();
+    Op op;
+    if (byte == 0xfc) {
+      op = lookup_fc(r_.u32());
+    } else if (byte == 0xfd) {
+      op = lookup_fd(r_.u32());
+    } else {
+      op = kOneByteOps[byte];
+    }
+    if (!r_.ok()) return false;
+    if (op == Op::Invalid) {
+      r_.fail("illegal opcode", in.offset);
+      return false;
+    }
+    in.op = op;
+    switch (op_info(op).imm) {
+      case ImmKind::None: break;
+      case ImmKind::Block: read_block_type(in.block); break;
+      case ImmKind::Label:
+      case ImmKind::Func:
+      case ImmKind::Local:
+      case ImmKind::Global:
+      case ImmKind::Table:
+      case ImmKind::Data:
+      case ImmKind::Elem: in.index = r_.u32(); break;
+      case ImmKind::BrTable: read_br_table(in); break;
+      case ImmKind::CallIndirect:
+      case ImmKind::TableInit:
+      case ImmKind::TableCopy:
+        in.index = r_.u32();
+        in.index2 = r_.u32();
+        break;
+      case ImmKind::SelectT: read_select_types(in); break;
+      case ImmKind::MemArg: read_memarg(in.mem); break;
+      case ImmKind::MemZero: zero_byte(); break;
+      case ImmKind::I32: in.bits = static_cast<uint32_t>(r_.s32()); break;
+      case ImmKind::I64: in.bits = static_cast<uint64_t>(r_.s64()); break;
+      case ImmKind::F32: in.bits = r_.fixed_u32(); break;
+      case ImmKind::F64: in.bits = r_.fixed_u64(); break;
+      case ImmKind::RefType: in.ref_type = read_ref_type(); break;
+      case ImmKind::MemInit:
+        in.index = r_.u32();
+        zero_byte();
+        break;
+      case ImmKind::MemCopy:
+        zero_byte();
+        zero_byte();
+        break;
+      case ImmKind::V128:
+      case ImmKind::Shuffle: {
+        const uint8_t* p;
+        if (r_.bytes(16, &p)) std::memcpy(in.v128.data(), p, 16);
+        break;
+      }
+      case ImmKind::Lane: in.lane = r_.u8(); break;
+      case ImmKind::MemLane:
+        read_memarg(in.mem);
+        in.lane = r_.u8();
+        break;
+    }
+    return r_.ok();
+  }
+
+  ValType read_ref_type() {
+    const uint64_t at = r_.offset();
+    const uint8_t b = r_.u8();
+    if (b == 0x70) return ValType::FuncRef;
+    if (b == 0x6f) return ValType::ExternRef;
+    r_.fail("malformed reference type", at);
+    return ValType::FuncRef;
+  }
+
+ private:
+  void zero_byte() {
+    const uint64_t at = r_.offset();
+    if (r_.u8() != 0) r_.fail("zero byte expected", at);
+  }
+
+  void read_block_type(BlockType& bt) {
+    const uint8_t b = r_.peek_u8();
+    if (b == 0x40) {
+      r_.u8();
+      bt.kind = BlockType::Kind::Empty;
+    } else if (is_valid_valtype_byte(b)) {
+      r_.u8();
+      bt.kind = BlockType::Kind::Value;
+      bt.type = static_cast<ValType>(b);
+    } else {
+      const uint64_t at = r_.offset();
+      const int64_t v = r_.s33();
+      if (!r_.ok()) return;
+      if (v < 0) {
+        r_.fail("malformed block type", at);
+        return;
+      }
+      bt.kind = BlockType::Kind::Index;
+      bt.index = v > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(v);
+    }
+  }
+
+  void read_br_table(Instr& in) {
+    const uint32_t n = r_.u32();
+    // Each target takes at least one byte; this bounds the loop before allocating.
+    if (n > r_.remaining()) {
+      r_.fail("unexpected end");
+      return;
+    }
+    targets_.resize(n);
+    for (uint32_t i = 0; i < n; ++i) targets_[i] = r_.u32();
+    in.index = r_.u32();
+  }
+
+  void read_select_types(Instr& in) {
+    const uint32_t n = r_.u32();
+    if (n > r_.remaining()) {
+      r_.fail("unexpected end");
+      return;
+    }
+    in.select_count = n;
+    for (uint32_t i = 0; i < n && r_.ok(); ++i) {
+      const uint64_t at = r_.offset();
+      const uint8_t b = r_.u8();
+      if (!is_valid_valtype_byte(b)) {
+        r_.fail("malformed value type", at);
+        return;
+      }
+      if (i == 0) in.ref_type = static_cast<ValType>(b);
+    }
+  }
+
+  void read_memarg(MemArg& m) {
+    m.align = r_.u32();
+    m.memory = 0;
+    m.offset = r_.u32();
+  }
+
+  Reader& r_;
+  std::vector<uint32_t> targets_;
+};
+
+}  // namespace atl::wasm

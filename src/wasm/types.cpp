@@ -1,0 +1,61 @@
+#include "wasm/types.h"
+
+#include "wasm/module.h"
+
+namespace atl::wasm {
+
+const char* valtype_name(ValType t) {
+  switch (t) {
+    case ValType::I32: return "i32";
+    case ValType::I64: return "i64";
+    case ValType::F32: return "f32";
+    case ValType::F64: return "f64";
+    case ValType::V128: return "v128";
+    case ValType::FuncRef: return "funcref";
+    case ValType::ExternRef: return "externref";
+    case ValType::Bottom: return "unknown";
+  }
+  return "?";
+}
+
+std::string functype_to_string(const FuncType& t) {
+  std::string s = "[";
+  for (size_t i = 0; i < t.params.size(); ++i) {
+    if (i) s += ' ';
+    s += valtype_name(t.params[i]);
+  }
+  s += "] -> [";
+  for (size_t i = 0; i < t.results.size(); ++i) {
+    if (i) s += ' ';
+    s += valtype_name(t.results[i]);
+  }
+  s += ']';
+  return s;
+}
+
+const char* extern_kind_name(ExternKind k) {
+  switch (k) {
+    case ExternKind::Func: return "func";
+    case ExternKind::Table: return "table";
+    case ExternKind::Memory: return "memory";
+    case ExternKind::Global: return "global";
+  }
+  return "?";
+}
+
+const char* segment_mode_name(SegmentMode m) {
+  switch (m) {
+    case SegmentMode::Active: return "active";
+    case SegmentMode::Passive: return "passive";
+    case SegmentMode::Declarative: return "declarative";
+  }
+  return "?";
+}
+
+const std::string& Module::func_name(uint32_t func_index) const {
+  static const std::string kEmpty;
+  auto it = names.functions.find(func_index);
+  return it == names.functions.end() ? kEmpty : it->second;
+}
+
+}  // namespace atl::wasm

@@ -1,0 +1,418 @@
+#include "wasm/validator.h"
+
+#include <algorithm>
+
+namespace atl::wasm {
+
+void FunctionValidator::begin(uint32_t func_index, const FunctionBody& body) {
+  func_type_ = m().func_types[func_index];
+  const FuncType& ft = m().types[func_type_];
+  locals_.clear();
+  locals_.reserve(ft.params.size() + body.num_locals);
+  locals_.insert(locals_.end(), ft.params.begin(), ft.params.end());
+  for (const auto& [count, type] : body.local_groups) locals_.insert(locals_.end(), count, type);
+  stack_.clear();
+  ctrl_.clear();
+  BlockType bt;
+  bt.kind = BlockType::Kind::Index;
+  bt.index = func_type_;
+  ctrl_.push_back(Frame{Op::Block, bt, 0, false});
+  error_.clear();
+}
+
+std::span<const ValType> FunctionValidator::params_of(const BlockType& bt) const {
+  if (bt.kind == BlockType::Kind::Index) return m().types[bt.index].params;
+  return {};
+}
+
+std::span<const ValType> FunctionValidator::results_of(const BlockType& bt) const {
+  switch (bt.kind) {
+    case BlockType::Kind::Empty: return {};
+    case BlockType::Kind::Value: return {&bt.type, 1};
+    case BlockType::Kind::Index: return m().types[bt.index].results;
+  }
+  return {};
+}
+
+bool FunctionValidator::fail(const char* what, const std::string& detail) {
+  if (!error_.empty()) return false;
+  error_ = what;
+  if (current_) {
+    error_ += " in ";
+    error_ += op_name(current_->op);
+    error_offset_ = current_->offset;
+  }
+  if (!detail.empty()) {
+    error_ += ": ";
+    error_ += detail;
+  }
+  return false;
+}
+
+bool FunctionValidator::type_mismatch(ValType expected, ValType got) {
+  std::string d = "expected ";
+  d += valtype_name(expected);
+  d += got == ValType::Bottom ? ", but the stack is empty" : std::string(", got ") + valtype_name(got);
+  return fail("type mismatch", d);
+}
+
+bool FunctionValidator::pop_any(ValType* out) {
+  const Frame& f = ctrl_.back();
+  if (stack_.size() == f.height) {
+    if (f.unreachable) {
+      *out = ValType::Bottom;
+      return true;
+    }
+    return fail("type mismatch", "expected a value, but the stack is empty");
+  }
+  *out = stack_.back();
+  stack_.pop_back();
+  return true;
+}
+
+bool FunctionValidator::pop(ValType expected) {
+  const Frame& f = ctrl_.back();
+  if (stack_.size() == f.height) {
+    if (f.unreachable) return true;
+    return type_mismatch(expected, ValType::Bottom);
+  }
+  const ValType got = stack_.back();
+  stack_.pop_back();
+  if (got != expected && got != ValType::Bottom && expected != ValType::Bottom) {
+    return type_mismatch(expected, got);
+  }
+  return true;
+}
+
+bool FunctionValidator::pop_many(std::span<const ValType> types) {
+  for (size_t i = types.size(); i-- > 0;) {
+    if (!pop(types[i])) return false;
+  }
+  return true;
+}
+
+// At the end of a block the stack must hold exactly the block's results.
+bool FunctionValidator::check_stack_exact(std::span<const ValType> types) {
+  if (!pop_many(types)) return false;
+  if (stack_.size() != ctrl_.back().height) {
+    return fail("type mismatch", "values remaining on the stack at the end of a block");
+  }
+  return true;
+}
+
+bool FunctionValidator::check_block_type(const BlockType& bt) {
+  if (bt.kind == BlockType::Kind::Index && bt.index >= m().types.size()) {
+    return fail("unknown type", "block type index " + std::to_string(bt.index));
+  }
+  return true;
+}
+
+bool FunctionValidator::check_memory() {
+  if (m().memories.empty()) return fail("unknown memory", "memory 0");
+  return true;
+}
+
+bool FunctionValidator::check_table(uint32_t index) {
+  if (index >= m().tables.size()) return fail("unknown table", "table " + std::to_string(index));
+  return true;
+}
+
+bool FunctionValidator::check_label(uint32_t depth) {
+  if (depth >= ctrl_.size()) return fail("unknown label", "depth " + std::to_string(depth));
+  return true;
+}
+
+bool FunctionValidator::check_align(const Instr& in, uint32_t natural_log2) {
+  if (!check_memory()) return false;
+  if (in.mem.align > natural_log2) {
+    return fail("alignment must not be larger than natural",
+                "2^" + std::to_string(in.mem.align) + " > " + std::to_string(1u << natural_log2));
+  }
+  return true;
+}
+
+bool FunctionValidator::on(const Instr& in, const std::vector<uint32_t>& br_targets) {
+  current_ = &in;
+  const OpInfo& info = op_info(in.op);
+  if (info.special) return on_special(in, br_targets);
+  return on_fixed(in);
+}
+
+// Instructions with a fixed signature from the opcode table: check immediates, then pop the
+// parameters and push the result.
+bool FunctionValidator::on_fixed(const Instr& in) {
+  const OpInfo& info = op_info(in.op);
+  switch (info.imm) {
+    case ImmKind::MemArg:
+      if (!check_align(in, info.aux)) return false;
+      break;
+    case ImmKind::MemLane:
+      if (!check_align(in, info.aux)) return false;
+      if (in.lane >= (16u >> info.aux)) return fail("invalid lane index");
+      break;
+    case ImmKind::Lane:
+      if (in.lane >= info.aux) return fail("invalid lane index");
+      break;
+    case ImmKind::Shuffle:
+      for (uint8_t lane : in.v128) {
+        if (lane >= 32) return fail("invalid lane index");
+      }
+      break;
+    case ImmKind::MemZero:
+    case ImmKind::MemCopy:
+      if (!check_memory()) return false;
+      break;
+    case ImmKind::MemInit:
+    case ImmKind::Data:
+      if (in.op == Op::MemoryInit && !check_memory()) return false;
+      if (!m().data_count || in.index >= *m().data_count) {
+        return fail("unknown data segment", "data " + std::to_string(in.index));
+      }
+      break;
+    default: break;
+  }
+  // Fast path: all parameters present with exactly the expected types.
+  const Frame& f = ctrl_.back();
+  const size_t n = info.num_params;
+  const size_t size = stack_.size();
+  bool fast = size >= f.height + n;
+  for (size_t i = 0; fast && i < n; ++i) fast = stack_[size - n + i] == info.params[i];
+  if (fast) {
+    stack_.resize(size - n);
+  } else if (!pop_many({info.params, n})) {
+    return false;
+  }
+  if (info.num_results) push(info.result);
+  return true;
+}
+
+bool FunctionValidator::on_special(const Instr& in, const std::vector<uint32_t>& br_targets) {
+  switch (in.op) {
+    case Op::Unreachable: set_unreachable(); return true;
+
+    case Op::Block:
+    case Op::Loop:
+    case Op::If: {
+      if (!check_block_type(in.block)) return false;
+      if (in.op == Op::If && !pop(ValType::I32)) return false;
+      const auto params = params_of(in.block);
+      if (!pop_many(params)) return false;
+      ctrl_.push_back(Frame{in.op, in.block, static_cast<uint32_t>(stack_.size()), false});
+      push_many(params);
+      return true;
+    }
+    case Op::Else: {
+      Frame& f = ctrl_.back();
+      if (f.kind != Op::If) return fail("else without if");
+      if (!check_stack_exact(results_of(f.type))) return false;
+      Frame& g = ctrl_.back();
+      g.kind = Op::Else;
+      g.unreachable = false;
+      stack_.resize(g.height);
+      push_many(params_of(g.type));
+      return true;
+    }
+    case Op::End: {
+      const Frame f = ctrl_.back();
+      if (!check_stack_exact(results_of(f.type))) return false;
+      if (f.kind == Op::If) {
+        // An if without else behaves as if the else branch passed its parameters through.
+        const auto p = params_of(f.type);
+        const auto r = results_of(f.type);
+        if (!std::equal(p.begin(), p.end(), r.begin(), r.end())) {
+          return fail("type mismatch", "if without else must have matching parameter and result types");
+        }
+      }
+      ctrl_.pop_back();
+      push_many(results_of(f.type));
+      return true;
+    }
+    case Op::Br: {
+      if (!check_label(in.index)) return false;
+      if (!pop_many(label_types(ctrl_[ctrl_.size() - 1 - in.index]))) return false;
+      set_unreachable();
+      return true;
+    }
+    case Op::BrIf: {
+      if (!check_label(in.index)) return false;
+      if (!pop(ValType::I32)) return false;
+      const auto types = label_types(ctrl_[ctrl_.size() - 1 - in.index]);
+      if (!pop_many(types)) return false;
+      push_many(types);
+      return true;
+    }
+    case Op::BrTable: {
+      if (!check_label(in.index)) return false;
+      if (!pop(ValType::I32)) return false;
+      const size_t arity = label_types(ctrl_[ctrl_.size() - 1 - in.index]).size();
+      for (uint32_t target : br_targets) {
+        if (!check_label(target)) return false;
+        const auto types = label_types(ctrl_[ctrl_.size() - 1 - target]);
+        if (types.size() != arity) {
+          return fail("type mismatch", "br_table targets have different arities");
+        }
+        // Pop and push back what was actually there, as the spec's algorithm does, so unknown
+        // operands stay unknown.
+        scratch_.resize(types.size());
+        for (size_t i = types.size(); i-- > 0;) {
+          const bool present = stack_.size() > ctrl_.back().height;
+          const ValType got = present ? stack_.back() : ValType::Bottom;
+          if (!pop(types[i])) return false;
+          scratch_[i] = got;
+        }
+        for (ValType t : scratch_) push(t);
+      }
+      if (!pop_many(label_types(ctrl_[ctrl_.size() - 1 - in.index]))) return false;
+      set_unreachable();
+      return true;
+    }
+    case Op::Return: {
+      if (!pop_many(m().types[func_type_].results)) return false;
+      set_unreachable();
+      return true;
+    }
+    case Op::Call: {
+      if (in.index >= m().num_funcs()) {
+        return fail("unknown function", "function " + std::to_string(in.index));
+      }
+      const FuncType& t = m().func_type(in.index);
+      if (!pop_many(t.params)) return false;
+      push_many(t.results);
+      return true;
+    }
+    case Op::CallIndirect: {
+      if (!check_table(in.index2)) return false;
+      if (m().tables[in.index2].elem != ValType::FuncRef) {
+        return fail("type mismatch", "call_indirect table must hold funcref");
+      }
+      if (in.index >= m().types.size()) {
+        return fail("unknown type", "type " + std::to_string(in.index));
+      }
+      if (!pop(ValType::I32)) return false;
+      const FuncType& t = m().types[in.index];
+      if (!pop_many(t.params)) return false;
+      push_many(t.results);
+      return true;
+    }
+    case Op::Drop: {
+      ValType t;
+      return pop_any(&t);
+    }
+    case Op::Select: {
+      if (!pop(ValType::I32)) return false;
+      ValType a, b;
+      if (!pop_any(&a) || !pop_any(&b)) return false;
+      if ((a != ValType::Bottom && is_ref(a)) || (b != ValType::Bottom && is_ref(b))) {
+        return fail("type mismatch", "select without a type needs numeric or vector operands");
+      }
+      if (a != b && a != ValType::Bottom && b != ValType::Bottom) return type_mismatch(a, b);
+      push(a == ValType::Bottom ? b : a);
+      return true;
+    }
+    case Op::SelectT: {
+      if (in.select_count != 1) return fail("invalid result arity", "select takes exactly one type");
+      if (!pop(ValType::I32) || !pop(in.ref_type) || !pop(in.ref_type)) return false;
+      push(in.ref_type);
+      return true;
+    }
+    case Op::LocalGet:
+    case Op::LocalSet:
+    case Op::LocalTee: {
+      if (in.index >= locals_.size()) {
+        return fail("unknown local", "local " + std::to_string(in.index));
+      }
+      const ValType t = locals_[in.index];
+      if (in.op == Op::LocalGet) {
+        push(t);
+        return true;
+      }
+      if (!pop(t)) return false;
+      if (in.op == Op::LocalTee) push(t);
+      return true;
+    }
+    case Op::GlobalGet:
+    case Op::GlobalSet: {
+      if (in.index >= m().globals.size()) {
+        return fail("unknown global", "global " + std::to_string(in.index));
+      }
+      const GlobalType& g = m().globals[in.index];
+      if (in.op == Op::GlobalGet) {
+        push(g.type);
+        return true;
+      }
+      if (!g.is_mutable) return fail("global is immutable", "global " + std::to_string(in.index));
+      return pop(g.type);
+    }
+    case Op::TableGet: {
+      if (!check_table(in.index) || !pop(ValType::I32)) return false;
+      push(m().tables[in.index].elem);
+      return true;
+    }
+    case Op::TableSet: {
+      if (!check_table(in.index)) return false;
+      return pop(m().tables[in.index].elem) && pop(ValType::I32);
+    }
+    case Op::TableSize: {
+      if (!check_table(in.index)) return false;
+      push(ValType::I32);
+      return true;
+    }
+    case Op::TableGrow: {
+      if (!check_table(in.index)) return false;
+      if (!pop(ValType::I32) || !pop(m().tables[in.index].elem)) return false;
+      push(ValType::I32);
+      return true;
+    }
+    case Op::TableFill: {
+      if (!check_table(in.index)) return false;
+      return pop(ValType::I32) && pop(m().tables[in.index].elem) && pop(ValType::I32);
+    }
+    case Op::TableCopy: {
+      if (!check_table(in.index) || !check_table(in.index2)) return false;
+      if (m().tables[in.index].elem != m().tables[in.index2].elem) {
+        return fail("type mismatch", "table.copy between tables of different element types");
+      }
+      return pop(ValType::I32) && pop(ValType::I32) && pop(ValType::I32);
+    }
+    case Op::TableInit: {
+      if (!check_table(in.index2)) return false;
+      if (in.index >= m().elems.size()) {
+        return fail("unknown elem segment", "elem " + std::to_string(in.index));
+      }
+      if (m().elems[in.index].type != m().tables[in.index2].elem) {
+        return fail("type mismatch", "table.init element type differs from the table's");
+      }
+      return pop(ValType::I32) && pop(ValType::I32) && pop(ValType::I32);
+    }
+    case Op::ElemDrop: {
+      if (in.index >= m().elems.size()) {
+        return fail("unknown elem segment", "elem " + std::to_string(in.index));
+      }
+      return true;
+    }
+    case Op::RefNull: push(in.ref_type); return true;
+    case Op::RefIsNull: {
+      ValType t;
+      if (!pop_any(&t)) return false;
+      if (t != ValType::Bottom && !is_ref(t)) {
+        return fail("type mismatch", std::string("expected a reference, got ") + valtype_name(t));
+      }
+      push(ValType::I32);
+      return true;
+    }
+    case Op::RefFunc: {
+      if (in.index >= m().num_funcs()) {
+        return fail("unknown function", "function " + std::to_string(in.index));
+      }
+      if (!ctx_.declared_refs[in.index]) {
+        return fail("undeclared function reference", "function " + std::to_string(in.index));
+      }
+      push(ValType::FuncRef);
+      return true;
+    }
+    default: break;
+  }
+  return fail("internal error: unhandled instruction");
+}
+
+}  // namespace atl::wasm
