@@ -88,10 +88,21 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   wast->add_flag("-v,--verbose", wast_options.verbose, "also print passes and skips");
 
+  // A misspelt command should be named as such, not reported as a missing one.
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands({})) known |= sub->get_name() == argv[1];
+    if (!known) {
+      std::fprintf(stderr, "atoll: unknown command '%s' (commands: validate, inspect, wast; "
+                           "see atoll --help)\n", argv[1]);
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // Help and version exit 0; every usage error exits 2.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   if (*validate) return cmd_validate(validate_file);
   if (*inspect) return cmd_inspect(inspect_file);

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, the Debian 12 packages atoll's build and tests need; idempotent (only
+# missing packages are installed, and the package lists are refreshed only then).
+#   scripts/install-deps.sh [--bench]
+set -euo pipefail
+packages=(
+  cmake ninja-build ccache            # build
+  clang-19 libclang-rt-19-dev         # compiler, sanitizers and libFuzzer runtimes
+  lld-19 wasi-libc libclang-rt-19-dev-wasm32   # building wasm32-wasi guests from C
+  libcli11-dev nlohmann-json3-dev     # CLI parsing; wast2json output
+  libgtest-dev libbenchmark-dev       # tests and micro-benchmarks
+  wabt                                # wast2json for the spec tests, wasm-validate as a reference
+)
+if [ "${1:-}" = "--bench" ]; then packages+=(hyperfine); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+echo "installing: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

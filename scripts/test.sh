@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs every test: unit tests, the official spec suite and atoll's own
+# scripts (one ctest test each), CLI checks, the same under ASan+UBSan, and a short fuzzing run.
+#   scripts/test.sh            everything (what CI runs)
+#   FUZZ_SECONDS=0 scripts/test.sh   skip the fuzzing run
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+jobs=$(nproc)
+
+echo "== release build (warnings are errors) =="
+cmake --preset ci >/dev/null
+cmake --build --preset ci
+ctest --preset ci -j "$jobs"
+
+echo "== ASan + UBSan build =="
+cmake --preset asan >/dev/null
+cmake --build --preset asan
+ctest --preset asan -j "$jobs"
+
+fuzz_seconds=${FUZZ_SECONDS:-30}
+if [ "$fuzz_seconds" -gt 0 ]; then
+  echo "== fuzzing decode+validate for ${fuzz_seconds}s =="
+  cmake --preset fuzz >/dev/null
+  cmake --build --preset fuzz
+  scratch=$(mktemp -d)
+  trap 'rm -rf "$scratch"' EXIT
+  # New inputs go to the scratch directory; the checked-in corpus is only read.
+  build-fuzz/fuzz_decode_validate -max_total_time="$fuzz_seconds" -max_len=8192 -timeout=10 \
+    -rss_limit_mb=2048 -print_final_stats=1 "$scratch" fuzz/corpus/decode_validate 2>&1 | tail -n 12
+fi
+echo "all tests passed"

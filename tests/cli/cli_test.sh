@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The CLI on good and bad input: exit codes, messages, and never a crash (exit >= 128).
+#   cli_test.sh path/to/atoll
+set -u
+atoll=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+here=$(cd "$(dirname "$0")" && pwd)
+failures=0
+
+# expect CODE DESCRIPTION -- command...; output in $work/out
+expect() {
+  local want=$1 what=$2
+  shift 3
+  "$@" >"$work/out" 2>&1
+  local got=$?
+  if [ "$got" -ne "$want" ]; then
+    echo "FAIL: $what: exit $got, expected $want"; sed 's/^/    /' "$work/out"; failures=$((failures + 1))
+  fi
+}
+contains() {
+  if ! grep -q -- "$1" "$work/out"; then
+    echo "FAIL: output lacks '$1':"; sed 's/^/    /' "$work/out"; failures=$((failures + 1))
+  fi
+}
+
+wat2wasm --debug-names "$here/sample.wat" -o "$work/sample.wasm" || exit 1
+printf '\0asm\1\0\0\0\1\5\1\140\0\1' > "$work/truncated.wasm"   # type section cut short
+printf 'not wasm at all' > "$work/garbage.wasm"
+# A function returning i32 whose body is empty: valid structure, invalid types.
+printf '\0asm\1\0\0\0\1\5\1\140\0\1\177\3\2\1\0\12\4\1\2\0\13' > "$work/invalid.wasm"
+
+expect 0 "help" -- "$atoll" --help; contains "validate"; contains "inspect"; contains "wast"
+expect 0 "validate --help" -- "$atoll" validate --help; contains "FILE"
+expect 0 "inspect --help" -- "$atoll" inspect --help
+expect 0 "wast --help" -- "$atoll" wast --help; contains "wast2json"
+expect 0 "version" -- "$atoll" --version
+expect 2 "no command" -- "$atoll"; contains "A subcommand is required"
+expect 2 "unknown command" -- "$atoll" frobnicate; contains "unknown command 'frobnicate'"
+expect 2 "validate without a file" -- "$atoll" validate; contains "FILE is required"
+expect 2 "unknown flag" -- "$atoll" validate --bogus x.wasm; contains "bogus"
+
+expect 0 "validate a good module" -- "$atoll" validate "$work/sample.wasm"
+expect 1 "validate a missing file" -- "$atoll" validate "$work/nope.wasm"; contains "nope.wasm"
+expect 1 "validate a directory" -- "$atoll" validate "$work"; contains "not a regular file"
+expect 1 "validate garbage" -- "$atoll" validate "$work/garbage.wasm"; contains "malformed module"
+contains "magic header not detected"
+expect 1 "validate truncated" -- "$atoll" validate "$work/truncated.wasm"; contains "malformed module"
+expect 1 "validate invalid" -- "$atoll" validate "$work/invalid.wasm"
+contains "invalid module: function 0 at offset 0x18: type mismatch in end: expected i32"
+[ "$(wc -l <"$work/out")" -eq 1 ] || { echo "FAIL: validate error is not one line"; failures=$((failures + 1)); }
+
+expect 0 "inspect" -- "$atoll" inspect "$work/sample.wasm"
+for want in 'type\[0\] \[i32 i32\] -> \[i32\]' 'func\[0\] <log> sig=1 \[i32\] -> \[\] <- env.log' \
+            'func\[1\] <add>' 'func\[2\] <sub>' 'memory\[0\] pages: min=1 max=2' \
+            'global\[0\] i32 mutable=1 - init i32.const 7' 'func\[1\] <add> -> "add"' \
+            'elem\[0\] active funcref count=2 table=0 offset: i32.const 0' \
+            'data\[0\] active size=6 memory=0 offset: i32.const 16' '6c61676f6f6e' \
+            'table\[0\] type=funcref min=2' 'name "sample"'; do
+  contains "$want"
+done
+expect 1 "inspect an invalid module warns" -- "$atoll" inspect "$work/invalid.wasm"; contains "warning: invalid module"
+expect 1 "inspect garbage" -- "$atoll" inspect "$work/garbage.wasm"
+
+expect 1 "wast with a missing script" -- "$atoll" wast "$work/none.wast"
+contains "0 passed, 1 failed, 0 skipped"
+printf '(module (func (result i32) (i32.const 1)))\n(assert_invalid (module (func (result i32))) "type mismatch")\n(assert_invalid (module (func (result i32) (i32.const 1))) "type mismatch")\n' > "$work/bad.wast"
+expect 1 "wast reports a failing assertion with its line" -- "$atoll" wast "$work/bad.wast"
+contains "bad.wast:3: FAIL assert_invalid"; contains "^2 passed, 1 failed, 0 skipped$"
+expect 1 "wast with a broken converter" -- "$atoll" wast --wast2json /bin/false "$work/bad.wast"
+contains "failed"
+
+if [ "$failures" -ne 0 ]; then echo "$failures CLI check(s) failed"; exit 1; fi
+echo "all CLI checks passed"

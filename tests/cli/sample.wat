@@ -1,0 +1,11 @@
+(module $sample
+  (type $binop (func (param i32 i32) (result i32)))
+  (import "env" "log" (func $log (param i32)))
+  (memory (export "memory") 1 2)
+  (table 2 funcref)
+  (global $counter (mut i32) (i32.const 7))
+  (func $add (export "add") (type $binop) (local $tmp i32)
+    (local.get 0) (local.get 1) (i32.add))
+  (func $sub (type $binop) (i32.sub (local.get 0) (local.get 1)))
+  (elem (i32.const 0) $add $sub)
+  (data (i32.const 16) "lagoon"))
