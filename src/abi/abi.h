@@ -1,0 +1,139 @@
+// The contract between generated code and the runtime: the VM context layout, function
+// references, tables, trap codes and the names of runtime builtins. The compiler emits field
+// accesses by the offsets pinned here; the runtime fills the structures. Changing anything here
+// changes the artifact format: bump kArtifactVersion.
+//
+// VMContext (one per instance; every wasm function gets it as its first argument):
+//
+//   +0   memory_base   u8*       start of linear memory 0 (never moves for an instance's life)
+//   +8   memory_size   u64       current size in bytes (bounds checks, memory.size)
+//   +16  stack_limit   uptr      lowest stack address guest code may use (checked on entry)
+//   +24  type_ids      u32*      canonical signature id per module type index
+//   +32  funcs         FuncRef*  one per function index (imports first): calls to imports, ref.func
+//   +40  globals       u8**      per global index, its 16-byte storage cell
+//   +48  tables        Table**   per table index
+//   +56  instance      void*     the runtime's Instance (builtins use it)
+//   +64  epoch / fuel  reserved for interruption (density issue)
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace atl::abi {
+
+constexpr uint32_t kArtifactVersion = 1;
+
+enum class TrapCode : uint32_t {
+  None = 0,
+  Unreachable = 1,
+  MemoryOutOfBounds = 2,
+  TableOutOfBounds = 3,
+  IndirectCallNull = 4,          // uninitialised element
+  IndirectCallTypeMismatch = 5,
+  IntegerDivideByZero = 6,
+  IntegerOverflow = 7,
+  InvalidConversion = 8,
+  StackOverflow = 9,
+  HostError = 10,                // a host function failed
+  Interrupted = 11,
+  OutOfFuel = 12,
+};
+constexpr uint32_t kNumTrapCodes = 13;
+
+// The spec test suite's wording for each trap.
+const char* trap_message(TrapCode code);
+
+// What a funcref points to. Tables of funcref hold FuncRef*; null is nullptr.
+struct FuncRef {
+  void* code;        // native entry: ret code(void* vmctx, params...)
+  void* vmctx;       // passed as the first argument: callee instance's VMContext or host context
+  uint32_t type_id;  // canonical signature id (process-wide)
+  uint32_t reserved;
+};
+static_assert(sizeof(FuncRef) == 24);
+static_assert(offsetof(FuncRef, code) == 0);
+static_assert(offsetof(FuncRef, vmctx) == 8);
+static_assert(offsetof(FuncRef, type_id) == 16);
+
+struct Table {
+  void** elements;  // funcref: FuncRef*; externref: opaque host value; 0 is null
+  uint32_t size;
+  uint32_t max;
+};
+static_assert(sizeof(Table) == 16);
+static_assert(offsetof(Table, elements) == 0);
+static_assert(offsetof(Table, size) == 8);
+
+struct VMContext {
+  uint8_t* memory_base;
+  uint64_t memory_size;
+  uintptr_t stack_limit;
+  const uint32_t* type_ids;
+  FuncRef* funcs;
+  uint8_t** globals;
+  Table** tables;
+  void* instance;
+  uint64_t reserved[2];
+};
+static_assert(offsetof(VMContext, memory_base) == 0);
+static_assert(offsetof(VMContext, memory_size) == 8);
+static_assert(offsetof(VMContext, stack_limit) == 16);
+static_assert(offsetof(VMContext, type_ids) == 24);
+static_assert(offsetof(VMContext, funcs) == 32);
+static_assert(offsetof(VMContext, globals) == 40);
+static_assert(offsetof(VMContext, tables) == 48);
+static_assert(offsetof(VMContext, instance) == 56);
+
+// Host functions are reached through a FuncRef whose code is the importing module's per-type
+// host adapter and whose vmctx is a HostContext. The adapter spills the arguments to 16-byte
+// slots, calls `callback`, and traps with TrapCode::HostError if it returns non-zero.
+struct HostContext;
+using HostCallback = uint32_t (*)(HostContext* ctx, uint64_t* slots);
+struct HostContext {
+  HostCallback callback;
+  void* data;
+};
+static_assert(offsetof(HostContext, callback) == 0);
+
+// Entry trampolines, one per module type: call `fn` with arguments from 16-byte slots and write
+// the results back to the same slots.
+using EntryTrampoline = void (*)(void* vmctx, void* fn, uint64_t* slots);
+constexpr size_t kSlotBytes = 16;
+
+// Symbols generated code calls, resolved by the runtime's loader. Signatures (all take the
+// caller's VMContext first):
+//   trap(vmctx, u32 code)                                   [[noreturn]]
+//   memory_grow(vmctx, u32 delta) -> u32 old pages or -1
+//   memory_fill(vmctx, u32 dst, u32 value, u32 len)
+//   memory_copy(vmctx, u32 dst, u32 src, u32 len)
+//   memory_init(vmctx, u32 seg, u32 dst, u32 src, u32 len)
+//   data_drop(vmctx, u32 seg)
+//   table_grow(vmctx, u32 table, ptr init, u32 delta) -> u32 old size or -1
+//   table_fill(vmctx, u32 table, u32 dst, ptr value, u32 len)
+//   table_copy(vmctx, u32 dst_table, u32 src_table, u32 dst, u32 src, u32 len)
+//   table_init(vmctx, u32 table, u32 seg, u32 dst, u32 src, u32 len)
+//   elem_drop(vmctx, u32 seg)
+#define ATL_BUILTINS(X) \
+  X(trap)               \
+  X(memory_grow)        \
+  X(memory_fill)        \
+  X(memory_copy)        \
+  X(memory_init)        \
+  X(data_drop)          \
+  X(table_grow)         \
+  X(table_fill)         \
+  X(table_copy)         \
+  X(table_init)         \
+  X(elem_drop)
+
+constexpr const char* kBuiltinPrefix = "atl_builtin_";
+
+// Symbol names in the artifact's ELF symbol table.
+//   atl_func_<index>[_<name>]   compiled wasm function <index> (defined functions only)
+//   atl_entry_<type>            entry trampoline for module type <type>
+//   atl_host_<type>             host adapter for module type <type>
+constexpr const char* kFuncSymbolPrefix = "atl_func_";
+constexpr const char* kEntrySymbolPrefix = "atl_entry_";
+constexpr const char* kHostSymbolPrefix = "atl_host_";
+
+}  // namespace atl::abi

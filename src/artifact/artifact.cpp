@@ -1,0 +1,176 @@
+#include "artifact/artifact.h"
+
+#include <cpuid.h>
+
+#include <cstring>
+
+#include "abi/abi.h"
+#include "wasm/decoder.h"
+
+namespace atl::artifact {
+namespace {
+
+void put_uleb(std::vector<uint8_t>& out, uint64_t v) {
+  do {
+    uint8_t b = v & 0x7f;
+    v >>= 7;
+    if (v) b |= 0x80;
+    out.push_back(b);
+  } while (v);
+}
+
+Error artifact_error(const std::string& what) { return make_error(ErrorKind::Other, what); }
+
+}  // namespace
+
+uint64_t features_of_level(const std::string& cpu) {
+  const uint64_t v2 = kSSE3 | kSSSE3 | kSSE41 | kSSE42 | kPOPCNT;
+  const uint64_t v3 = v2 | kAVX | kAVX2 | kBMI1 | kBMI2 | kFMA | kLZCNT;
+  const uint64_t v4 = v3 | kAVX512F | kAVX512BW | kAVX512DQ | kAVX512VL;
+  if (cpu == "x86-64") return 0;
+  if (cpu == "x86-64-v2") return v2;
+  if (cpu == "x86-64-v3") return v3;
+  if (cpu == "x86-64-v4") return v4;
+  return 0;
+}
+
+uint64_t host_cpu_features() {
+  unsigned a, b, c, d;
+  uint64_t f = 0;
+  if (__get_cpuid(1, &a, &b, &c, &d)) {
+    if (c & bit_SSE3) f |= kSSE3;
+    if (c & bit_SSSE3) f |= kSSSE3;
+    if (c & bit_SSE4_1) f |= kSSE41;
+    if (c & bit_SSE4_2) f |= kSSE42;
+    if (c & bit_POPCNT) f |= kPOPCNT;
+    if (c & bit_AVX) f |= kAVX;
+    if (c & bit_FMA) f |= kFMA;
+  }
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+    if (b & bit_AVX2) f |= kAVX2;
+    if (b & bit_BMI) f |= kBMI1;
+    if (b & bit_BMI2) f |= kBMI2;
+    if (b & bit_AVX512F) f |= kAVX512F;
+    if (b & bit_AVX512BW) f |= kAVX512BW;
+    if (b & bit_AVX512DQ) f |= kAVX512DQ;
+    if (b & bit_AVX512VL) f |= kAVX512VL;
+  }
+  if (__get_cpuid(0x80000001, &a, &b, &c, &d) && (c & bit_LZCNT)) f |= kLZCNT;
+  return f;
+}
+
+std::string feature_names(uint64_t features) {
+  static const char* const kNames[] = {"sse3", "ssse3",   "sse4.1",   "sse4.2",   "popcnt",
+                                       "avx",  "avx2",    "bmi1",     "bmi2",     "fma",
+                                       "lzcnt", "avx512f", "avx512bw", "avx512dq", "avx512vl"};
+  std::string out;
+  for (unsigned i = 0; i < sizeof(kNames) / sizeof(kNames[0]); ++i) {
+    if (features & (uint64_t{1} << i)) {
+      if (!out.empty()) out += ' ';
+      out += kNames[i];
+    }
+  }
+  return out;
+}
+
+std::vector<uint8_t> module_descriptor(const wasm::Module& m) {
+  std::vector<uint8_t> out = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+  for (const wasm::SectionInfo& s : m.sections) {
+    if (s.id == 0 && s.name != "name") continue;
+    out.push_back(s.id);
+    if (s.id == 10) {
+      // Bodies are compiled; keep only `size=2, no locals, end` so the index space stays.
+      std::vector<uint8_t> code;
+      put_uleb(code, m.bodies.size());
+      for (size_t i = 0; i < m.bodies.size(); ++i) code.insert(code.end(), {0x02, 0x00, 0x0b});
+      put_uleb(out, code.size());
+      out.insert(out.end(), code.begin(), code.end());
+      continue;
+    }
+    put_uleb(out, s.size);
+    out.insert(out.end(), m.bytes.begin() + static_cast<ptrdiff_t>(s.offset),
+               m.bytes.begin() + static_cast<ptrdiff_t>(s.offset + s.size));
+  }
+  return out;
+}
+
+uint64_t checksum(std::span<const uint8_t> bytes) {
+  // 64-bit multiply-xorshift over 8-byte words; fast, and any change or truncation shows.
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ bytes.size();
+  size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, bytes.data() + i, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+  }
+  for (; i < bytes.size(); ++i) h = (h ^ bytes[i]) * 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 29;
+  return h;
+}
+
+static Result<uint64_t> meta_offset(std::span<const uint8_t> bytes, const ElfFile& elf) {
+  const int idx = elf.find_section(kMetaSection);
+  if (idx < 0) return artifact_error("not an atoll artifact (no " + std::string(kMetaSection) + " section)");
+  const ElfSection& s = elf.sections()[idx];
+  if (s.size < sizeof(MetaHeader) || s.offset + sizeof(MetaHeader) > bytes.size()) {
+    return artifact_error("corrupt artifact: metadata header truncated");
+  }
+  return s.offset;
+}
+
+Result<void> seal(std::vector<uint8_t>& bytes) {
+  auto elf = ElfFile::parse(bytes);
+  if (!elf.ok()) return elf.take_error();
+  auto off = meta_offset(bytes, *elf);
+  if (!off.ok()) return off.take_error();
+  MetaHeader h;
+  std::memcpy(&h, bytes.data() + *off, sizeof h);
+  h.file_size = bytes.size();
+  h.checksum = 0;
+  std::memcpy(bytes.data() + *off, &h, sizeof h);
+  h.checksum = checksum(bytes);
+  std::memcpy(bytes.data() + *off, &h, sizeof h);
+  return {};
+}
+
+Result<ArtifactView> open(std::span<const uint8_t> bytes, uint64_t available_cpu_features) {
+  auto elf = ElfFile::parse(bytes);
+  if (!elf.ok()) return elf.take_error();
+  auto off = meta_offset(bytes, *elf);
+  if (!off.ok()) return off.take_error();
+  MetaHeader h;
+  std::memcpy(&h, bytes.data() + *off, sizeof h);
+  if (std::memcmp(h.magic, "ATOLLART", 8) != 0) return artifact_error("not an atoll artifact (bad magic)");
+  if (h.version != abi::kArtifactVersion) {
+    return artifact_error("artifact format version " + std::to_string(h.version) +
+                          " is not supported (this atoll reads version " +
+                          std::to_string(abi::kArtifactVersion) + "); recompile the module");
+  }
+  if (h.file_size != bytes.size()) {
+    return artifact_error("corrupt artifact: size is " + std::to_string(bytes.size()) +
+                          " bytes, expected " + std::to_string(h.file_size) + " (truncated?)");
+  }
+  const uint64_t want = h.checksum;
+  std::vector<uint8_t> copy(bytes.begin(), bytes.end());
+  MetaHeader zeroed = h;
+  zeroed.checksum = 0;
+  std::memcpy(copy.data() + *off, &zeroed, sizeof zeroed);
+  if (checksum(copy) != want) return artifact_error("corrupt artifact: checksum mismatch");
+  const uint64_t missing = h.cpu_features & ~available_cpu_features;
+  if (missing) {
+    return artifact_error("artifact needs CPU features this machine lacks: " + feature_names(missing) +
+                          " (compiled for " + std::string(h.target_cpu, strnlen(h.target_cpu, sizeof h.target_cpu)) + ")");
+  }
+  const int mod_idx = elf->find_section(kModuleSection);
+  if (mod_idx < 0) return artifact_error("corrupt artifact: no module descriptor");
+  std::span<const uint8_t> desc = elf->contents(elf->sections()[mod_idx]);
+  wasm::DecodeOutcome decoded =
+      wasm::decode_module(std::vector<uint8_t>(desc.begin(), desc.end()), {.validate = false});
+  if (decoded.malformed) {
+    return artifact_error("corrupt artifact: module descriptor: " + decoded.malformed->to_string());
+  }
+  return ArtifactView{std::move(elf.value()), h, std::move(decoded.module)};
+}
+
+}  // namespace atl::artifact

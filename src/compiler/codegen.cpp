@@ -1,0 +1,208 @@
+// compile(): wasm::Module -> LLVM IR -> optimised x86-64 object -> sealed artifact.
+#include <llvm/Analysis/AliasAnalysis.h>
+#include <llvm/Analysis/TypeBasedAliasAnalysis.h>
+#include <llvm/IR/LegacyPassManager.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/MC/TargetRegistry.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetMachine.h>
+#include <llvm/Target/TargetOptions.h>
+#include <llvm/TargetParser/Host.h>
+
+#include <cstring>
+#include <memory>
+#include <mutex>
+
+#include "abi/abi.h"
+#include "artifact/artifact.h"
+#include "compiler/compiler.h"
+#include "compiler/function_translator.h"
+#include "compiler/module_context.h"
+#include "compiler/trampolines.h"
+
+namespace atl::compiler {
+namespace {
+
+constexpr const char* kTriple = "x86_64-unknown-linux-gnu";
+
+void init_llvm() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    LLVMInitializeX86TargetInfo();
+    LLVMInitializeX86Target();
+    LLVMInitializeX86TargetMC();
+    LLVMInitializeX86AsmPrinter();
+  });
+}
+
+struct TargetChoice {
+  std::string cpu;
+  std::string features;
+  uint64_t required = 0;
+};
+
+Result<TargetChoice> choose_target(const std::string& requested) {
+  TargetChoice t;
+  if (requested == "native") {
+    t.cpu = llvm::sys::getHostCPUName().str();
+    for (auto& kv : llvm::sys::getHostCPUFeatures()) {
+      if (!t.features.empty()) t.features += ',';
+      t.features += (kv.second ? "+" : "-") + kv.first().str();
+    }
+    t.required = artifact::host_cpu_features();
+    return t;
+  }
+  if (requested.rfind("x86-64", 0) != 0) {
+    return make_error(ErrorKind::Usage, "unknown target CPU '" + requested +
+                                            "' (use x86-64, x86-64-v2, x86-64-v3, x86-64-v4 or native)");
+  }
+  t.cpu = requested;
+  t.required = artifact::features_of_level(requested);
+  if (requested != "x86-64" && t.required == 0) {
+    return make_error(ErrorKind::Usage, "unknown target CPU '" + requested + "'");
+  }
+  return t;
+}
+
+std::string symbol_name(const wasm::Module& m, uint32_t func_index) {
+  std::string s = abi::kFuncSymbolPrefix + std::to_string(func_index);
+  const std::string& name = m.func_name(func_index);
+  if (!name.empty()) {
+    s += '_';
+    for (char c : name) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '.' || c == '$';
+      s += ok ? c : '_';
+    }
+  }
+  return s;
+}
+
+llvm::GlobalVariable* add_blob(llvm::Module& mod, const char* name, const char* section,
+                               const std::vector<uint8_t>& bytes) {
+  llvm::Constant* data = llvm::ConstantDataArray::get(
+      mod.getContext(), llvm::ArrayRef<uint8_t>(bytes.data(), bytes.size()));
+  auto* g = new llvm::GlobalVariable(mod, data->getType(), true, llvm::GlobalValue::ExternalLinkage,
+                                     data, name);
+  g->setSection(section);
+  g->setAlignment(llvm::Align(8));
+  return g;
+}
+
+}  // namespace
+
+std::string fingerprint(const CompileOptions& options) {
+  std::string s = "atoll 0.1.0 abi" + std::to_string(abi::kArtifactVersion) + " llvm " LLVM_VERSION_STRING;
+  s += " O" + std::to_string(options.opt_level);
+  s += options.bounds == BoundsMode::GuardPages ? " guard" : " explicit";
+  s += " cpu=" + options.target_cpu;
+  return s;
+}
+
+Result<std::vector<uint8_t>> compile(const wasm::Module& wm, const CompileOptions& options) {
+  init_llvm();
+  if (options.opt_level < 0 || options.opt_level > 3) {
+    return make_error(ErrorKind::Usage, "optimisation level must be 0..3");
+  }
+  auto target_choice = choose_target(options.target_cpu);
+  if (!target_choice.ok()) return target_choice.take_error();
+  std::string err;
+  const llvm::Target* target = llvm::TargetRegistry::lookupTarget(kTriple, err);
+  if (!target) return make_error(ErrorKind::Other, "LLVM has no x86-64 target: " + err);
+  llvm::TargetOptions to;
+  const llvm::CodeGenOptLevel cg_level = options.opt_level == 0 ? llvm::CodeGenOptLevel::None
+                                         : options.opt_level == 1 ? llvm::CodeGenOptLevel::Less
+                                         : options.opt_level == 2 ? llvm::CodeGenOptLevel::Default
+                                                                  : llvm::CodeGenOptLevel::Aggressive;
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      kTriple, target_choice->cpu, target_choice->features, to, llvm::Reloc::PIC_,
+      llvm::CodeModel::Small, cg_level));
+  if (!tm) return make_error(ErrorKind::Other, "cannot create the LLVM target machine");
+
+  llvm::LLVMContext ctx;
+  auto mod = std::make_unique<llvm::Module>("wasm", ctx);
+  mod->setTargetTriple(kTriple);
+  mod->setDataLayout(tm->createDataLayout());
+  CompileOptions resolved = options;
+  resolved.target_cpu = target_choice->cpu;
+  ModuleContext mc(ctx, *mod, wm, resolved);
+
+  for (uint32_t i = wm.num_imported_funcs; i < wm.num_funcs(); ++i) {
+    llvm::Function* f = llvm::Function::Create(mc.signature(wm.func_types[i]),
+                                               llvm::Function::ExternalLinkage, symbol_name(wm, i), *mod);
+    mc.set_function_attributes(f);
+    mc.funcs[i] = f;
+  }
+  for (uint32_t i = wm.num_imported_funcs; i < wm.num_funcs(); ++i) {
+    FunctionTranslator t(mc, i);
+    Result<void> r = t.translate();
+    if (!r.ok()) return r.take_error();
+  }
+  for (uint32_t t = 0; t < wm.types.size(); ++t) emit_trampolines(mc, t);
+
+  artifact::MetaHeader meta{};
+  std::memcpy(meta.magic, "ATOLLART", 8);
+  meta.version = abi::kArtifactVersion;
+  meta.bounds_mode = static_cast<uint32_t>(options.bounds);
+  meta.cpu_features = target_choice->required;
+  const std::string fp = fingerprint(options);
+  std::strncpy(meta.fingerprint, fp.c_str(), sizeof meta.fingerprint - 1);
+  std::strncpy(meta.target_cpu, target_choice->cpu.c_str(), sizeof meta.target_cpu - 1);
+  std::vector<uint8_t> meta_bytes(sizeof meta);
+  std::memcpy(meta_bytes.data(), &meta, sizeof meta);
+  std::vector<llvm::Constant*> used = {
+      add_blob(*mod, "atl_meta", artifact::kMetaSection, meta_bytes),
+      add_blob(*mod, "atl_module", artifact::kModuleSection, artifact::module_descriptor(wm))};
+  {
+    auto* arr_ty = llvm::ArrayType::get(mc.ptr, used.size());
+    auto* g = new llvm::GlobalVariable(*mod, arr_ty, false, llvm::GlobalValue::AppendingLinkage,
+                                       llvm::ConstantArray::get(arr_ty, used), "llvm.used");
+    g->setSection("llvm.metadata");
+  }
+
+  std::string verify_errors;
+  llvm::raw_string_ostream vs(verify_errors);
+  if (llvm::verifyModule(*mod, &vs)) {
+    return make_error(ErrorKind::Other, "internal compiler error: invalid LLVM IR: " + verify_errors.substr(0, 2000));
+  }
+
+  // Optimise with LLVM's standard pipeline; TBAA is part of the default alias analysis stack.
+  {
+    llvm::LoopAnalysisManager lam;
+    llvm::FunctionAnalysisManager fam;
+    llvm::CGSCCAnalysisManager cgam;
+    llvm::ModuleAnalysisManager mam;
+    llvm::PassBuilder pb(tm.get());
+    pb.registerModuleAnalyses(mam);
+    pb.registerCGSCCAnalyses(cgam);
+    pb.registerFunctionAnalyses(fam);
+    pb.registerLoopAnalyses(lam);
+    pb.crossRegisterProxies(lam, fam, cgam, mam);
+    const llvm::OptimizationLevel level = options.opt_level == 0 ? llvm::OptimizationLevel::O0
+                                          : options.opt_level == 1 ? llvm::OptimizationLevel::O1
+                                          : options.opt_level == 2 ? llvm::OptimizationLevel::O2
+                                                                   : llvm::OptimizationLevel::O3;
+    llvm::ModulePassManager mpm = options.opt_level == 0
+                                      ? pb.buildO0DefaultPipeline(level)
+                                      : pb.buildPerModuleDefaultPipeline(level);
+    mpm.run(*mod, mam);
+  }
+
+  llvm::SmallVector<char, 0> buffer;
+  {
+    llvm::raw_svector_ostream os(buffer);
+    llvm::legacy::PassManager pm;
+    if (tm->addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile)) {
+      return make_error(ErrorKind::Other, "LLVM cannot emit an object file for this target");
+    }
+    pm.run(*mod);
+  }
+  std::vector<uint8_t> out(buffer.begin(), buffer.end());
+  Result<void> sealed = artifact::seal(out);
+  if (!sealed.ok()) return sealed.take_error();
+  return out;
+}
+
+}  // namespace atl::compiler

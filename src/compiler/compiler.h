@@ -1,0 +1,33 @@
+// The compiler's interface: a validated wasm::Module in, an artifact (bytes) out. No LLVM type
+// appears here; only files in src/compiler/ include LLVM headers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "support/result.h"
+#include "wasm/module.h"
+
+namespace atl::compiler {
+
+enum class BoundsMode : uint8_t {
+  GuardPages = 0,  // 8 GiB reservation per memory; no bounds checks in generated code
+  Explicit = 1,    // every access checked against the current memory size
+};
+
+struct CompileOptions {
+  int opt_level = 2;                   // 0..3
+  BoundsMode bounds = BoundsMode::GuardPages;
+  std::string target_cpu = "x86-64-v2";  // or "native", or an LLVM CPU name
+  unsigned threads = 0;                // 0: one per core
+};
+
+// Compiles a validated module into an artifact: an ELF relocatable object holding the machine
+// code, entry trampolines and host adapters per type, and the atoll metadata sections.
+Result<std::vector<uint8_t>> compile(const wasm::Module& module, const CompileOptions& options);
+
+// Identifies the compiler build and the options that affect generated code.
+std::string fingerprint(const CompileOptions& options);
+
+}  // namespace atl::compiler

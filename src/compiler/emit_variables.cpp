@@ -1,0 +1,179 @@
+// Parametric, variable, table and reference instructions, and calls.
+#include "compiler/function_translator.h"
+
+namespace atl::compiler {
+
+using wasm::Op;
+
+llvm::Value* FunctionTranslator::global_cell(uint32_t index) {
+  llvm::Value* array = vmctx_field(offsetof(abi::VMContext, globals), mc_.ptr, true);
+  llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(mc_.ptr, array, index);
+  llvm::LoadInst* cell = b_.CreateAlignedLoad(mc_.ptr, slot, llvm::Align(8));
+  cell->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_vmctx);
+  cell->setMetadata(llvm::LLVMContext::MD_invariant_load, llvm::MDNode::get(mc_.ctx, {}));
+  return cell;
+}
+
+llvm::Value* FunctionTranslator::table_ptr(uint32_t index) {
+  llvm::Value* array = vmctx_field(offsetof(abi::VMContext, tables), mc_.ptr, true);
+  llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(mc_.ptr, array, index);
+  llvm::LoadInst* t = b_.CreateAlignedLoad(mc_.ptr, slot, llvm::Align(8));
+  t->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_vmctx);
+  t->setMetadata(llvm::LLVMContext::MD_invariant_load, llvm::MDNode::get(mc_.ctx, {}));
+  return t;
+}
+
+bool FunctionTranslator::variable(const wasm::Instr& in) {
+  auto table_field = [&](llvm::Value* table, unsigned offset, llvm::Type* t) {
+    llvm::LoadInst* l = b_.CreateAlignedLoad(t, b_.CreateConstInBoundsGEP1_64(mc_.i8, table, offset), llvm::Align(8));
+    l->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_table);
+    return l;
+  };
+  // Bounds-checked address of element `index` of table `t`.
+  auto element = [&](uint32_t t, llvm::Value* index) {
+    llvm::Value* table = table_ptr(t);
+    llvm::Value* size = table_field(table, offsetof(abi::Table, size), mc_.i32);
+    trap_if(b_.CreateICmpUGE(index, size), abi::TrapCode::TableOutOfBounds);
+    llvm::Value* elems = table_field(table, offsetof(abi::Table, elements), mc_.ptr);
+    return b_.CreateInBoundsGEP(mc_.ptr, elems, b_.CreateZExt(index, mc_.i64));
+  };
+  switch (in.op) {
+    case Op::Drop: pop(); return true;
+    case Op::Select:
+    case Op::SelectT: {
+      llvm::Value* c = pop();
+      llvm::Value* v2 = pop();
+      llvm::Value* v1 = pop();
+      push(b_.CreateSelect(b_.CreateICmpNE(c, b_.getInt32(0)), v1, v2));
+      return true;
+    }
+    case Op::LocalGet:
+      push(b_.CreateLoad(local_types_[in.index], locals_[in.index]));
+      return true;
+    case Op::LocalSet: b_.CreateStore(pop(), locals_[in.index]); return true;
+    case Op::LocalTee: b_.CreateStore(stack_.back(), locals_[in.index]); return true;
+    case Op::GlobalGet: {
+      llvm::Type* t = mc_.type_of(mc_.wm.globals[in.index].type);
+      llvm::LoadInst* l = b_.CreateAlignedLoad(t, global_cell(in.index), llvm::Align(8));
+      l->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_global);
+      push(l);
+      return true;
+    }
+    case Op::GlobalSet: {
+      llvm::StoreInst* s = b_.CreateAlignedStore(pop(), global_cell(in.index), llvm::Align(8));
+      s->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_global);
+      return true;
+    }
+    case Op::TableGet: {
+      llvm::LoadInst* l = b_.CreateAlignedLoad(mc_.ptr, element(in.index, pop()), llvm::Align(8));
+      l->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_table);
+      push(l);
+      return true;
+    }
+    case Op::TableSet: {
+      llvm::Value* v = pop();
+      llvm::StoreInst* s = b_.CreateAlignedStore(v, element(in.index, pop()), llvm::Align(8));
+      s->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_table);
+      return true;
+    }
+    case Op::TableSize:
+      push(table_field(table_ptr(in.index), offsetof(abi::Table, size), mc_.i32));
+      return true;
+    case Op::TableGrow: {
+      llvm::Value* delta = pop();
+      llvm::Value* init = pop();
+      push(b_.CreateCall(mc_.builtin("table_grow"), {vmctx_, b_.getInt32(in.index), init, delta}));
+      return true;
+    }
+    case Op::TableFill: {
+      std::vector<llvm::Value*> a = pop_n(3);
+      b_.CreateCall(mc_.builtin("table_fill"), {vmctx_, b_.getInt32(in.index), a[0], a[1], a[2]});
+      return true;
+    }
+    case Op::TableCopy: {
+      std::vector<llvm::Value*> a = pop_n(3);
+      b_.CreateCall(mc_.builtin("table_copy"),
+                    {vmctx_, b_.getInt32(in.index), b_.getInt32(in.index2), a[0], a[1], a[2]});
+      return true;
+    }
+    case Op::TableInit: {
+      std::vector<llvm::Value*> a = pop_n(3);
+      b_.CreateCall(mc_.builtin("table_init"),
+                    {vmctx_, b_.getInt32(in.index2), b_.getInt32(in.index), a[0], a[1], a[2]});
+      return true;
+    }
+    case Op::ElemDrop:
+      b_.CreateCall(mc_.builtin("elem_drop"), {vmctx_, b_.getInt32(in.index)});
+      return true;
+    case Op::RefNull: push(llvm::ConstantPointerNull::get(mc_.ptr)); return true;
+    case Op::RefIsNull:
+      push(b_.CreateZExt(b_.CreateIsNull(pop()), mc_.i32));
+      return true;
+    case Op::RefFunc: {
+      llvm::Value* funcs = vmctx_field(offsetof(abi::VMContext, funcs), mc_.ptr, true);
+      push(b_.CreateConstInBoundsGEP1_64(mc_.i8, funcs, uint64_t{in.index} * sizeof(abi::FuncRef)));
+      return true;
+    }
+    default: return fail("unsupported instruction");
+  }
+}
+
+void FunctionTranslator::emit_call(llvm::FunctionType* ft, llvm::Value* callee,
+                                   llvm::Value* callee_vmctx, const wasm::FuncType& type) {
+  std::vector<llvm::Value*> args{callee_vmctx};
+  std::vector<llvm::Value*> params = pop_n(type.params.size());
+  args.insert(args.end(), params.begin(), params.end());
+  llvm::CallInst* c = b_.CreateCall(ft, callee, args);
+  if (type.results.size() == 1) {
+    push(c);
+  } else {
+    for (unsigned i = 0; i < type.results.size(); ++i) push(b_.CreateExtractValue(c, {i}));
+  }
+}
+
+bool FunctionTranslator::call(const wasm::Instr& in) {
+  const wasm::Module& wm = mc_.wm;
+  if (in.op == Op::Call) {
+    const uint32_t type_index = wm.func_types[in.index];
+    llvm::FunctionType* ft = mc_.signature(type_index);
+    if (in.index >= wm.num_imported_funcs) {
+      emit_call(ft, mc_.funcs[in.index], vmctx_, wm.types[type_index]);
+      return true;
+    }
+    // Imports go through this instance's FuncRef for them: code + the callee's context.
+    llvm::Value* funcs = vmctx_field(offsetof(abi::VMContext, funcs), mc_.ptr, true);
+    llvm::Value* ref = b_.CreateConstInBoundsGEP1_64(mc_.i8, funcs, uint64_t{in.index} * sizeof(abi::FuncRef));
+    llvm::LoadInst* code = b_.CreateAlignedLoad(mc_.ptr, ref, llvm::Align(8));
+    llvm::LoadInst* ctx = b_.CreateAlignedLoad(mc_.ptr, b_.CreateConstInBoundsGEP1_64(mc_.i8, ref, 8), llvm::Align(8));
+    for (llvm::LoadInst* l : {code, ctx}) {
+      l->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_vmctx);
+      l->setMetadata(llvm::LLVMContext::MD_invariant_load, llvm::MDNode::get(mc_.ctx, {}));
+    }
+    emit_call(ft, code, ctx, wm.types[type_index]);
+    return true;
+  }
+  // call_indirect: bounds, null and signature checks, then call through the FuncRef.
+  llvm::Value* index = pop();
+  llvm::Value* table = table_ptr(in.index2);
+  llvm::LoadInst* size = b_.CreateAlignedLoad(mc_.i32, b_.CreateConstInBoundsGEP1_64(mc_.i8, table, offsetof(abi::Table, size)), llvm::Align(8));
+  size->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_table);
+  trap_if(b_.CreateICmpUGE(index, size), abi::TrapCode::TableOutOfBounds);
+  llvm::LoadInst* elems = b_.CreateAlignedLoad(mc_.ptr, table, llvm::Align(8));
+  elems->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_table);
+  llvm::LoadInst* ref = b_.CreateAlignedLoad(mc_.ptr, b_.CreateInBoundsGEP(mc_.ptr, elems, b_.CreateZExt(index, mc_.i64)), llvm::Align(8));
+  ref->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_table);
+  trap_if(b_.CreateIsNull(ref), abi::TrapCode::IndirectCallNull);
+  llvm::Value* type_ids = vmctx_field(offsetof(abi::VMContext, type_ids), mc_.ptr, true);
+  llvm::LoadInst* expected = b_.CreateAlignedLoad(mc_.i32, b_.CreateConstInBoundsGEP1_64(mc_.i32, type_ids, in.index), llvm::Align(4));
+  expected->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_vmctx);
+  expected->setMetadata(llvm::LLVMContext::MD_invariant_load, llvm::MDNode::get(mc_.ctx, {}));
+  llvm::LoadInst* actual = b_.CreateAlignedLoad(mc_.i32, b_.CreateConstInBoundsGEP1_64(mc_.i8, ref, offsetof(abi::FuncRef, type_id)), llvm::Align(8));
+  llvm::LoadInst* code = b_.CreateAlignedLoad(mc_.ptr, ref, llvm::Align(8));
+  llvm::LoadInst* ctx = b_.CreateAlignedLoad(mc_.ptr, b_.CreateConstInBoundsGEP1_64(mc_.i8, ref, offsetof(abi::FuncRef, vmctx)), llvm::Align(8));
+  for (llvm::LoadInst* l : {actual, code, ctx}) l->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_vmctx);
+  trap_if(b_.CreateICmpNE(actual, expected), abi::TrapCode::IndirectCallTypeMismatch);
+  emit_call(mc_.signature(in.index), code, ctx, wm.types[in.index]);
+  return true;
+}
+
+}  // namespace atl::compiler

@@ -1,0 +1,180 @@
+#include "compiler/function_translator.h"
+
+#include <llvm/IR/InlineAsm.h>
+#include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/MDBuilder.h>
+
+namespace atl::compiler {
+
+using wasm::Op;
+
+FunctionTranslator::FunctionTranslator(ModuleContext& mc, uint32_t func_index)
+    : mc_(mc),
+      func_index_(func_index),
+      type_(mc.wm.func_type(func_index)),
+      fn_(mc.funcs[func_index]),
+      b_(mc.ctx) {}
+
+bool FunctionTranslator::fail(std::string message) {
+  if (error_.empty()) error_ = std::move(message);
+  return false;
+}
+
+std::vector<llvm::Value*> FunctionTranslator::pop_n(size_t n) {
+  std::vector<llvm::Value*> out(stack_.end() - static_cast<ptrdiff_t>(n), stack_.end());
+  stack_.resize(stack_.size() - n);
+  return out;
+}
+
+llvm::Value* FunctionTranslator::vmctx_field(unsigned offset, llvm::Type* type, bool invariant) {
+  llvm::Value* p = b_.CreateConstInBoundsGEP1_64(mc_.i8, vmctx_, offset);
+  llvm::LoadInst* l = b_.CreateAlignedLoad(type, p, llvm::Align(8));
+  l->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_vmctx);
+  if (invariant) l->setMetadata(llvm::LLVMContext::MD_invariant_load, llvm::MDNode::get(mc_.ctx, {}));
+  return l;
+}
+
+Result<void> FunctionTranslator::translate() {
+  const wasm::Module& wm = mc_.wm;
+  const wasm::FunctionBody& body = wm.bodies[func_index_ - wm.num_imported_funcs];
+
+  llvm::BasicBlock* entry = llvm::BasicBlock::Create(mc_.ctx, "entry", fn_);
+  b_.SetInsertPoint(entry);
+  vmctx_ = fn_->getArg(0);
+  vmctx_->setName("vmctx");
+
+  // Locals: parameters first, then declared locals, zero-initialised.
+  for (size_t i = 0; i < type_.params.size(); ++i) {
+    llvm::Type* t = mc_.type_of(type_.params[i]);
+    llvm::AllocaInst* a = b_.CreateAlloca(t);
+    b_.CreateStore(fn_->getArg(static_cast<unsigned>(i + 1)), a);
+    locals_.push_back(a);
+    local_types_.push_back(t);
+  }
+  for (const auto& [count, vt] : body.local_groups) {
+    llvm::Type* t = mc_.type_of(vt);
+    for (uint32_t k = 0; k < count; ++k) {
+      llvm::AllocaInst* a = b_.CreateAlloca(t);
+      b_.CreateStore(llvm::Constant::getNullValue(t), a);
+      locals_.push_back(a);
+      local_types_.push_back(t);
+    }
+  }
+
+  // Stack exhaustion is checked on entry against the limit in the VM context: deterministic,
+  // and it leaves room below the limit for the trap path itself.
+  {
+    llvm::Function* read_reg = llvm::Intrinsic::getDeclaration(&mc_.mod, llvm::Intrinsic::read_register, {mc_.i64});
+    llvm::Metadata* rsp = llvm::MDString::get(mc_.ctx, "rsp");
+    llvm::Value* sp = b_.CreateCall(read_reg, {llvm::MetadataAsValue::get(mc_.ctx, llvm::MDNode::get(mc_.ctx, {rsp}))});
+    llvm::Value* limit = vmctx_field(offsetof(abi::VMContext, stack_limit), mc_.i64, true);
+    trap_if(b_.CreateICmpULT(sp, limit), abi::TrapCode::StackOverflow);
+  }
+  if (!wm.memories.empty()) {
+    // The memory never moves during an instance's life, in either bounds mode.
+    memory_base_ = vmctx_field(offsetof(abi::VMContext, memory_base), mc_.ptr, true);
+  }
+
+  // The function's own frame: `return` and the final `end` branch to its label.
+  Frame f;
+  f.kind = FrameKind::Function;
+  f.label = llvm::BasicBlock::Create(mc_.ctx, "return", fn_);
+  for (wasm::ValType r : type_.results) f.result_types.push_back(mc_.type_of(r));
+  f.label_phis = make_phis(f.label, f.result_types);
+  f.height = 0;
+  frames_.push_back(std::move(f));
+
+  Reader r(wm.bytes.data() + body.code_offset, wm.bytes.data() + body.offset + body.size,
+           body.code_offset);
+  wasm::InstrReader ir(r);
+  wasm::Instr in;
+  while (!frames_.empty()) {
+    if (!ir.next(in)) {
+      return make_error(ErrorKind::Malformed, r.error(), r.error_offset(), func_index_);
+    }
+    // A load whose value is immediately dropped must still trap when out of bounds.
+    next_load_dropped_ = !unreachable_ && r.peek_u8() == 0x1a;
+    const bool ok = unreachable_ ? skip_dead(in) : instruction(in, ir.br_targets());
+    if (!ok) {
+      return make_error(ErrorKind::Other, "cannot compile " + std::string(wasm::op_name(in.op)) +
+                                              ": " + error_,
+                        in.offset, func_index_);
+    }
+  }
+  return {};
+}
+
+// In unreachable code only the block structure matters.
+bool FunctionTranslator::skip_dead(const wasm::Instr& in) {
+  switch (in.op) {
+    case Op::Block:
+    case Op::Loop:
+    case Op::If: ++dead_depth_; return true;
+    case Op::Else:
+      if (dead_depth_ > 0) return true;
+      return control(in, {});
+    case Op::End:
+      if (dead_depth_ > 0) {
+        --dead_depth_;
+        return true;
+      }
+      return control(in, {});
+    default: return true;
+  }
+}
+
+bool FunctionTranslator::instruction(const wasm::Instr& in, const std::vector<uint32_t>& targets) {
+  const wasm::OpInfo& info = wasm::op_info(in.op);
+  if (info.prefix == 0xfd) return simd(in);
+  switch (in.op) {
+    case Op::Unreachable:
+    case Op::Nop:
+    case Op::Block:
+    case Op::Loop:
+    case Op::If:
+    case Op::Else:
+    case Op::End:
+    case Op::Br:
+    case Op::BrIf:
+    case Op::BrTable:
+    case Op::Return: return control(in, targets);
+    case Op::Call:
+    case Op::CallIndirect: return call(in);
+    default: break;
+  }
+  if (info.imm == wasm::ImmKind::MemArg || info.imm == wasm::ImmKind::MemZero ||
+      info.imm == wasm::ImmKind::MemInit || info.imm == wasm::ImmKind::MemCopy ||
+      in.op == Op::DataDrop) {
+    return memory(in);
+  }
+  if (numeric(in)) return true;
+  if (!error_.empty()) return false;
+  return variable(in);
+}
+
+void FunctionTranslator::trap_now(abi::TrapCode code) {
+  b_.CreateCall(mc_.builtin("trap"), {vmctx_, b_.getInt32(static_cast<uint32_t>(code))});
+  b_.CreateUnreachable();
+}
+
+void FunctionTranslator::trap_if(llvm::Value* cond, abi::TrapCode code) {
+  llvm::BasicBlock*& trap_bb = trap_blocks_[static_cast<uint32_t>(code)];
+  if (!trap_bb) {
+    llvm::IRBuilderBase::InsertPointGuard guard(b_);
+    trap_bb = llvm::BasicBlock::Create(mc_.ctx, "trap", fn_);
+    b_.SetInsertPoint(trap_bb);
+    trap_now(code);
+  }
+  llvm::BasicBlock* cont = llvm::BasicBlock::Create(mc_.ctx, "ok", fn_);
+  llvm::MDBuilder md(mc_.ctx);
+  b_.CreateCondBr(cond, trap_bb, cont, md.createBranchWeights(1, 1u << 20));
+  b_.SetInsertPoint(cont);
+}
+
+llvm::Value* FunctionTranslator::intrinsic(llvm::Intrinsic::ID id, llvm::Type* type,
+                                           std::vector<llvm::Value*> args) {
+  llvm::Function* f = llvm::Intrinsic::getDeclaration(&mc_.mod, id, {type});
+  return b_.CreateCall(f, args);
+}
+
+}  // namespace atl::compiler

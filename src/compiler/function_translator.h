@@ -1,0 +1,119 @@
+// Translates one validated wasm function body to LLVM IR.
+//
+// The wasm operand stack becomes a stack of llvm::Value*; locals become allocas that SROA/mem2reg
+// promote to SSA. Block results and loop parameters flow through PHI nodes at the branch
+// targets. Code after an unconditional branch is skipped (it is unreachable, and validation
+// already typed it), counting only its nested blocks so `else`/`end` are matched.
+//
+// Translation is split by opcode family: control (emit_control.cpp), numeric (emit_numeric.cpp),
+// memory (emit_memory.cpp), variables, tables, references and calls (emit_variables.cpp).
+#pragma once
+
+#include <llvm/IR/IRBuilder.h>
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "abi/abi.h"
+#include "compiler/module_context.h"
+#include "support/reader.h"
+#include "support/result.h"
+#include "wasm/instr_reader.h"
+
+namespace atl::compiler {
+
+class FunctionTranslator {
+ public:
+  FunctionTranslator(ModuleContext& mc, uint32_t func_index);
+  Result<void> translate();
+
+ private:
+  enum class FrameKind : uint8_t { Function, Block, Loop, If };
+  struct Frame {
+    FrameKind kind;
+    llvm::BasicBlock* label;  // branch target: loop header, or the continuation after end
+    llvm::BasicBlock* else_block = nullptr;  // If before its else
+    std::vector<llvm::PHINode*> label_phis;  // loop: parameters; others: results
+    std::vector<llvm::Type*> result_types;
+    std::vector<llvm::Value*> if_params;  // If: parameter values, for the else branch
+    size_t height;                        // operand-stack height below the block's values
+  };
+
+  // --- stack ----------------------------------------------------------------------------------
+  llvm::Value* pop() {
+    llvm::Value* v = stack_.back();
+    stack_.pop_back();
+    return v;
+  }
+  void push(llvm::Value* v) { stack_.push_back(v); }
+  std::vector<llvm::Value*> pop_n(size_t n);
+
+  // --- dispatch -------------------------------------------------------------------------------
+  bool instruction(const wasm::Instr& in, const std::vector<uint32_t>& targets);
+  bool control(const wasm::Instr& in, const std::vector<uint32_t>& targets);
+  bool skip_dead(const wasm::Instr& in);
+  bool numeric(const wasm::Instr& in);
+  bool memory(const wasm::Instr& in);
+  bool variable(const wasm::Instr& in);
+  bool call(const wasm::Instr& in);
+  bool simd(const wasm::Instr& in);
+  bool fail(std::string message);
+
+  // --- control helpers ------------------------------------------------------------------------
+  void block_types(const wasm::BlockType& bt, std::vector<llvm::Type*>& params,
+                   std::vector<llvm::Type*>& results) const;
+  std::vector<llvm::PHINode*> make_phis(llvm::BasicBlock* bb, const std::vector<llvm::Type*>& types);
+  // Adds the top `phis.size()` stack values (not popped) as incoming from the current block.
+  void add_incoming(const std::vector<llvm::PHINode*>& phis);
+  const std::vector<llvm::PHINode*>& label_phis(uint32_t depth);
+  llvm::BasicBlock* label_block(uint32_t depth);
+  void end_frame();
+  void finish_function();
+  void set_unreachable();
+
+  // --- traps ----------------------------------------------------------------------------------
+  void trap_if(llvm::Value* cond, abi::TrapCode code);
+  void trap_now(abi::TrapCode code);
+
+  // --- VM context access ----------------------------------------------------------------------
+  llvm::Value* vmctx_field(unsigned offset, llvm::Type* type, bool invariant);
+  llvm::Value* memory_size_bytes();
+  llvm::Value* global_cell(uint32_t index);
+  llvm::Value* table_ptr(uint32_t index);
+
+  // --- numeric helpers ------------------------------------------------------------------------
+  llvm::Value* intrinsic(llvm::Intrinsic::ID id, llvm::Type* type, std::vector<llvm::Value*> args);
+  llvm::Value* int_div(const wasm::Instr& in, llvm::Value* a, llvm::Value* b);
+  llvm::Value* trunc_trapping(llvm::Value* v, llvm::Type* to, bool is_signed);
+  llvm::Value* constant_float(llvm::Type* t, uint64_t bits);
+
+  // --- memory helpers -------------------------------------------------------------------------
+  llvm::Value* effective_address(llvm::Value* addr32, uint64_t offset, unsigned size);
+  llvm::Value* load(llvm::Type* t, llvm::Value* addr32, uint64_t offset, unsigned size, bool keep);
+  void store(llvm::Value* v, llvm::Value* addr32, uint64_t offset, unsigned size);
+
+  // --- calls ----------------------------------------------------------------------------------
+  void emit_call(llvm::FunctionType* ft, llvm::Value* callee, llvm::Value* callee_vmctx,
+                 const wasm::FuncType& type);
+
+  ModuleContext& mc_;
+  uint32_t func_index_;
+  const wasm::FuncType& type_;
+  llvm::Function* fn_;
+  llvm::IRBuilder<> b_;
+  llvm::Value* vmctx_ = nullptr;
+  llvm::Value* memory_base_ = nullptr;
+  std::vector<llvm::AllocaInst*> locals_;
+  std::vector<llvm::Type*> local_types_;
+  std::vector<llvm::Value*> stack_;
+  std::vector<Frame> frames_;
+  bool unreachable_ = false;
+  uint32_t dead_depth_ = 0;  // blocks opened inside unreachable code
+  std::array<llvm::BasicBlock*, abi::kNumTrapCodes> trap_blocks_{};
+  bool next_load_dropped_ = false;
+  std::string error_;
+  uint64_t error_offset_ = 0;
+};
+
+}  // namespace atl::compiler

@@ -1,0 +1,62 @@
+// Per-LLVM-module state shared by the function translators: LLVM types for wasm types, function
+// signatures, declarations of runtime builtins, and the alias-analysis (TBAA) tags that tell LLVM
+// linear memory never aliases the VM context, globals or tables.
+#pragma once
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/MDBuilder.h>
+#include <llvm/IR/Module.h>
+
+#include <string>
+#include <vector>
+
+#include "compiler/compiler.h"
+#include "wasm/module.h"
+
+namespace atl::compiler {
+
+class ModuleContext {
+ public:
+  ModuleContext(llvm::LLVMContext& ctx, llvm::Module& mod, const wasm::Module& wm,
+                const CompileOptions& opts);
+
+  llvm::LLVMContext& ctx;
+  llvm::Module& mod;
+  const wasm::Module& wm;
+  const CompileOptions& opts;
+
+  llvm::Type* i8;
+  llvm::IntegerType* i32;
+  llvm::IntegerType* i64;
+  llvm::Type* f32;
+  llvm::Type* f64;
+  llvm::Type* v128;  // <2 x i64>
+  llvm::PointerType* ptr;
+  llvm::Type* void_ty;
+
+  llvm::Type* type_of(wasm::ValType t) const;
+  // The native signature of a wasm function of module type `type_index`:
+  //   ret (ptr vmctx, params...) with ret void, the single result, or a struct of results.
+  llvm::FunctionType* signature(uint32_t type_index);
+  llvm::Type* return_type(const wasm::FuncType& t);
+
+  // Defined functions by function index (nullptr for imports).
+  std::vector<llvm::Function*> funcs;
+
+  llvm::Function* builtin(const char* name);  // atl_builtin_<name>, declared on first use
+
+  // TBAA access tags.
+  llvm::MDNode* tbaa_memory;
+  llvm::MDNode* tbaa_vmctx;
+  llvm::MDNode* tbaa_global;
+  llvm::MDNode* tbaa_table;
+  llvm::MDNode* tbaa_slots;  // trampoline argument slots
+
+  void set_function_attributes(llvm::Function* f);
+
+ private:
+  std::vector<llvm::FunctionType*> signatures_;
+};
+
+}  // namespace atl::compiler
