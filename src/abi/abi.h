@@ -7,7 +7,7 @@
 //
 //   +0   memory_base   u8*       start of linear memory 0 (never moves for an instance's life)
 //   +8   memory_size   u64       current size in bytes (bounds checks, memory.size)
-//   +16  stack_limit   uptr      lowest stack address guest code may use (checked on entry)
+//   +16  limits        RuntimeLimits*  per-store: stack limit (checked on entry), later epochs/fuel
 //   +24  type_ids      u32*      canonical signature id per module type index
 //   +32  funcs         FuncRef*  one per function index (imports first): calls to imports, ref.func
 //   +40  globals       u8**      per global index, its 16-byte storage cell
@@ -37,8 +37,9 @@ enum class TrapCode : uint32_t {
   HostError = 10,                // a host function failed
   Interrupted = 11,
   OutOfFuel = 12,
+  IndirectCallOutOfBounds = 13,  // call_indirect index past the table's end
 };
-constexpr uint32_t kNumTrapCodes = 13;
+constexpr uint32_t kNumTrapCodes = 14;
 
 // The spec test suite's wording for each trap.
 const char* trap_message(TrapCode code);
@@ -64,10 +65,17 @@ static_assert(sizeof(Table) == 16);
 static_assert(offsetof(Table, elements) == 0);
 static_assert(offsetof(Table, size) == 8);
 
+// Shared by all instances of a store, so the limit holds whichever instance a call reaches.
+struct RuntimeLimits {
+  uintptr_t stack_limit;  // lowest stack address guest code may use
+  uint64_t reserved[3];
+};
+static_assert(offsetof(RuntimeLimits, stack_limit) == 0);
+
 struct VMContext {
   uint8_t* memory_base;
   uint64_t memory_size;
-  uintptr_t stack_limit;
+  RuntimeLimits* limits;
   const uint32_t* type_ids;
   FuncRef* funcs;
   uint8_t** globals;
@@ -77,7 +85,7 @@ struct VMContext {
 };
 static_assert(offsetof(VMContext, memory_base) == 0);
 static_assert(offsetof(VMContext, memory_size) == 8);
-static_assert(offsetof(VMContext, stack_limit) == 16);
+static_assert(offsetof(VMContext, limits) == 16);
 static_assert(offsetof(VMContext, type_ids) == 24);
 static_assert(offsetof(VMContext, funcs) == 32);
 static_assert(offsetof(VMContext, globals) == 40);

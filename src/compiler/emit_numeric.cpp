@@ -88,6 +88,29 @@ bool FunctionTranslator::numeric(const wasm::Instr& in) {
     const unsigned bits = count->getType()->getIntegerBitWidth();
     return b_.CreateAnd(count, llvm::ConstantInt::get(count->getType(), bits - 1));
   };
+  // LLVM folds x-0, x+(-0), x*1, x/1, x*-1, x/-1 to x or -x, which would return a signalling
+  // NaN unquieted; wasm requires an arithmetic NaN. Fencing the identity constant keeps the
+  // operation (a register move in the generated code).
+  auto fence_identity = [&](llvm::Value* v) -> llvm::Value* {
+    auto* c = llvm::dyn_cast<llvm::ConstantFP>(v);
+    if (c && (c->isZero() || c->isExactlyValue(1.0) || c->isExactlyValue(-1.0))) {
+      return intrinsic(llvm::Intrinsic::arithmetic_fence, v->getType(), {v});
+    }
+    return v;
+  };
+  auto farith = [&](llvm::Instruction::BinaryOps opc) {
+    return bin([&](llvm::Value* a, llvm::Value* b) {
+      return b_.CreateBinOp(opc, fence_identity(a), fence_identity(b));
+    });
+  };
+  // min/max: llvm.minimum/maximum give wasm's NaN propagation and -0 < +0 ordering, but may
+  // return a signalling NaN operand as is; a NaN result is made quiet by an addition.
+  auto fminmax = [&](ID id) {
+    return bin([&](llvm::Value* a, llvm::Value* b) {
+      llvm::Value* r = intrinsic(id, a->getType(), {a, b});
+      return b_.CreateSelect(b_.CreateFCmpUNO(a, b), b_.CreateFAdd(a, b), r);
+    });
+  };
   auto intr1 = [&](ID id) { return un([&](llvm::Value* a) { return intrinsic(id, a->getType(), {a}); }); };
   auto intr2 = [&](ID id) {
     return bin([&](llvm::Value* a, llvm::Value* b) { return intrinsic(id, a->getType(), {a, b}); });
@@ -153,13 +176,12 @@ bool FunctionTranslator::numeric(const wasm::Instr& in) {
     case Op::F32Trunc: case Op::F64Trunc: return intr1(llvm::Intrinsic::trunc);
     case Op::F32Nearest: case Op::F64Nearest: return intr1(llvm::Intrinsic::roundeven);
     case Op::F32Sqrt: case Op::F64Sqrt: return intr1(llvm::Intrinsic::sqrt);
-    case Op::F32Add: case Op::F64Add: return bin([&](auto a, auto b) { return b_.CreateFAdd(a, b); });
-    case Op::F32Sub: case Op::F64Sub: return bin([&](auto a, auto b) { return b_.CreateFSub(a, b); });
-    case Op::F32Mul: case Op::F64Mul: return bin([&](auto a, auto b) { return b_.CreateFMul(a, b); });
-    case Op::F32Div: case Op::F64Div: return bin([&](auto a, auto b) { return b_.CreateFDiv(a, b); });
-    // llvm.minimum/maximum: NaN-propagating, and -0 < +0, exactly wasm's min/max.
-    case Op::F32Min: case Op::F64Min: return intr2(llvm::Intrinsic::minimum);
-    case Op::F32Max: case Op::F64Max: return intr2(llvm::Intrinsic::maximum);
+    case Op::F32Add: case Op::F64Add: return farith(llvm::Instruction::FAdd);
+    case Op::F32Sub: case Op::F64Sub: return farith(llvm::Instruction::FSub);
+    case Op::F32Mul: case Op::F64Mul: return farith(llvm::Instruction::FMul);
+    case Op::F32Div: case Op::F64Div: return farith(llvm::Instruction::FDiv);
+    case Op::F32Min: case Op::F64Min: return fminmax(llvm::Intrinsic::minimum);
+    case Op::F32Max: case Op::F64Max: return fminmax(llvm::Intrinsic::maximum);
     case Op::F32Copysign: case Op::F64Copysign: return intr2(llvm::Intrinsic::copysign);
 
     case Op::I32WrapI64: return un([&](auto a) { return b_.CreateTrunc(a, i32); });
@@ -177,7 +199,12 @@ bool FunctionTranslator::numeric(const wasm::Instr& in) {
     case Op::F32ConvertI32U: case Op::F32ConvertI64U: return un([&](auto a) { return b_.CreateUIToFP(a, f32); });
     case Op::F64ConvertI32S: case Op::F64ConvertI64S: return un([&](auto a) { return b_.CreateSIToFP(a, f64); });
     case Op::F64ConvertI32U: case Op::F64ConvertI64U: return un([&](auto a) { return b_.CreateUIToFP(a, f64); });
-    case Op::F32DemoteF64: return un([&](auto a) { return b_.CreateFPTrunc(a, f32); });
+    case Op::F32DemoteF64:
+      return un([&](llvm::Value* a) {
+        // demote(promote(x)) would fold to x, keeping a signalling NaN unquieted.
+        if (llvm::isa<llvm::FPExtInst>(a)) a = intrinsic(llvm::Intrinsic::arithmetic_fence, a->getType(), {a});
+        return b_.CreateFPTrunc(a, f32);
+      });
     case Op::F64PromoteF32: return un([&](auto a) { return b_.CreateFPExt(a, f64); });
     case Op::I32ReinterpretF32: return un([&](auto a) { return b_.CreateBitCast(a, i32); });
     case Op::I64ReinterpretF64: return un([&](auto a) { return b_.CreateBitCast(a, i64); });

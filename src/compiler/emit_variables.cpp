@@ -157,7 +157,7 @@ bool FunctionTranslator::call(const wasm::Instr& in) {
   llvm::Value* table = table_ptr(in.index2);
   llvm::LoadInst* size = b_.CreateAlignedLoad(mc_.i32, b_.CreateConstInBoundsGEP1_64(mc_.i8, table, offsetof(abi::Table, size)), llvm::Align(8));
   size->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_table);
-  trap_if(b_.CreateICmpUGE(index, size), abi::TrapCode::TableOutOfBounds);
+  trap_if(b_.CreateICmpUGE(index, size), abi::TrapCode::IndirectCallOutOfBounds);
   llvm::LoadInst* elems = b_.CreateAlignedLoad(mc_.ptr, table, llvm::Align(8));
   elems->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_table);
   llvm::LoadInst* ref = b_.CreateAlignedLoad(mc_.ptr, b_.CreateInBoundsGEP(mc_.ptr, elems, b_.CreateZExt(index, mc_.i64)), llvm::Align(8));

@@ -67,7 +67,9 @@ Result<void> FunctionTranslator::translate() {
     llvm::Function* read_reg = llvm::Intrinsic::getDeclaration(&mc_.mod, llvm::Intrinsic::read_register, {mc_.i64});
     llvm::Metadata* rsp = llvm::MDString::get(mc_.ctx, "rsp");
     llvm::Value* sp = b_.CreateCall(read_reg, {llvm::MetadataAsValue::get(mc_.ctx, llvm::MDNode::get(mc_.ctx, {rsp}))});
-    llvm::Value* limit = vmctx_field(offsetof(abi::VMContext, stack_limit), mc_.i64, true);
+    llvm::Value* limits = vmctx_field(offsetof(abi::VMContext, limits), mc_.ptr, true);
+    llvm::LoadInst* limit = b_.CreateAlignedLoad(mc_.i64, limits, llvm::Align(8));
+    limit->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_vmctx);
     trap_if(b_.CreateICmpULT(sp, limit), abi::TrapCode::StackOverflow);
   }
   if (!wm.memories.empty()) {

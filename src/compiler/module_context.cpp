@@ -102,8 +102,9 @@ void ModuleContext::set_function_attributes(llvm::Function* f) {
   // Frame pointers make wasm backtraces a cheap walk of the rbp chain.
   f->addFnAttr("frame-pointer", "all");
   f->addFnAttr("target-cpu", opts.target_cpu == "native" ? llvm::StringRef("") : opts.target_cpu);
-  // No stack protector, no red zone needs: generated code never calls back into C++ frames
-  // that could observe them.
+  // Recursion must stay recursion: tail-call elimination would turn unbounded recursion into an
+  // endless loop instead of the stack-exhaustion trap the spec expects.
+  f->addFnAttr("disable-tail-calls", "true");
 }
 
 }  // namespace atl::compiler

@@ -10,6 +10,8 @@ const char* error_kind_name(ErrorKind kind) {
     case ErrorKind::Invalid: return "invalid module";
     case ErrorKind::Io: return "i/o error";
     case ErrorKind::Usage: return "usage error";
+    case ErrorKind::Link: return "link error";
+    case ErrorKind::Trap: return "trap";
     case ErrorKind::Other: return "error";
   }
   return "error";

@@ -19,6 +19,8 @@ enum class ErrorKind : uint8_t {
   Invalid,    // decodes, but fails validation
   Io,         // reading or writing a file failed
   Usage,      // a bad argument from the user
+  Link,       // imports do not match what the module needs
+  Trap,       // guest execution trapped (trap_code says why)
   Other,
 };
 
@@ -32,6 +34,8 @@ struct Error {
   std::string message;
   uint64_t offset = kNoOffset;  // absolute byte offset into the input
   uint32_t func = kNoFunc;      // function index (imports included) when inside a body
+  uint32_t trap_code = 0;       // ErrorKind::Trap: an abi::TrapCode
+  std::string backtrace;        // ErrorKind::Trap: wasm frames, innermost first, one per line
 
   // "invalid module: function 3 at offset 0x1f: type mismatch: ..." on one line.
   std::string to_string() const;
@@ -77,7 +81,12 @@ class [[nodiscard]] Result<void> {
 
 inline Error make_error(ErrorKind kind, std::string message, uint64_t offset = Error::kNoOffset,
                         uint32_t func = Error::kNoFunc) {
-  return Error{kind, std::move(message), offset, func};
+  Error e;
+  e.kind = kind;
+  e.message = std::move(message);
+  e.offset = offset;
+  e.func = func;
+  return e;
 }
 
 }  // namespace atl

@@ -2,14 +2,17 @@
 //
 // A .wast script is converted by wabt's `wast2json` into a JSON command list plus one binary
 // module per `module`/assertion; the runner executes the commands against atoll. Today it checks
-// module decoding and validation (`module`, `assert_malformed`, `assert_invalid`); commands that
-// need execution are counted as skipped, as are text-format modules (atoll reads binaries).
+// every command: modules are decoded, validated, compiled and instantiated (with the `spectest`
+// host module and registered modules as imports), actions run, and results, traps, link and
+// instantiation failures are compared. Text-format malformed modules are counted as skipped
+// (atoll reads binaries; the text parser is wabt's job).
 #pragma once
 
 #include <cstdint>
 #include <iosfwd>
 #include <string>
 
+#include "compiler/compiler.h"
 #include "support/result.h"
 
 namespace atl::wast {
@@ -17,6 +20,8 @@ namespace atl::wast {
 struct Options {
   std::string wast2json = "wast2json";  // the converter to run
   bool verbose = false;                 // also print passes and skips
+  compiler::BoundsMode bounds = compiler::BoundsMode::GuardPages;
+  int opt_level = 2;
 };
 
 struct Stats {

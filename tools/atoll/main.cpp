@@ -87,6 +87,14 @@ int main(int argc, char** argv) {
   wast->add_option("--wast2json", wast_options.wast2json, "the converter to run")
       ->capture_default_str();
   wast->add_flag("-v,--verbose", wast_options.verbose, "also print passes and skips");
+  std::string wast_bounds = "guard";
+  wast->add_option("--bounds", wast_bounds,
+                   "memory sandboxing: 'guard' (guard pages, no checks) or 'explicit' (bounds checks)")
+      ->check(CLI::IsMember({"guard", "explicit"}))
+      ->capture_default_str();
+  wast->add_option("-O,--opt-level", wast_options.opt_level, "optimisation level 0..3")
+      ->check(CLI::Range(0, 3))
+      ->capture_default_str();
 
   // A misspelt command should be named as such, not reported as a missing one.
   if (argc > 1 && argv[1][0] != '-') {
@@ -106,6 +114,10 @@ int main(int argc, char** argv) {
   }
   if (*validate) return cmd_validate(validate_file);
   if (*inspect) return cmd_inspect(inspect_file);
-  if (*wast) return cmd_wast(wast_files, wast_options);
+  if (*wast) {
+    wast_options.bounds =
+        wast_bounds == "explicit" ? atl::compiler::BoundsMode::Explicit : atl::compiler::BoundsMode::GuardPages;
+    return cmd_wast(wast_files, wast_options);
+  }
   return 2;
 }

@@ -1,0 +1,130 @@
+// Runtime functions called by generated code (see abi.h for the list and signatures). They run on
+// the guest stack and may trap: a trap longjmps out, so every check comes before any object with
+// a destructor is created.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <unordered_map>
+
+#include "runtime/objects.h"
+#include "runtime/trap/trap_handler.h"
+
+namespace atl::runtime {
+namespace {
+
+Instance& instance_of(abi::VMContext* ctx) { return *static_cast<Instance*>(ctx->instance); }
+
+// The caller's PC and frame pointer, for the backtrace (this file keeps frame pointers).
+#define ATL_TRAP(code)                                                              \
+  raise_trap(code, reinterpret_cast<uintptr_t>(__builtin_return_address(0)),      \
+             *static_cast<uintptr_t*>(__builtin_frame_address(0)))
+
+bool out_of_range(uint64_t start, uint64_t len, uint64_t size) { return start + len > size; }
+
+}  // namespace
+
+extern "C" {
+
+[[noreturn]] void atl_builtin_trap(abi::VMContext*, uint32_t code) {
+  ATL_TRAP(static_cast<abi::TrapCode>(code));
+}
+
+uint32_t atl_builtin_memory_grow(abi::VMContext* ctx, uint32_t delta) {
+  return static_cast<uint32_t>(instance_of(ctx).memory->grow(delta));
+}
+
+void atl_builtin_memory_fill(abi::VMContext* ctx, uint32_t dst, uint32_t value, uint32_t len) {
+  if (out_of_range(dst, len, ctx->memory_size)) ATL_TRAP(abi::TrapCode::MemoryOutOfBounds);
+  std::memset(ctx->memory_base + dst, static_cast<int>(value & 0xff), len);
+}
+
+void atl_builtin_memory_copy(abi::VMContext* ctx, uint32_t dst, uint32_t src, uint32_t len) {
+  if (out_of_range(dst, len, ctx->memory_size) || out_of_range(src, len, ctx->memory_size)) {
+    ATL_TRAP(abi::TrapCode::MemoryOutOfBounds);
+  }
+  std::memmove(ctx->memory_base + dst, ctx->memory_base + src, len);
+}
+
+void atl_builtin_memory_init(abi::VMContext* ctx, uint32_t seg, uint32_t dst, uint32_t src, uint32_t len) {
+  Instance& inst = instance_of(ctx);
+  const wasm::DataSegment& d = inst.module->module.datas[seg];
+  const uint64_t seg_size = inst.data_dropped[seg] ? 0 : d.size;
+  if (out_of_range(src, len, seg_size) || out_of_range(dst, len, ctx->memory_size)) {
+    ATL_TRAP(abi::TrapCode::MemoryOutOfBounds);
+  }
+  if (len) std::memcpy(ctx->memory_base + dst, inst.module->module.bytes.data() + d.data_offset + src, len);
+}
+
+void atl_builtin_data_drop(abi::VMContext* ctx, uint32_t seg) { instance_of(ctx).data_dropped[seg] = true; }
+
+uint32_t atl_builtin_table_grow(abi::VMContext* ctx, uint32_t t, void* init, uint32_t delta) {
+  TableObject& table = *instance_of(ctx).tables[t];
+  const uint64_t old = table.elements.size();
+  // Tables are capped at 10M elements: enough for real programs, bounded for hostile ones.
+  if (old + delta > table.max() || old + delta > 10'000'000) return UINT32_MAX;
+  table.elements.resize(old + delta, init);
+  table.sync();
+  return static_cast<uint32_t>(old);
+}
+
+void atl_builtin_table_fill(abi::VMContext* ctx, uint32_t t, uint32_t dst, void* value, uint32_t len) {
+  TableObject& table = *instance_of(ctx).tables[t];
+  if (out_of_range(dst, len, table.elements.size())) ATL_TRAP(abi::TrapCode::TableOutOfBounds);
+  std::fill_n(table.elements.begin() + dst, len, value);
+}
+
+void atl_builtin_table_copy(abi::VMContext* ctx, uint32_t dt, uint32_t st, uint32_t dst, uint32_t src, uint32_t len) {
+  Instance& inst = instance_of(ctx);
+  TableObject& d = *inst.tables[dt];
+  TableObject& s = *inst.tables[st];
+  if (out_of_range(dst, len, d.elements.size()) || out_of_range(src, len, s.elements.size())) {
+    ATL_TRAP(abi::TrapCode::TableOutOfBounds);
+  }
+  if (len) std::memmove(d.elements.data() + dst, s.elements.data() + src, len * sizeof(void*));
+}
+
+void atl_builtin_table_init(abi::VMContext* ctx, uint32_t t, uint32_t seg, uint32_t dst, uint32_t src, uint32_t len) {
+  Instance& inst = instance_of(ctx);
+  TableObject& table = *inst.tables[t];
+  const std::vector<void*>& values = inst.elem_values[seg];
+  const uint64_t seg_size = inst.elem_dropped[seg] ? 0 : values.size();
+  if (out_of_range(src, len, seg_size) || out_of_range(dst, len, table.elements.size())) {
+    ATL_TRAP(abi::TrapCode::TableOutOfBounds);
+  }
+  if (len) std::memcpy(table.elements.data() + dst, values.data() + src, len * sizeof(void*));
+}
+
+void atl_builtin_elem_drop(abi::VMContext* ctx, uint32_t seg) { instance_of(ctx).elem_dropped[seg] = true; }
+
+}  // extern "C"
+
+void* resolve_runtime_symbol(const std::string& name) {
+  static const std::unordered_map<std::string, void*> table = {
+#define ATL_BUILTIN_ENTRY(n) {std::string("atl_builtin_") + #n, reinterpret_cast<void*>(&atl_builtin_##n)},
+      ATL_BUILTINS(ATL_BUILTIN_ENTRY)
+#undef ATL_BUILTIN_ENTRY
+      // What LLVM may turn loops or intrinsics into.
+      {"memcpy", reinterpret_cast<void*>(&memcpy)},
+      {"memmove", reinterpret_cast<void*>(&memmove)},
+      {"memset", reinterpret_cast<void*>(&memset)},
+      {"ceil", reinterpret_cast<void*>(static_cast<double (*)(double)>(&ceil))},
+      {"ceilf", reinterpret_cast<void*>(static_cast<float (*)(float)>(&ceilf))},
+      {"floor", reinterpret_cast<void*>(static_cast<double (*)(double)>(&floor))},
+      {"floorf", reinterpret_cast<void*>(static_cast<float (*)(float)>(&floorf))},
+      {"trunc", reinterpret_cast<void*>(static_cast<double (*)(double)>(&trunc))},
+      {"truncf", reinterpret_cast<void*>(static_cast<float (*)(float)>(&truncf))},
+      {"rint", reinterpret_cast<void*>(static_cast<double (*)(double)>(&rint))},
+      {"rintf", reinterpret_cast<void*>(static_cast<float (*)(float)>(&rintf))},
+      {"nearbyint", reinterpret_cast<void*>(static_cast<double (*)(double)>(&nearbyint))},
+      {"nearbyintf", reinterpret_cast<void*>(static_cast<float (*)(float)>(&nearbyintf))},
+      {"roundeven", reinterpret_cast<void*>(static_cast<double (*)(double)>(&roundeven))},
+      {"roundevenf", reinterpret_cast<void*>(static_cast<float (*)(float)>(&roundevenf))},
+      {"fma", reinterpret_cast<void*>(static_cast<double (*)(double, double, double)>(&fma))},
+      {"fmaf", reinterpret_cast<void*>(static_cast<float (*)(float, float, float)>(&fmaf))},
+  };
+  auto it = table.find(name);
+  return it == table.end() ? nullptr : it->second;
+}
+
+}  // namespace atl::runtime

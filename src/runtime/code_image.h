@@ -1,0 +1,45 @@
+// Loads an artifact's machine code into executable memory without LLVM or the dynamic linker:
+// allocatable ELF sections are laid out in one mapping (code first, then read-only data), calls
+// to runtime builtins and the few libc routines LLVM may emit go through stubs placed next to the
+// code, relocations are applied, and the pages are made read+execute / read-only. The code range
+// is registered with the trap handler for as long as the image lives.
+//
+//   [ .text ... | stubs ][ .rodata ... | GOT ]
+//   ^ base   (R+X)       ^ page-aligned (R)
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <unordered_map>
+
+#include "artifact/elf.h"
+#include "support/result.h"
+
+namespace atl::runtime {
+
+class CodeImage {
+ public:
+  static Result<CodeImage*> load(const artifact::ElfFile& elf);
+  ~CodeImage();
+  CodeImage(const CodeImage&) = delete;
+  CodeImage& operator=(const CodeImage&) = delete;
+
+  // Address of a defined symbol, or nullptr.
+  void* symbol(const std::string& name) const;
+  uintptr_t code_start() const { return reinterpret_cast<uintptr_t>(base_); }
+  uintptr_t code_end() const { return code_end_; }
+  const std::unordered_map<std::string, uintptr_t>& symbols() const { return symbols_; }
+
+ private:
+  CodeImage() = default;
+  uint8_t* base_ = nullptr;
+  size_t size_ = 0;
+  uintptr_t code_end_ = 0;
+  std::unordered_map<std::string, uintptr_t> symbols_;
+};
+
+// Runtime functions generated code may call, by symbol name.
+void* resolve_runtime_symbol(const std::string& name);
+
+}  // namespace atl::runtime

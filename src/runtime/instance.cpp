@@ -1,0 +1,239 @@
+// Instantiation (linking, globals, tables, segments, start) in the spec's order of effects.
+#include <cstring>
+
+#include "runtime/objects.h"
+
+namespace atl::runtime {
+namespace {
+
+Error link_error(const wasm::Import& imp, const std::string& why) {
+  return make_error(ErrorKind::Link, "incompatible import type for " + imp.module + "." + imp.name + ": " + why);
+}
+
+bool limits_match(uint64_t actual_min, std::optional<uint64_t> actual_max, const wasm::Limits& wanted) {
+  if (actual_min < wanted.min) return false;
+  if (wanted.max) return actual_max && *actual_max <= *wanted.max;
+  return true;
+}
+
+Error trap_error(abi::TrapCode code) {
+  Error e = make_error(ErrorKind::Trap, abi::trap_message(code));
+  e.trap_code = static_cast<uint32_t>(code);
+  return e;
+}
+
+}  // namespace
+
+Instance::~Instance() {
+  if (memory) memory->detach(&vmctx);
+}
+
+const wasm::Export* Instance::find_export(const std::string& name) const {
+  for (const wasm::Export& e : module->module.exports) {
+    if (e.name == name) return &e;
+  }
+  return nullptr;
+}
+
+Extern Instance::export_extern(const wasm::Export& e) {
+  Extern x;
+  x.kind = e.kind;
+  switch (e.kind) {
+    case wasm::ExternKind::Func: {
+      auto f = std::make_shared<FunctionObject>();
+      const uint32_t type_index = module->module.func_types[e.index];
+      f->ref = funcs[e.index];
+      f->entry = module->entry[type_index];
+      f->type = module->module.types[type_index];
+      f->owner = shared_from_this();
+      x.func = std::move(f);
+      break;
+    }
+    case wasm::ExternKind::Table: x.table = tables[e.index]; break;
+    case wasm::ExternKind::Memory: x.memory = memory; break;
+    case wasm::ExternKind::Global: x.global = globals[e.index]; break;
+  }
+  return x;
+}
+
+static void eval_const(const Instance& inst, const wasm::ConstExpr& c, uint8_t* cell) {
+  std::memset(cell, 0, 16);
+  switch (c.kind) {
+    case wasm::ConstExpr::Kind::I32:
+    case wasm::ConstExpr::Kind::F32: {
+      const uint32_t v = static_cast<uint32_t>(c.bits);
+      std::memcpy(cell, &v, 4);
+      break;
+    }
+    case wasm::ConstExpr::Kind::I64:
+    case wasm::ConstExpr::Kind::F64: std::memcpy(cell, &c.bits, 8); break;
+    case wasm::ConstExpr::Kind::V128: std::memcpy(cell, c.v128.data(), 16); break;
+    case wasm::ConstExpr::Kind::RefNull: break;
+    case wasm::ConstExpr::Kind::RefFunc: {
+      const void* p = &inst.funcs[c.index];
+      std::memcpy(cell, &p, sizeof p);
+      break;
+    }
+    case wasm::ConstExpr::Kind::GlobalGet: std::memcpy(cell, inst.global_cells[c.index], 16); break;
+  }
+}
+
+Result<std::shared_ptr<Instance>> instantiate(StoreData& store, std::shared_ptr<const LoadedModule> m,
+                                              const std::vector<Extern>& imports) {
+  const wasm::Module& wm = m->module;
+  if (imports.size() != wm.imports.size()) {
+    return make_error(ErrorKind::Link, "module needs " + std::to_string(wm.imports.size()) +
+                                           " imports, got " + std::to_string(imports.size()));
+  }
+  auto inst = std::make_shared<Instance>();
+  inst->module = m;
+  inst->store = &store;
+  inst->funcs.resize(wm.num_funcs());
+  inst->vmctx.limits = &store.limits;
+  inst->vmctx.type_ids = m->type_ids.data();
+  inst->vmctx.instance = inst.get();
+
+  // Imports, checked against the module's import types.
+  for (size_t k = 0; k < imports.size(); ++k) {
+    const wasm::Import& imp = wm.imports[k];
+    const Extern& x = imports[k];
+    if (x.kind != imp.kind) {
+      return link_error(imp, std::string("expected a ") + wasm::extern_kind_name(imp.kind) + ", got a " +
+                                 wasm::extern_kind_name(x.kind));
+    }
+    switch (imp.kind) {
+      case wasm::ExternKind::Func: {
+        const wasm::FuncType& want = wm.types[imp.func_type];
+        if (!x.func || x.func->type != want) {
+          return link_error(imp, "expected " + wasm::functype_to_string(want) + ", got " +
+                                     (x.func ? wasm::functype_to_string(x.func->type) : "nothing"));
+        }
+        const size_t i = inst->imported_funcs.size();
+        if (x.func->host) {
+          inst->funcs[i] = abi::FuncRef{m->host_adapter[imp.func_type], &x.func->host->ctx,
+                                        m->type_ids[imp.func_type], 0};
+        } else {
+          inst->funcs[i] = x.func->ref;
+        }
+        inst->imported_funcs.push_back(x.func);
+        break;
+      }
+      case wasm::ExternKind::Table: {
+        const TableObject& t = *x.table;
+        if (t.type.elem != imp.table.elem) return link_error(imp, "element types differ");
+        if (!limits_match(t.elements.size(), t.type.limits.max, imp.table.limits)) {
+          return link_error(imp, "table limits do not match");
+        }
+        inst->tables.push_back(x.table);
+        break;
+      }
+      case wasm::ExternKind::Memory: {
+        const LinearMemory& mem = *x.memory;
+        if (!limits_match(mem.pages(), mem.type().limits.max, imp.memory.limits)) {
+          return link_error(imp, "memory limits do not match");
+        }
+        if (m->bounds() == BoundsMode::GuardPages && mem.mode() != BoundsMode::GuardPages) {
+          return link_error(imp, "module compiled for guard pages cannot use a bounds-checked memory");
+        }
+        inst->memory = x.memory;
+        break;
+      }
+      case wasm::ExternKind::Global: {
+        if (x.global->type.type != imp.global.type || x.global->type.is_mutable != imp.global.is_mutable) {
+          return link_error(imp, "global types differ");
+        }
+        inst->globals.push_back(x.global);
+        break;
+      }
+    }
+  }
+
+  for (uint32_t i = wm.num_imported_funcs; i < wm.num_funcs(); ++i) {
+    inst->funcs[i] = abi::FuncRef{m->func_code[i], &inst->vmctx, m->type_ids[wm.func_types[i]], 0};
+  }
+  if (!inst->memory && !wm.memories.empty()) {
+    auto mem = LinearMemory::create(wm.memories[0], m->bounds(), store.max_memory_pages);
+    if (!mem.ok()) return mem.take_error();
+    inst->memory = std::move(mem.value());
+  }
+  if (inst->memory) inst->memory->attach(&inst->vmctx);
+  for (size_t t = wm.num_imported_tables; t < wm.tables.size(); ++t) {
+    auto table = std::make_shared<TableObject>();
+    table->type = wm.tables[t];
+    table->elements.assign(wm.tables[t].limits.min, nullptr);
+    table->sync();
+    inst->tables.push_back(std::move(table));
+  }
+  for (auto& t : inst->tables) inst->table_ptrs.push_back(&t->abi);
+  for (auto& g : inst->globals) inst->global_cells.push_back(g->cell);
+  for (size_t g = wm.num_imported_globals; g < wm.globals.size(); ++g) {
+    auto obj = std::make_shared<GlobalObject>();
+    obj->type = wm.globals[g];
+    eval_const(*inst, wm.global_inits[g - wm.num_imported_globals], obj->cell);
+    inst->globals.push_back(obj);
+    inst->global_cells.push_back(inst->globals.back()->cell);
+  }
+  inst->vmctx.funcs = inst->funcs.data();
+  inst->vmctx.globals = inst->global_cells.data();
+  inst->vmctx.tables = inst->table_ptrs.data();
+  // From here on other objects (imported tables) may point into this instance: keep it alive.
+  store.instances.push_back(inst);
+  for (auto& t : inst->tables) t->keepalive.push_back(inst);
+
+  // Element segments: evaluate, then initialise active ones in order; a failing one traps and
+  // leaves the earlier ones applied, as the spec says.
+  inst->elem_values.resize(wm.elems.size());
+  inst->elem_dropped.assign(wm.elems.size(), false);
+  for (size_t s = 0; s < wm.elems.size(); ++s) {
+    const wasm::ElemSegment& seg = wm.elems[s];
+    std::vector<void*>& values = inst->elem_values[s];
+    values.resize(seg.items.size());
+    for (size_t k = 0; k < seg.items.size(); ++k) {
+      uint8_t cell[16];
+      eval_const(*inst, seg.items[k], cell);
+      std::memcpy(&values[k], cell, sizeof(void*));
+    }
+  }
+  inst->data_dropped.assign(wm.datas.size(), false);
+  for (size_t s = 0; s < wm.elems.size(); ++s) {
+    const wasm::ElemSegment& seg = wm.elems[s];
+    if (seg.mode == wasm::SegmentMode::Active) {
+      uint8_t cell[16];
+      eval_const(*inst, seg.offset, cell);
+      uint32_t offset;
+      std::memcpy(&offset, cell, 4);
+      TableObject& table = *inst->tables[seg.table];
+      if (uint64_t{offset} + seg.items.size() > table.elements.size()) {
+        return trap_error(abi::TrapCode::TableOutOfBounds);
+      }
+      std::copy(inst->elem_values[s].begin(), inst->elem_values[s].end(), table.elements.begin() + offset);
+    }
+    if (seg.mode != wasm::SegmentMode::Passive) inst->elem_dropped[s] = true;
+  }
+  for (size_t s = 0; s < wm.datas.size(); ++s) {
+    const wasm::DataSegment& seg = wm.datas[s];
+    if (seg.mode != wasm::SegmentMode::Active) continue;
+    uint8_t cell[16];
+    eval_const(*inst, seg.offset, cell);
+    uint32_t offset;
+    std::memcpy(&offset, cell, 4);
+    if (uint64_t{offset} + seg.size > inst->memory->size_bytes()) {
+      return trap_error(abi::TrapCode::MemoryOutOfBounds);
+    }
+    std::memcpy(inst->memory->base() + offset, wm.bytes.data() + seg.data_offset, seg.size);
+    inst->data_dropped[s] = true;
+  }
+  if (wm.start) {
+    FunctionObject f;
+    const uint32_t type_index = wm.func_types[*wm.start];
+    f.ref = inst->funcs[*wm.start];
+    f.entry = m->entry[type_index];
+    f.type = wm.types[type_index];
+    uint64_t slots[2] = {0, 0};
+    Result<void> r = invoke(store, f, slots);
+    if (!r.ok()) return r.take_error();
+  }
+  return inst;
+}
+
+}  // namespace atl::runtime

@@ -1,0 +1,124 @@
+// Calling into guest code: the activation that catches traps, the switch to a guest stack, and
+// the wasm backtrace of a trap.
+#include <algorithm>
+#include <memory>
+
+#include "runtime/objects.h"
+#include "runtime/stack.h"
+#include "runtime/trap/trap_handler.h"
+
+namespace atl::runtime {
+namespace {
+
+struct ThreadStack {
+  std::unique_ptr<GuestStack> stack;
+  size_t wasm_bytes = 0;
+  size_t reserve_bytes = 0;
+};
+thread_local ThreadStack t_stack;
+
+struct PendingCall {
+  const FunctionObject* f;
+  uint64_t* slots;
+};
+
+void call_thunk(void* p) {
+  auto* c = static_cast<PendingCall*>(p);
+  c->f->entry(c->f->ref.vmctx, c->f->ref.code, c->slots);
+}
+
+std::string backtrace(const StoreData& store, uintptr_t pc, uintptr_t fp) {
+  std::string out;
+  for (int depth = 0; depth < 64; ++depth) {
+    const LoadedModule* found = nullptr;
+    for (const auto& inst : store.instances) {
+      const LoadedModule& m = *inst->module;
+      if (pc >= m.code->code_start() && pc < m.code->code_end()) {
+        found = &m;
+        break;
+      }
+    }
+    if (!found || found->func_starts.empty()) break;
+    auto it = std::upper_bound(found->func_starts.begin(), found->func_starts.end(),
+                               std::make_pair(pc, UINT32_MAX));
+    if (it == found->func_starts.begin()) break;
+    --it;
+    const uint32_t func = it->second;
+    out += "  #" + std::to_string(depth) + " wasm function " + std::to_string(func);
+    const std::string& name = found->module.func_name(func);
+    if (!name.empty()) out += " <" + name + ">";
+    char off[32];
+    std::snprintf(off, sizeof off, " +0x%lx", static_cast<unsigned long>(pc - it->first));
+    out += off;
+    out += "\n";
+    if (fp == 0 || (fp & 7) != 0) break;
+    const uintptr_t next_fp = *reinterpret_cast<uintptr_t*>(fp);
+    pc = *reinterpret_cast<uintptr_t*>(fp + 8) - 1;
+    if (next_fp <= fp) break;
+    fp = next_fp;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<void> invoke(StoreData& store, const FunctionObject& f, uint64_t* slots) {
+  if (f.host && !f.entry) {
+    return f.host->fn(slots);
+  }
+  ensure_trap_handling();
+  const bool outermost = current_activation() == nullptr;
+  if (outermost) {
+    if (!t_stack.stack || t_stack.wasm_bytes != store.max_wasm_stack ||
+        t_stack.reserve_bytes != store.host_stack_reserve) {
+      auto s = GuestStack::create(store.max_wasm_stack, store.host_stack_reserve);
+      if (!s.ok()) return s.take_error();
+      t_stack.stack.reset(s.value());
+      t_stack.wasm_bytes = store.max_wasm_stack;
+      t_stack.reserve_bytes = store.host_stack_reserve;
+    }
+    store.limits.stack_limit = t_stack.stack->limit();
+  }
+  Activation act;
+  push_activation(&act);
+  PendingCall call{&f, slots};
+  if (sigsetjmp(act.jump, 0) != 0) {
+    pop_activation(&act);
+    Error e = make_error(ErrorKind::Trap, abi::trap_message(act.code));
+    e.trap_code = static_cast<uint32_t>(act.code);
+    e.backtrace = backtrace(store, act.pc, act.fp);
+    return e;
+  }
+  if (outermost) {
+    atl_call_on_stack(t_stack.stack->top(), call_thunk, &call);
+  } else {
+    call_thunk(&call);  // re-entry from a host function: already on the guest stack
+  }
+  pop_activation(&act);
+  return {};
+}
+
+std::shared_ptr<HostFunctionData> make_host_function(wasm::FuncType type, HostFunction fn) {
+  auto h = std::make_shared<HostFunctionData>();
+  h->type = std::move(type);
+  h->type_id = canonical_type_id(h->type);
+  h->fn = std::move(fn);
+  h->ctx.data = h.get();
+  h->ctx.callback = [](abi::HostContext* ctx, uint64_t* slots) -> uint32_t {
+    auto* self = static_cast<HostFunctionData*>(ctx->data);
+    Result<void> r = self->fn(slots);
+    if (r.ok()) return 0;
+    self->last_error = r.error().message;
+    return 1;
+  };
+  return h;
+}
+
+std::shared_ptr<FunctionObject> host_function_object(std::shared_ptr<HostFunctionData> h) {
+  auto f = std::make_shared<FunctionObject>();
+  f->type = h->type;
+  f->host = std::move(h);
+  return f;
+}
+
+}  // namespace atl::runtime

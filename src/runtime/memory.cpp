@@ -1,0 +1,67 @@
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "runtime/objects.h"
+
+namespace atl::runtime {
+
+namespace {
+constexpr uint64_t kGuardReservation = 8ull << 30;  // 4 GiB + 4 GiB guard
+}
+
+Result<std::shared_ptr<LinearMemory>> LinearMemory::create(const wasm::MemoryType& type, BoundsMode mode,
+                                                           uint64_t max_pages_limit) {
+  auto m = std::shared_ptr<LinearMemory>(new LinearMemory());
+  m->type_ = type;
+  m->mode_ = mode;
+  uint64_t max_pages = type.limits.max ? *type.limits.max : wasm::kMaxPages;
+  max_pages = std::min(max_pages, max_pages_limit);
+  if (type.limits.min > max_pages) {
+    return make_error(ErrorKind::Other, "memory minimum of " + std::to_string(type.limits.min) +
+                                            " pages exceeds the limit of " + std::to_string(max_pages) + " pages");
+  }
+  m->max_pages_ = max_pages;
+  m->reserved_ = mode == BoundsMode::GuardPages ? kGuardReservation : std::max<uint64_t>(max_pages << 16, 4096);
+  void* p = mmap(nullptr, m->reserved_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) {
+    return make_error(ErrorKind::Other, "cannot reserve " + std::to_string(m->reserved_ >> 20) +
+                                            " MiB for a linear memory: " + std::strerror(errno));
+  }
+  m->base_ = static_cast<uint8_t*>(p);
+  const uint64_t initial = type.limits.min << 16;
+  if (initial && mprotect(m->base_, initial, PROT_READ | PROT_WRITE) != 0) {
+    return make_error(ErrorKind::Other, std::string("cannot commit linear memory: ") + std::strerror(errno));
+  }
+  m->size_ = initial;
+  return m;
+}
+
+LinearMemory::~LinearMemory() {
+  if (base_) munmap(base_, reserved_);
+}
+
+int64_t LinearMemory::grow(uint32_t delta) {
+  const uint64_t old_pages = size_ >> 16;
+  if (delta == 0) return static_cast<int64_t>(old_pages);
+  const uint64_t new_pages = old_pages + delta;
+  if (new_pages > max_pages_) return -1;
+  if (mprotect(base_ + size_, uint64_t{delta} << 16, PROT_READ | PROT_WRITE) != 0) return -1;
+  size_ = new_pages << 16;
+  for (abi::VMContext* c : users_) c->memory_size = size_;
+  return static_cast<int64_t>(old_pages);
+}
+
+void LinearMemory::attach(abi::VMContext* ctx) {
+  users_.push_back(ctx);
+  ctx->memory_base = base_;
+  ctx->memory_size = size_;
+}
+
+void LinearMemory::detach(abi::VMContext* ctx) {
+  users_.erase(std::remove(users_.begin(), users_.end(), ctx), users_.end());
+}
+
+}  // namespace atl::runtime

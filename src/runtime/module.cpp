@@ -1,0 +1,74 @@
+// Loading artifacts into LoadedModules, and the canonical signature registry.
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <mutex>
+
+#include "runtime/objects.h"
+
+namespace atl::runtime {
+
+uint32_t canonical_type_id(const wasm::FuncType& t) {
+  static std::mutex mu;
+  static std::map<std::pair<std::vector<wasm::ValType>, std::vector<wasm::ValType>>, uint32_t> ids;
+  std::lock_guard<std::mutex> lock(mu);
+  auto [it, inserted] = ids.emplace(std::make_pair(t.params, t.results), static_cast<uint32_t>(ids.size() + 1));
+  return it->second;
+}
+
+namespace {
+
+bool parse_index(const std::string& s, size_t from, uint32_t* out) {
+  const char* begin = s.data() + from;
+  const char* end = s.data() + s.size();
+  auto [p, ec] = std::from_chars(begin, end, *out);
+  return ec == std::errc() && p != begin && (p == end || *p == '_');
+}
+
+}  // namespace
+
+Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> bytes) {
+  auto m = std::make_shared<LoadedModule>();
+  m->artifact = std::move(bytes);
+  auto view = artifact::open(m->artifact, artifact::host_cpu_features());
+  if (!view.ok()) return view.take_error();
+  m->meta = view->meta;
+  m->module = std::move(view->module);
+  auto image = CodeImage::load(view->elf);
+  if (!image.ok()) return image.take_error();
+  m->code.reset(image.value());
+
+  const wasm::Module& wm = m->module;
+  m->func_code.assign(wm.num_funcs(), nullptr);
+  m->entry.assign(wm.types.size(), nullptr);
+  m->host_adapter.assign(wm.types.size(), nullptr);
+  const std::string fprefix = abi::kFuncSymbolPrefix;
+  const std::string eprefix = abi::kEntrySymbolPrefix;
+  const std::string hprefix = abi::kHostSymbolPrefix;
+  for (const auto& [name, addr] : m->code->symbols()) {
+    uint32_t index;
+    if (name.rfind(fprefix, 0) == 0 && parse_index(name, fprefix.size(), &index)) {
+      if (index < m->func_code.size()) m->func_code[index] = reinterpret_cast<void*>(addr);
+    } else if (name.rfind(eprefix, 0) == 0 && parse_index(name, eprefix.size(), &index)) {
+      if (index < m->entry.size()) m->entry[index] = reinterpret_cast<abi::EntryTrampoline>(addr);
+    } else if (name.rfind(hprefix, 0) == 0 && parse_index(name, hprefix.size(), &index)) {
+      if (index < m->host_adapter.size()) m->host_adapter[index] = reinterpret_cast<void*>(addr);
+    }
+  }
+  for (uint32_t i = wm.num_imported_funcs; i < wm.num_funcs(); ++i) {
+    if (!m->func_code[i]) {
+      return make_error(ErrorKind::Other, "corrupt artifact: no code for function " + std::to_string(i));
+    }
+    m->func_starts.emplace_back(reinterpret_cast<uintptr_t>(m->func_code[i]), i);
+  }
+  for (uint32_t t = 0; t < wm.types.size(); ++t) {
+    if (!m->entry[t] || !m->host_adapter[t]) {
+      return make_error(ErrorKind::Other, "corrupt artifact: no trampolines for type " + std::to_string(t));
+    }
+    m->type_ids.push_back(canonical_type_id(wm.types[t]));
+  }
+  std::sort(m->func_starts.begin(), m->func_starts.end());
+  return m;
+}
+
+}  // namespace atl::runtime

@@ -1,0 +1,169 @@
+// The runtime's object model: linear memories, tables, globals, functions (wasm or host), loaded
+// modules and instances. Everything an instance refers to is held by shared_ptr, so an instance
+// keeps alive what it imported and the code it runs.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "abi/abi.h"
+#include "artifact/artifact.h"
+#include "runtime/code_image.h"
+#include "support/result.h"
+#include "wasm/module.h"
+
+namespace atl::runtime {
+
+enum class BoundsMode : uint8_t { GuardPages = 0, Explicit = 1 };
+
+// --- linear memory ----------------------------------------------------------------------------
+// Guard-page mode reserves 8 GiB (4 GiB addressable + 4 GiB guard: any i32 address plus any u32
+// offset stays inside), PROT_NONE except the current size. Explicit mode reserves only the
+// maximum size. The base never moves, so generated code loads it once per function.
+class LinearMemory {
+ public:
+  static Result<std::shared_ptr<LinearMemory>> create(const wasm::MemoryType& type, BoundsMode mode,
+                                                      uint64_t max_pages_limit);
+  ~LinearMemory();
+
+  uint8_t* base() const { return base_; }
+  uint64_t size_bytes() const { return size_; }
+  uint32_t pages() const { return static_cast<uint32_t>(size_ >> 16); }
+  const wasm::MemoryType& type() const { return type_; }
+  BoundsMode mode() const { return mode_; }
+  // Returns the old size in pages, or -1 if the memory cannot grow by `delta` pages.
+  int64_t grow(uint32_t delta);
+  // VM contexts that hold a copy of this memory's base and size (updated on growth).
+  void attach(abi::VMContext* ctx);
+  void detach(abi::VMContext* ctx);
+
+ private:
+  LinearMemory() = default;
+  wasm::MemoryType type_;
+  BoundsMode mode_ = BoundsMode::GuardPages;
+  uint8_t* base_ = nullptr;
+  uint64_t size_ = 0;
+  uint64_t reserved_ = 0;
+  uint64_t max_pages_ = 0;
+  std::vector<abi::VMContext*> users_;
+};
+
+// --- tables -----------------------------------------------------------------------------------
+struct TableObject {
+  wasm::TableType type;
+  std::vector<void*> elements;
+  abi::Table abi{};
+  std::vector<std::shared_ptr<void>> keepalive;  // owners of FuncRefs stored here
+  uint32_t max() const {
+    return type.limits.max ? static_cast<uint32_t>(*type.limits.max) : UINT32_MAX;
+  }
+  void sync() {
+    abi.elements = elements.data();
+    abi.size = static_cast<uint32_t>(elements.size());
+    abi.max = max();
+  }
+};
+
+// --- globals ----------------------------------------------------------------------------------
+struct GlobalObject {
+  wasm::GlobalType type;
+  alignas(16) uint8_t cell[16] = {};
+};
+
+// --- functions --------------------------------------------------------------------------------
+// A host function's callback reads its arguments from 16-byte slots and writes its results to
+// them. A failure is returned as an Error and becomes a HostError trap in the guest.
+using HostFunction = std::function<Result<void>(uint64_t* slots)>;
+
+struct HostFunctionData {
+  abi::HostContext ctx;  // first member: generated adapters receive &ctx
+  wasm::FuncType type;
+  uint32_t type_id = 0;
+  HostFunction fn;
+  std::string last_error;
+};
+
+struct FunctionObject {
+  abi::FuncRef ref{};             // for wasm functions; host functions get one per importer
+  abi::EntryTrampoline entry = nullptr;
+  wasm::FuncType type;
+  std::shared_ptr<HostFunctionData> host;  // set for host functions
+  std::shared_ptr<void> owner;             // the instance that defines a wasm function
+};
+
+// --- modules ----------------------------------------------------------------------------------
+struct LoadedModule {
+  std::vector<uint8_t> artifact;  // the bytes the view and code were loaded from
+  artifact::MetaHeader meta;
+  wasm::Module module;
+  std::unique_ptr<CodeImage> code;
+  std::vector<void*> func_code;     // per function index; nullptr for imports
+  std::vector<abi::EntryTrampoline> entry;  // per type index
+  std::vector<void*> host_adapter;          // per type index
+  std::vector<uint32_t> type_ids;           // canonical id per type index
+  // Sorted (start address, function index) for mapping PCs to functions in backtraces.
+  std::vector<std::pair<uintptr_t, uint32_t>> func_starts;
+  BoundsMode bounds() const { return static_cast<BoundsMode>(meta.bounds_mode); }
+};
+
+Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> artifact_bytes);
+
+// Process-wide canonical ids for function signatures: equal types, equal ids.
+uint32_t canonical_type_id(const wasm::FuncType& t);
+
+// --- externs and instances ----------------------------------------------------------------------
+struct Extern {
+  wasm::ExternKind kind = wasm::ExternKind::Func;
+  std::shared_ptr<FunctionObject> func;
+  std::shared_ptr<TableObject> table;
+  std::shared_ptr<LinearMemory> memory;
+  std::shared_ptr<GlobalObject> global;
+};
+
+struct StoreData;
+
+struct Instance : std::enable_shared_from_this<Instance> {
+  ~Instance();
+  std::shared_ptr<const LoadedModule> module;
+  StoreData* store = nullptr;
+  abi::VMContext vmctx{};
+  std::vector<abi::FuncRef> funcs;
+  std::vector<std::shared_ptr<HostFunctionData>> host_imports;
+  std::vector<std::shared_ptr<FunctionObject>> imported_funcs;
+  std::vector<std::shared_ptr<GlobalObject>> globals;
+  std::vector<uint8_t*> global_cells;
+  std::vector<std::shared_ptr<TableObject>> tables;
+  std::vector<abi::Table*> table_ptrs;
+  std::shared_ptr<LinearMemory> memory;
+  std::vector<bool> data_dropped;
+  std::vector<bool> elem_dropped;
+  std::vector<std::vector<void*>> elem_values;  // evaluated element segments
+
+  Extern export_extern(const wasm::Export& e);
+  const wasm::Export* find_export(const std::string& name) const;
+};
+
+struct StoreData {
+  abi::RuntimeLimits limits{};
+  size_t max_wasm_stack = 1 << 20;
+  size_t host_stack_reserve = 256 << 10;
+  uint64_t max_memory_pages = 65536;
+  std::vector<std::shared_ptr<Instance>> instances;
+};
+
+// Instantiates with imports given in the module's import order (already matched by name).
+// Runs element and data initialisation and the start function; a trap is returned as an error.
+Result<std::shared_ptr<Instance>> instantiate(StoreData& store, std::shared_ptr<const LoadedModule> m,
+                                              const std::vector<Extern>& imports);
+
+// Calls a function with arguments and results in 16-byte slots (at least max(params, results)).
+Result<void> invoke(StoreData& store, const FunctionObject& f, uint64_t* slots);
+
+std::shared_ptr<HostFunctionData> make_host_function(wasm::FuncType type, HostFunction fn);
+std::shared_ptr<FunctionObject> host_function_object(std::shared_ptr<HostFunctionData> h);
+
+}  // namespace atl::runtime

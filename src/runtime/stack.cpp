@@ -1,0 +1,50 @@
+#include "runtime/stack.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace atl::runtime {
+
+extern "C" __attribute__((naked)) void atl_call_on_stack(uintptr_t, void (*)(void*), void*) {
+  // rdi = top, rsi = fn, rdx = arg. rbp keeps the old stack pointer, so the frame-pointer chain
+  // runs from guest frames back into the host's.
+  asm volatile(
+      "push %rbp\n\t"
+      "mov %rsp, %rbp\n\t"
+      "mov %rdi, %rsp\n\t"
+      "mov %rdx, %rdi\n\t"
+      "call *%rsi\n\t"
+      "mov %rbp, %rsp\n\t"
+      "pop %rbp\n\t"
+      "ret\n\t");
+}
+
+Result<GuestStack*> GuestStack::create(size_t wasm_bytes, size_t reserve_bytes) {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const size_t usable = (wasm_bytes + reserve_bytes + page - 1) & ~(page - 1);
+  const size_t total = usable + page;
+  void* m = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m == MAP_FAILED) {
+    return make_error(ErrorKind::Other, std::string("cannot allocate a guest stack: ") + std::strerror(errno));
+  }
+  if (mprotect(m, page, PROT_NONE) != 0) {
+    munmap(m, total);
+    return make_error(ErrorKind::Other, std::string("cannot protect a guest stack guard: ") + std::strerror(errno));
+  }
+  auto* s = new GuestStack();
+  s->mapping_ = m;
+  s->mapping_size_ = total;
+  const uintptr_t base = reinterpret_cast<uintptr_t>(m) + page;
+  s->top_ = (base + usable) & ~uintptr_t{15};
+  s->limit_ = base + reserve_bytes;
+  return s;
+}
+
+GuestStack::~GuestStack() {
+  if (mapping_) munmap(mapping_, mapping_size_);
+}
+
+}  // namespace atl::runtime
