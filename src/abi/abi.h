@@ -99,7 +99,8 @@ struct HostContext;
 using HostCallback = uint32_t (*)(HostContext* ctx, uint64_t* slots);
 struct HostContext {
   HostCallback callback;
-  void* data;
+  void* data;    // the host function
+  void* caller;  // the importing instance (one HostContext per import), or null
 };
 static_assert(offsetof(HostContext, callback) == 0);
 

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "artifact/elf.h"
-#include "support/result.h"
+#include "atoll/result.h"
 #include "wasm/module.h"
 
 namespace atl::artifact {

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "support/result.h"
+#include "atoll/result.h"
 
 namespace atl::artifact {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "support/result.h"
+#include "atoll/result.h"
 #include "wasm/module.h"
 
 namespace atl::compiler {

@@ -98,8 +98,9 @@ Result<void> FunctionTranslator::translate() {
     next_load_dropped_ = !unreachable_ && r.peek_u8() == 0x1a;
     const bool ok = unreachable_ ? skip_dead(in) : instruction(in, ir.br_targets());
     if (!ok) {
-      return make_error(ErrorKind::Other, "cannot compile " + std::string(wasm::op_name(in.op)) +
-                                              ": " + error_,
+      const bool simd = wasm::op_info(in.op).prefix == 0xfd;
+      return make_error(simd ? ErrorKind::Unsupported : ErrorKind::Other,
+                        "cannot compile " + std::string(wasm::op_name(in.op)) + ": " + error_,
                         in.offset, func_index_);
     }
   }

@@ -18,7 +18,7 @@
 #include "abi/abi.h"
 #include "compiler/module_context.h"
 #include "support/reader.h"
-#include "support/result.h"
+#include "atoll/result.h"
 #include "wasm/instr_reader.h"
 
 namespace atl::compiler {

@@ -160,7 +160,7 @@ Result<CodeImage*> CodeImage::load(const artifact::ElfFile& elf) {
     const artifact::ElfSymbol& s = symbols[i];
     if (s.name.empty() || s.section == SHN_UNDEF || s.section >= sections.size()) continue;
     if (section_offset[s.section] == UINT64_MAX) continue;
-    img->symbols_[s.name] = reinterpret_cast<uintptr_t>(base + section_offset[s.section] + s.value);
+    img->symbols_[s.name] = Symbol{reinterpret_cast<uintptr_t>(base + section_offset[s.section] + s.value), s.size};
   }
   register_code_range(img->code_start(), img->code_end_);
   return img;
@@ -174,7 +174,7 @@ CodeImage::~CodeImage() {
 
 void* CodeImage::symbol(const std::string& name) const {
   auto it = symbols_.find(name);
-  return it == symbols_.end() ? nullptr : reinterpret_cast<void*>(it->second);
+  return it == symbols_.end() ? nullptr : reinterpret_cast<void*>(it->second.address);
 }
 
 }  // namespace atl::runtime

@@ -14,7 +14,7 @@
 #include <unordered_map>
 
 #include "artifact/elf.h"
-#include "support/result.h"
+#include "atoll/result.h"
 
 namespace atl::runtime {
 
@@ -29,14 +29,18 @@ class CodeImage {
   void* symbol(const std::string& name) const;
   uintptr_t code_start() const { return reinterpret_cast<uintptr_t>(base_); }
   uintptr_t code_end() const { return code_end_; }
-  const std::unordered_map<std::string, uintptr_t>& symbols() const { return symbols_; }
+  struct Symbol {
+    uintptr_t address;
+    uint64_t size;
+  };
+  const std::unordered_map<std::string, Symbol>& symbols() const { return symbols_; }
 
  private:
   CodeImage() = default;
   uint8_t* base_ = nullptr;
   size_t size_ = 0;
   uintptr_t code_end_ = 0;
-  std::unordered_map<std::string, uintptr_t> symbols_;
+  std::unordered_map<std::string, Symbol> symbols_;
 };
 
 // Runtime functions generated code may call, by symbol name.

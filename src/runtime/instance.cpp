@@ -110,7 +110,10 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, std::shared_ptr<
         }
         const size_t i = inst->imported_funcs.size();
         if (x.func->host) {
-          inst->funcs[i] = abi::FuncRef{m->host_adapter[imp.func_type], &x.func->host->ctx,
+          const abi::HostContext& h = x.func->host->ctx;
+          inst->host_contexts.push_back(std::make_unique<abi::HostContext>(abi::HostContext{h.callback, h.data, inst.get()}));
+          inst->host_imports.push_back(x.func->host);
+          inst->funcs[i] = abi::FuncRef{m->host_adapter[imp.func_type], inst->host_contexts.back().get(),
                                         m->type_ids[imp.func_type], 0};
         } else {
           inst->funcs[i] = x.func->ref;

@@ -16,6 +16,7 @@ struct ThreadStack {
   size_t reserve_bytes = 0;
 };
 thread_local ThreadStack t_stack;
+thread_local std::string t_host_error;  // why the last host function on this thread failed
 
 struct PendingCall {
   const FunctionObject* f;
@@ -38,17 +39,14 @@ std::string backtrace(const StoreData& store, uintptr_t pc, uintptr_t fp) {
         break;
       }
     }
-    if (!found || found->func_starts.empty()) break;
-    auto it = std::upper_bound(found->func_starts.begin(), found->func_starts.end(),
-                               std::make_pair(pc, UINT32_MAX));
-    if (it == found->func_starts.begin()) break;
-    --it;
-    const uint32_t func = it->second;
-    out += "  #" + std::to_string(depth) + " wasm function " + std::to_string(func);
-    const std::string& name = found->module.func_name(func);
+    // Trampolines and host frames end the wasm part of the stack.
+    const LoadedModule::FuncRange* f = found ? found->function_at(pc) : nullptr;
+    if (!f) break;
+    out += "  #" + std::to_string(depth) + " wasm function " + std::to_string(f->index);
+    const std::string& name = found->module.func_name(f->index);
     if (!name.empty()) out += " <" + name + ">";
     char off[32];
-    std::snprintf(off, sizeof off, " +0x%lx", static_cast<unsigned long>(pc - it->first));
+    std::snprintf(off, sizeof off, " +0x%lx", static_cast<unsigned long>(pc - f->start));
     out += off;
     out += "\n";
     if (fp == 0 || (fp & 7) != 0) break;
@@ -64,7 +62,7 @@ std::string backtrace(const StoreData& store, uintptr_t pc, uintptr_t fp) {
 
 Result<void> invoke(StoreData& store, const FunctionObject& f, uint64_t* slots) {
   if (f.host && !f.entry) {
-    return f.host->fn(slots);
+    return f.host->fn(nullptr, slots);
   }
   ensure_trap_handling();
   const bool outermost = current_activation() == nullptr;
@@ -84,7 +82,9 @@ Result<void> invoke(StoreData& store, const FunctionObject& f, uint64_t* slots) 
   PendingCall call{&f, slots};
   if (sigsetjmp(act.jump, 0) != 0) {
     pop_activation(&act);
-    Error e = make_error(ErrorKind::Trap, abi::trap_message(act.code));
+    std::string message = abi::trap_message(act.code);
+    if (act.code == abi::TrapCode::HostError && !t_host_error.empty()) message += ": " + t_host_error;
+    Error e = make_error(ErrorKind::Trap, std::move(message));
     e.trap_code = static_cast<uint32_t>(act.code);
     e.backtrace = backtrace(store, act.pc, act.fp);
     return e;
@@ -104,11 +104,12 @@ std::shared_ptr<HostFunctionData> make_host_function(wasm::FuncType type, HostFu
   h->type_id = canonical_type_id(h->type);
   h->fn = std::move(fn);
   h->ctx.data = h.get();
+  h->ctx.caller = nullptr;
   h->ctx.callback = [](abi::HostContext* ctx, uint64_t* slots) -> uint32_t {
     auto* self = static_cast<HostFunctionData*>(ctx->data);
-    Result<void> r = self->fn(slots);
+    Result<void> r = self->fn(static_cast<Instance*>(ctx->caller), slots);
     if (r.ok()) return 0;
-    self->last_error = r.error().message;
+    t_host_error = r.error().message;
     return 1;
   };
   return h;

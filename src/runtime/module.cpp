@@ -45,10 +45,14 @@ Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> bytes) {
   const std::string fprefix = abi::kFuncSymbolPrefix;
   const std::string eprefix = abi::kEntrySymbolPrefix;
   const std::string hprefix = abi::kHostSymbolPrefix;
-  for (const auto& [name, addr] : m->code->symbols()) {
+  for (const auto& [name, sym] : m->code->symbols()) {
     uint32_t index;
+    const uintptr_t addr = sym.address;
     if (name.rfind(fprefix, 0) == 0 && parse_index(name, fprefix.size(), &index)) {
-      if (index < m->func_code.size()) m->func_code[index] = reinterpret_cast<void*>(addr);
+      if (index < m->func_code.size()) {
+        m->func_code[index] = reinterpret_cast<void*>(addr);
+        m->func_ranges.push_back({addr, addr + sym.size, index});
+      }
     } else if (name.rfind(eprefix, 0) == 0 && parse_index(name, eprefix.size(), &index)) {
       if (index < m->entry.size()) m->entry[index] = reinterpret_cast<abi::EntryTrampoline>(addr);
     } else if (name.rfind(hprefix, 0) == 0 && parse_index(name, hprefix.size(), &index)) {
@@ -59,7 +63,6 @@ Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> bytes) {
     if (!m->func_code[i]) {
       return make_error(ErrorKind::Other, "corrupt artifact: no code for function " + std::to_string(i));
     }
-    m->func_starts.emplace_back(reinterpret_cast<uintptr_t>(m->func_code[i]), i);
   }
   for (uint32_t t = 0; t < wm.types.size(); ++t) {
     if (!m->entry[t] || !m->host_adapter[t]) {
@@ -67,8 +70,17 @@ Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> bytes) {
     }
     m->type_ids.push_back(canonical_type_id(wm.types[t]));
   }
-  std::sort(m->func_starts.begin(), m->func_starts.end());
+  std::sort(m->func_ranges.begin(), m->func_ranges.end(),
+            [](const LoadedModule::FuncRange& a, const LoadedModule::FuncRange& b) { return a.start < b.start; });
   return m;
+}
+
+const LoadedModule::FuncRange* LoadedModule::function_at(uintptr_t pc) const {
+  auto it = std::upper_bound(func_ranges.begin(), func_ranges.end(), pc,
+                             [](uintptr_t p, const FuncRange& r) { return p < r.start; });
+  if (it == func_ranges.begin()) return nullptr;
+  --it;
+  return pc < it->end ? &*it : nullptr;
 }
 
 }  // namespace atl::runtime

@@ -13,7 +13,7 @@
 #include "abi/abi.h"
 #include "artifact/artifact.h"
 #include "runtime/code_image.h"
-#include "support/result.h"
+#include "atoll/result.h"
 #include "wasm/module.h"
 
 namespace atl::runtime {
@@ -77,14 +77,14 @@ struct GlobalObject {
 // --- functions --------------------------------------------------------------------------------
 // A host function's callback reads its arguments from 16-byte slots and writes its results to
 // them. A failure is returned as an Error and becomes a HostError trap in the guest.
-using HostFunction = std::function<Result<void>(uint64_t* slots)>;
+struct Instance;
+using HostFunction = std::function<Result<void>(Instance* caller, uint64_t* slots)>;
 
 struct HostFunctionData {
   abi::HostContext ctx;  // first member: generated adapters receive &ctx
   wasm::FuncType type;
   uint32_t type_id = 0;
   HostFunction fn;
-  std::string last_error;
 };
 
 struct FunctionObject {
@@ -105,8 +105,14 @@ struct LoadedModule {
   std::vector<abi::EntryTrampoline> entry;  // per type index
   std::vector<void*> host_adapter;          // per type index
   std::vector<uint32_t> type_ids;           // canonical id per type index
-  // Sorted (start address, function index) for mapping PCs to functions in backtraces.
-  std::vector<std::pair<uintptr_t, uint32_t>> func_starts;
+  // Sorted by start: the code range of each defined function, for mapping PCs in backtraces.
+  struct FuncRange {
+    uintptr_t start;
+    uintptr_t end;
+    uint32_t index;
+  };
+  std::vector<FuncRange> func_ranges;
+  const FuncRange* function_at(uintptr_t pc) const;
   BoundsMode bounds() const { return static_cast<BoundsMode>(meta.bounds_mode); }
 };
 
@@ -133,6 +139,7 @@ struct Instance : std::enable_shared_from_this<Instance> {
   abi::VMContext vmctx{};
   std::vector<abi::FuncRef> funcs;
   std::vector<std::shared_ptr<HostFunctionData>> host_imports;
+  std::vector<std::unique_ptr<abi::HostContext>> host_contexts;  // per host import: knows its caller
   std::vector<std::shared_ptr<FunctionObject>> imported_funcs;
   std::vector<std::shared_ptr<GlobalObject>> globals;
   std::vector<uint8_t*> global_cells;

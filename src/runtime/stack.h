@@ -11,7 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "support/result.h"
+#include "atoll/result.h"
 
 namespace atl::runtime {
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "support/result.h"
+#include "atoll/result.h"
 
 namespace atl {
 

@@ -1,4 +1,4 @@
-#include "support/result.h"
+#include "atoll/result.h"
 
 #include <cstdio>
 
@@ -12,6 +12,7 @@ const char* error_kind_name(ErrorKind kind) {
     case ErrorKind::Usage: return "usage error";
     case ErrorKind::Link: return "link error";
     case ErrorKind::Trap: return "trap";
+    case ErrorKind::Unsupported: return "unsupported";
     case ErrorKind::Other: return "error";
   }
   return "error";

@@ -11,7 +11,7 @@
 #include <span>
 #include <vector>
 
-#include "support/result.h"
+#include "atoll/result.h"
 #include "wasm/module.h"
 
 namespace atl::wasm {

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "compiler/compiler.h"
-#include "support/result.h"
+#include "atoll/result.h"
 
 namespace atl::wast {
 

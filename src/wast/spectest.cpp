@@ -12,7 +12,7 @@ std::map<std::string, runtime::Extern> make_spectest(runtime::BoundsMode mode) {
     runtime::Extern x;
     x.kind = wasm::ExternKind::Func;
     x.func = runtime::host_function_object(runtime::make_host_function(
-        wasm::FuncType{std::move(params), {}}, [](uint64_t*) -> Result<void> { return {}; }));
+        wasm::FuncType{std::move(params), {}}, [](runtime::Instance*, uint64_t*) -> Result<void> { return {}; }));
     out[name] = x;
   };
   func("print", {});

@@ -21,6 +21,7 @@ enum class ErrorKind : uint8_t {
   Usage,      // a bad argument from the user
   Link,       // imports do not match what the module needs
   Trap,       // guest execution trapped (trap_code says why)
+  Unsupported,  // valid, but uses something atoll does not implement yet
   Other,
 };
 
@@ -56,6 +57,8 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
 
   const Error& error() const { return std::get<1>(v_); }
   Error&& take_error() { return std::get<1>(std::move(v_)); }

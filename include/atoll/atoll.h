@@ -1,0 +1,415 @@
+// atoll's C++ embedding API.
+//
+//   atl::Engine engine;                                   // configuration
+//   auto module = atl::compile_module(engine, wasm_bytes); // or Module::from_file(engine, "x.atoll")
+//   atl::Store store(engine);                             // owns instances; one thread at a time
+//   atl::Linker linker(store);
+//   linker.func("env", "log", [](int32_t x) { std::printf("%d\n", x); });
+//   auto instance = linker.instantiate(*module);
+//   auto add = instance->func<int32_t(int32_t, int32_t)>("add");
+//   atl::Result<int32_t> sum = (*add)(1, 2);              // a trap comes back as an Error
+//
+// Errors are values (atl::Result); a trap is an Error of kind ErrorKind::Trap with the trap's
+// message and a wasm backtrace. Handles (Module, Instance, Func, Memory, Global) are cheap to
+// copy. Instances, and everything they create, live as long as their Store.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <vector>
+
+#include "atoll/result.h"
+
+namespace atl {
+
+namespace runtime {
+struct LoadedModule;
+struct StoreData;
+struct Instance;
+struct FunctionObject;
+class LinearMemory;
+struct GlobalObject;
+struct TableObject;
+}  // namespace runtime
+
+// --- values -------------------------------------------------------------------------------------
+enum class ValType : uint8_t { I32, I64, F32, F64, V128, FuncRef, ExternRef };
+const char* to_string(ValType t);
+
+struct FuncType {
+  std::vector<ValType> params;
+  std::vector<ValType> results;
+  bool operator==(const FuncType&) const = default;
+  std::string to_string() const;
+};
+
+struct Val {
+  ValType type = ValType::I32;
+  uint64_t bits[2] = {0, 0};  // little-endian value bits; references are pointers
+
+  static Val i32(int32_t v) { return make(ValType::I32, static_cast<uint32_t>(v)); }
+  static Val i64(int64_t v) { return make(ValType::I64, static_cast<uint64_t>(v)); }
+  static Val f32(float v) {
+    uint32_t b;
+    std::memcpy(&b, &v, 4);
+    return make(ValType::F32, b);
+  }
+  static Val f64(double v) {
+    uint64_t b;
+    std::memcpy(&b, &v, 8);
+    return make(ValType::F64, b);
+  }
+  int32_t i32() const { return static_cast<int32_t>(bits[0]); }
+  int64_t i64() const { return static_cast<int64_t>(bits[0]); }
+  float f32() const {
+    float f;
+    const uint32_t b = static_cast<uint32_t>(bits[0]);
+    std::memcpy(&f, &b, 4);
+    return f;
+  }
+  double f64() const {
+    double d;
+    std::memcpy(&d, &bits[0], 8);
+    return d;
+  }
+  std::string to_string() const;
+
+ private:
+  static Val make(ValType t, uint64_t b) {
+    Val v;
+    v.type = t;
+    v.bits[0] = b;
+    return v;
+  }
+};
+
+// --- configuration --------------------------------------------------------------------------------
+enum class BoundsChecks : uint8_t {
+  GuardPages,  // default: 8 GiB reserved per memory, no checks in generated code
+  Explicit,    // every access checked; reservations only as large as the memory's maximum
+};
+
+struct Config {
+  int opt_level = 2;                     // 0..3
+  BoundsChecks bounds = BoundsChecks::GuardPages;
+  std::string target_cpu = "x86-64-v2";  // x86-64[-v2|-v3|-v4] or "native"
+  // Guest stack: wasm frames may use max_wasm_stack bytes (exhaustion is a trap); host
+  // functions called from the guest run on the same stack in the host_stack_reserve below it.
+  size_t max_wasm_stack = 1 << 20;
+  size_t host_stack_reserve = 256 << 10;
+  uint32_t max_memory_pages = 65536;  // caps every linear memory (64 KiB pages)
+};
+
+class Engine {
+ public:
+  explicit Engine(Config config = {}) : config_(std::move(config)) {}
+  const Config& config() const { return config_; }
+
+ private:
+  Config config_;
+};
+
+// --- modules --------------------------------------------------------------------------------------
+enum class ExternKind : uint8_t { Func, Table, Memory, Global };
+const char* to_string(ExternKind k);
+
+struct ImportType {
+  std::string module;
+  std::string name;
+  ExternKind kind;
+};
+struct ExportType {
+  std::string name;
+  ExternKind kind;
+};
+
+// A compiled module, loaded from an artifact. Loading needs no compiler.
+class Module {
+ public:
+  static Result<Module> from_artifact(const Engine& engine, std::vector<uint8_t> artifact);
+  static Result<Module> from_file(const Engine& engine, const std::string& path);
+
+  std::vector<ImportType> imports() const;
+  std::vector<ExportType> exports() const;
+  const std::vector<uint8_t>& artifact() const;
+  const std::shared_ptr<const runtime::LoadedModule>& impl() const { return impl_; }
+
+ private:
+  std::shared_ptr<const runtime::LoadedModule> impl_;
+};
+
+// Compiles WebAssembly to an artifact (links the LLVM-based compiler: see atoll/compiler.h).
+Result<std::vector<uint8_t>> compile(const Engine& engine, std::span<const uint8_t> wasm);
+inline Result<Module> compile_module(const Engine& engine, std::span<const uint8_t> wasm) {
+  auto artifact = compile(engine, wasm);
+  if (!artifact.ok()) return artifact.take_error();
+  return Module::from_artifact(engine, std::move(artifact.value()));
+}
+
+// --- stores ---------------------------------------------------------------------------------------
+class Store {
+ public:
+  explicit Store(const Engine& engine);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  runtime::StoreData& impl() { return *impl_; }
+
+ private:
+  std::unique_ptr<runtime::StoreData> impl_;
+};
+
+// --- memory and globals ---------------------------------------------------------------------------
+// Checked host access to a linear memory: every read and write is bounds-checked against the
+// current size.
+class Memory {
+ public:
+  uint64_t size() const;
+  uint32_t pages() const;
+  Result<void> read(uint64_t offset, std::span<uint8_t> out) const;
+  Result<void> write(uint64_t offset, std::span<const uint8_t> in);
+  Result<std::string> read_string(uint64_t offset, uint64_t length) const;
+  template <class T>
+  Result<T> load(uint64_t offset) const {
+    static_assert(std::is_trivially_copyable_v<T>);
+    T v;
+    auto r = read(offset, {reinterpret_cast<uint8_t*>(&v), sizeof v});
+    if (!r.ok()) return r.take_error();
+    return v;
+  }
+  template <class T>
+  Result<void> store(uint64_t offset, const T& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    return write(offset, {reinterpret_cast<const uint8_t*>(&v), sizeof v});
+  }
+  int64_t grow(uint32_t delta_pages);  // old size in pages, or -1
+
+  std::shared_ptr<runtime::LinearMemory> impl_;
+};
+
+class Global {
+ public:
+  ValType type() const;
+  bool is_mutable() const;
+  Val get() const;
+  Result<void> set(const Val& v);
+
+  std::shared_ptr<runtime::GlobalObject> impl_;
+};
+
+// --- functions ------------------------------------------------------------------------------------
+namespace detail {
+template <class T>
+struct WasmType;
+template <> struct WasmType<int32_t> { static constexpr ValType value = ValType::I32; };
+template <> struct WasmType<uint32_t> { static constexpr ValType value = ValType::I32; };
+template <> struct WasmType<int64_t> { static constexpr ValType value = ValType::I64; };
+template <> struct WasmType<uint64_t> { static constexpr ValType value = ValType::I64; };
+template <> struct WasmType<float> { static constexpr ValType value = ValType::F32; };
+template <> struct WasmType<double> { static constexpr ValType value = ValType::F64; };
+
+template <class T>
+void to_slot(uint64_t* slot, T v) {
+  slot[0] = slot[1] = 0;
+  std::memcpy(slot, &v, sizeof v);
+}
+template <class T>
+T from_slot(const uint64_t* slot) {
+  T v;
+  std::memcpy(&v, slot, sizeof v);
+  return v;
+}
+Result<void> call_slots(runtime::StoreData* store, const runtime::FunctionObject& f, uint64_t* slots);
+}  // namespace detail
+
+template <class Sig>
+class TypedFunc;
+
+// A typed view of an export: calling it converts arguments and results with no boxing.
+template <class R, class... A>
+class TypedFunc<R(A...)> {
+ public:
+  Result<R> operator()(A... args) const {
+    constexpr size_t n = sizeof...(A) > 1 ? sizeof...(A) : 1;
+    uint64_t slots[2 * n] = {};
+    size_t i = 0;
+    ((detail::to_slot(&slots[2 * i++], args)), ...);
+    Result<void> r = detail::call_slots(store_, *f_, slots);
+    if (!r.ok()) return r.take_error();
+    if constexpr (std::is_void_v<R>) {
+      return {};
+    } else {
+      return detail::from_slot<R>(slots);
+    }
+  }
+
+  std::shared_ptr<runtime::FunctionObject> f_;
+  runtime::StoreData* store_ = nullptr;
+};
+
+class Func {
+ public:
+  FuncType type() const;
+  Result<std::vector<Val>> call(std::span<const Val> args) const;
+  template <class Sig>
+  Result<TypedFunc<Sig>> typed() const;
+
+  std::shared_ptr<runtime::FunctionObject> impl_;
+  runtime::StoreData* store_ = nullptr;
+};
+
+namespace detail {
+template <class R, class... A>
+FuncType signature_of(R (*)(A...)) {
+  FuncType t{{WasmType<A>::value...}, {}};
+  if constexpr (!std::is_void_v<R>) t.results.push_back(WasmType<R>::value);
+  return t;
+}
+Result<void> check_signature(const runtime::FunctionObject& f, const FuncType& want);
+}  // namespace detail
+
+template <class Sig>
+Result<TypedFunc<Sig>> Func::typed() const {
+  Result<void> ok = detail::check_signature(*impl_, detail::signature_of(static_cast<Sig*>(nullptr)));
+  if (!ok.ok()) return ok.take_error();
+  TypedFunc<Sig> t;
+  t.f_ = impl_;
+  t.store_ = store_;
+  return t;
+}
+
+// --- instances --------------------------------------------------------------------------------------
+class Instance {
+ public:
+  Result<Func> func(const std::string& name) const;
+  template <class Sig>
+  Result<TypedFunc<Sig>> func(const std::string& name) const {
+    auto f = func(name);
+    if (!f.ok()) return f.take_error();
+    return f->typed<Sig>();
+  }
+  Result<Memory> memory(const std::string& name = "memory") const;
+  Result<Global> global(const std::string& name) const;
+  std::vector<ExportType> exports() const;
+
+  std::shared_ptr<runtime::Instance> impl_;
+};
+
+// Passed to host functions that take `Caller&` as their first parameter: the calling instance,
+// for access to its memory.
+class Caller {
+ public:
+  Result<Memory> memory(const std::string& name = "memory") const;
+  runtime::Instance* instance_ = nullptr;
+};
+
+// --- linking ----------------------------------------------------------------------------------------
+namespace detail {
+using RawHost = std::function<Result<void>(Caller&, uint64_t* slots)>;
+
+template <class T>
+struct ResultValue {
+  using type = T;
+};
+template <class T>
+struct ResultValue<Result<T>> {
+  using type = T;
+};
+
+template <class F>
+struct HostTraits : HostTraits<decltype(&std::decay_t<F>::operator())> {};
+template <class C, class R, class... A>
+struct HostTraits<R (C::*)(A...) const> : HostTraits<R (*)(A...)> {};
+template <class C, class R, class... A>
+struct HostTraits<R (C::*)(A...)> : HostTraits<R (*)(A...)> {};
+template <class R, class... A>
+struct HostTraits<R (*)(A...)> {
+  using Ret = R;
+  using Args = std::tuple<A...>;
+};
+
+template <class F, class R, class Tuple, size_t... I>
+RawHost wrap_host(F f, std::index_sequence<I...>) {
+  return [f = std::move(f)](Caller& caller, uint64_t* slots) -> Result<void> {
+    constexpr bool with_caller = std::tuple_size_v<Tuple> > 0 &&
+                                 std::is_same_v<std::tuple_element_t<0, Tuple>, Caller&>;
+    auto invoke = [&]() -> decltype(auto) {
+      if constexpr (with_caller) {
+        return f(caller, from_slot<std::decay_t<std::tuple_element_t<I + 1, Tuple>>>(&slots[2 * I])...);
+      } else {
+        return f(from_slot<std::decay_t<std::tuple_element_t<I, Tuple>>>(&slots[2 * I])...);
+      }
+    };
+    if constexpr (std::is_void_v<R>) {
+      invoke();
+      return {};
+    } else if constexpr (std::is_same_v<R, Result<void>>) {
+      return invoke();
+    } else {
+      auto r = invoke();
+      if constexpr (std::is_same_v<R, typename ResultValue<R>::type>) {
+        to_slot(slots, r);
+      } else {
+        if (!r.ok()) return r.take_error();
+        to_slot(slots, r.value());
+      }
+      return {};
+    }
+  };
+}
+
+template <class Tuple, size_t Skip, size_t... I>
+std::vector<ValType> param_types(std::index_sequence<I...>) {
+  return {WasmType<std::decay_t<std::tuple_element_t<I + Skip, Tuple>>>::value...};
+}
+}  // namespace detail
+
+class Linker {
+ public:
+  explicit Linker(Store& store) : store_(&store) {}
+
+  // Defines a host function from a C++ callable. Its wasm signature comes from its C++ types:
+  // parameters and result among int32_t/uint32_t, int64_t/uint64_t, float, double (a result may
+  // also be void or atl::Result<T>, whose error traps the guest); an optional first parameter
+  // `atl::Caller&` gives access to the calling instance.
+  template <class F>
+  void func(const std::string& module, const std::string& name, F&& f) {
+    using Traits = detail::HostTraits<std::decay_t<F>>;
+    using Args = typename Traits::Args;
+    using R = typename Traits::Ret;
+    constexpr size_t n = std::tuple_size_v<Args>;
+    constexpr bool with_caller = n > 0 && std::is_same_v<std::tuple_element_t<0, Args>, Caller&>;
+    constexpr size_t skip = with_caller ? 1 : 0;
+    FuncType type;
+    type.params = detail::param_types<Args, skip>(std::make_index_sequence<n - skip>());
+    using V = typename detail::ResultValue<R>::type;
+    if constexpr (!std::is_void_v<V>) type.results.push_back(detail::WasmType<V>::value);
+    define_host(module, name, std::move(type),
+                detail::wrap_host<std::decay_t<F>, R, Args>(std::forward<F>(f),
+                                                            std::make_index_sequence<n - skip>()));
+  }
+  // A host function with an explicit signature and raw 16-byte argument/result slots.
+  void define_host(const std::string& module, const std::string& name, FuncType type, detail::RawHost fn);
+  void define(const std::string& module, const std::string& name, const Func& f);
+  void define(const std::string& module, const std::string& name, const Memory& m);
+  void define(const std::string& module, const std::string& name, const Global& g);
+  // Every export of `instance`, under the module name `module`.
+  void define_instance(const std::string& module, const Instance& instance);
+
+  // Resolves the module's imports by (module, name), checks their types, and instantiates:
+  // data and element segments, then the start function. Failures are Link or Trap errors.
+  Result<Instance> instantiate(const Module& module);
+
+ private:
+  struct Definition;
+  Store* store_;
+  std::vector<std::shared_ptr<Definition>> defs_;
+};
+
+}  // namespace atl

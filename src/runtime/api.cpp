@@ -1,0 +1,329 @@
+// The public embedding API (include/atoll/atoll.h) over the runtime's object model.
+#include <cstring>
+#include <map>
+
+#include "atoll/atoll.h"
+#include "runtime/objects.h"
+#include "support/process.h"
+
+namespace atl {
+
+namespace {
+
+ValType from_wasm(wasm::ValType t) {
+  switch (t) {
+    case wasm::ValType::I32: return ValType::I32;
+    case wasm::ValType::I64: return ValType::I64;
+    case wasm::ValType::F32: return ValType::F32;
+    case wasm::ValType::F64: return ValType::F64;
+    case wasm::ValType::V128: return ValType::V128;
+    case wasm::ValType::FuncRef: return ValType::FuncRef;
+    default: return ValType::ExternRef;
+  }
+}
+
+wasm::ValType to_wasm(ValType t) {
+  switch (t) {
+    case ValType::I32: return wasm::ValType::I32;
+    case ValType::I64: return wasm::ValType::I64;
+    case ValType::F32: return wasm::ValType::F32;
+    case ValType::F64: return wasm::ValType::F64;
+    case ValType::V128: return wasm::ValType::V128;
+    case ValType::FuncRef: return wasm::ValType::FuncRef;
+    case ValType::ExternRef: return wasm::ValType::ExternRef;
+  }
+  return wasm::ValType::I32;
+}
+
+FuncType from_wasm(const wasm::FuncType& t) {
+  FuncType out;
+  for (auto p : t.params) out.params.push_back(from_wasm(p));
+  for (auto r : t.results) out.results.push_back(from_wasm(r));
+  return out;
+}
+
+wasm::FuncType to_wasm(const FuncType& t) {
+  wasm::FuncType out;
+  for (auto p : t.params) out.params.push_back(to_wasm(p));
+  for (auto r : t.results) out.results.push_back(to_wasm(r));
+  return out;
+}
+
+ExternKind from_wasm(wasm::ExternKind k) { return static_cast<ExternKind>(k); }
+
+Error usage(const std::string& what) { return make_error(ErrorKind::Usage, what); }
+
+Result<void> check_range(const runtime::LinearMemory& m, uint64_t offset, uint64_t len) {
+  if (offset > m.size_bytes() || len > m.size_bytes() - offset) {
+    return make_error(ErrorKind::Usage, "memory access [" + std::to_string(offset) + ", +" +
+                                            std::to_string(len) + ") is outside the memory of " +
+                                            std::to_string(m.size_bytes()) + " bytes");
+  }
+  return {};
+}
+
+}  // namespace
+
+const char* to_string(ValType t) { return wasm::valtype_name(to_wasm(t)); }
+const char* to_string(ExternKind k) { return wasm::extern_kind_name(static_cast<wasm::ExternKind>(k)); }
+std::string FuncType::to_string() const { return wasm::functype_to_string(to_wasm(*this)); }
+
+std::string Val::to_string() const {
+  char buf[64];
+  switch (type) {
+    case ValType::I32: std::snprintf(buf, sizeof buf, "%d", i32()); break;
+    case ValType::I64: std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(i64())); break;
+    case ValType::F32: std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(f32())); break;
+    case ValType::F64: std::snprintf(buf, sizeof buf, "%.17g", f64()); break;
+    case ValType::V128:
+      std::snprintf(buf, sizeof buf, "0x%016llx%016llx", static_cast<unsigned long long>(bits[1]),
+                    static_cast<unsigned long long>(bits[0]));
+      break;
+    default: std::snprintf(buf, sizeof buf, "%s", bits[0] ? "<ref>" : "null"); break;
+  }
+  return buf;
+}
+
+// --- Module ---------------------------------------------------------------------------------------
+Result<Module> Module::from_artifact(const Engine& engine, std::vector<uint8_t> bytes) {
+  auto loaded = runtime::load_module(std::move(bytes));
+  if (!loaded.ok()) return loaded.take_error();
+  const bool explicit_checks = (*loaded)->bounds() == runtime::BoundsMode::Explicit;
+  if (explicit_checks != (engine.config().bounds == BoundsChecks::Explicit)) {
+    return make_error(ErrorKind::Usage, std::string("artifact was compiled for ") +
+                                            (explicit_checks ? "explicit bounds checks" : "guard pages") +
+                                            ", but the engine is configured for " +
+                                            (explicit_checks ? "guard pages" : "explicit bounds checks"));
+  }
+  Module m;
+  m.impl_ = std::move(loaded.value());
+  return m;
+}
+
+Result<Module> Module::from_file(const Engine& engine, const std::string& path) {
+  auto bytes = read_file(path);
+  if (!bytes.ok()) return bytes.take_error();
+  auto m = from_artifact(engine, std::move(bytes.value()));
+  if (!m.ok()) {
+    Error e = m.take_error();
+    e.message = path + ": " + e.message;
+    return e;
+  }
+  return m;
+}
+
+std::vector<ImportType> Module::imports() const {
+  std::vector<ImportType> out;
+  for (const wasm::Import& i : impl_->module.imports) out.push_back({i.module, i.name, from_wasm(i.kind)});
+  return out;
+}
+
+std::vector<ExportType> Module::exports() const {
+  std::vector<ExportType> out;
+  for (const wasm::Export& e : impl_->module.exports) out.push_back({e.name, from_wasm(e.kind)});
+  return out;
+}
+
+const std::vector<uint8_t>& Module::artifact() const { return impl_->artifact; }
+
+// --- Store ----------------------------------------------------------------------------------------
+Store::Store(const Engine& engine) : impl_(std::make_unique<runtime::StoreData>()) {
+  impl_->max_wasm_stack = engine.config().max_wasm_stack;
+  impl_->host_stack_reserve = engine.config().host_stack_reserve;
+  impl_->max_memory_pages = engine.config().max_memory_pages;
+}
+Store::~Store() = default;
+
+// --- Memory, Global -------------------------------------------------------------------------------
+uint64_t Memory::size() const { return impl_->size_bytes(); }
+uint32_t Memory::pages() const { return impl_->pages(); }
+int64_t Memory::grow(uint32_t delta) { return impl_->grow(delta); }
+
+Result<void> Memory::read(uint64_t offset, std::span<uint8_t> out) const {
+  auto ok = check_range(*impl_, offset, out.size());
+  if (!ok.ok()) return ok;
+  if (!out.empty()) std::memcpy(out.data(), impl_->base() + offset, out.size());
+  return {};
+}
+
+Result<void> Memory::write(uint64_t offset, std::span<const uint8_t> in) {
+  auto ok = check_range(*impl_, offset, in.size());
+  if (!ok.ok()) return ok;
+  if (!in.empty()) std::memcpy(impl_->base() + offset, in.data(), in.size());
+  return {};
+}
+
+Result<std::string> Memory::read_string(uint64_t offset, uint64_t length) const {
+  auto ok = check_range(*impl_, offset, length);
+  if (!ok.ok()) return ok.take_error();
+  return std::string(reinterpret_cast<const char*>(impl_->base() + offset), length);
+}
+
+ValType Global::type() const { return from_wasm(impl_->type.type); }
+bool Global::is_mutable() const { return impl_->type.is_mutable; }
+Val Global::get() const {
+  Val v;
+  v.type = type();
+  std::memcpy(v.bits, impl_->cell, 16);
+  return v;
+}
+Result<void> Global::set(const Val& v) {
+  if (!impl_->type.is_mutable) return usage("global is immutable");
+  if (v.type != type()) return usage(std::string("global has type ") + to_string(type()));
+  std::memcpy(impl_->cell, v.bits, 16);
+  return {};
+}
+
+// --- Func -----------------------------------------------------------------------------------------
+Result<void> detail::call_slots(runtime::StoreData* store, const runtime::FunctionObject& f, uint64_t* slots) {
+  return runtime::invoke(*store, f, slots);
+}
+
+Result<void> detail::check_signature(const runtime::FunctionObject& f, const FuncType& want) {
+  const FuncType have = from_wasm(f.type);
+  if (have != want) return usage("function has type " + have.to_string() + ", not " + want.to_string());
+  return {};
+}
+
+FuncType Func::type() const { return from_wasm(impl_->type); }
+
+Result<std::vector<Val>> Func::call(std::span<const Val> args) const {
+  const wasm::FuncType& t = impl_->type;
+  if (args.size() != t.params.size()) {
+    return usage("expected " + std::to_string(t.params.size()) + " arguments, got " + std::to_string(args.size()));
+  }
+  std::vector<uint64_t> slots(2 * std::max<size_t>({t.params.size(), t.results.size(), 1}), 0);
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (to_wasm(args[i].type) != t.params[i]) {
+      return usage("argument " + std::to_string(i) + " should be " + wasm::valtype_name(t.params[i]));
+    }
+    slots[2 * i] = args[i].bits[0];
+    slots[2 * i + 1] = args[i].bits[1];
+  }
+  Result<void> r = runtime::invoke(*store_, *impl_, slots.data());
+  if (!r.ok()) return r.take_error();
+  std::vector<Val> out(t.results.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i].type = from_wasm(t.results[i]);
+    out[i].bits[0] = slots[2 * i];
+    out[i].bits[1] = slots[2 * i + 1];
+    if (out[i].type == ValType::I32 || out[i].type == ValType::F32) out[i].bits[0] &= 0xffffffffu;
+    if (out[i].type != ValType::V128) out[i].bits[1] = 0;
+  }
+  return out;
+}
+
+// --- Instance -------------------------------------------------------------------------------------
+static Result<runtime::Extern> find_export(const runtime::Instance& inst, const std::string& name,
+                                          wasm::ExternKind kind) {
+  const wasm::Export* e = inst.find_export(name);
+  if (!e) return usage("no export named \"" + name + "\"");
+  if (e->kind != kind) {
+    return usage("export \"" + name + "\" is a " + wasm::extern_kind_name(e->kind) + ", not a " +
+                 wasm::extern_kind_name(kind));
+  }
+  return const_cast<runtime::Instance&>(inst).export_extern(*e);
+}
+
+Result<Func> Instance::func(const std::string& name) const {
+  auto x = find_export(*impl_, name, wasm::ExternKind::Func);
+  if (!x.ok()) return x.take_error();
+  Func f;
+  f.impl_ = x->func;
+  f.store_ = impl_->store;
+  return f;
+}
+
+Result<Memory> Instance::memory(const std::string& name) const {
+  auto x = find_export(*impl_, name, wasm::ExternKind::Memory);
+  if (!x.ok()) return x.take_error();
+  return Memory{x->memory};
+}
+
+Result<Global> Instance::global(const std::string& name) const {
+  auto x = find_export(*impl_, name, wasm::ExternKind::Global);
+  if (!x.ok()) return x.take_error();
+  return Global{x->global};
+}
+
+std::vector<ExportType> Instance::exports() const {
+  std::vector<ExportType> out;
+  for (const wasm::Export& e : impl_->module->module.exports) out.push_back({e.name, from_wasm(e.kind)});
+  return out;
+}
+
+Result<Memory> Caller::memory(const std::string& name) const {
+  if (!instance_) return usage("no calling instance (the host called this function directly)");
+  auto x = find_export(*instance_, name, wasm::ExternKind::Memory);
+  if (!x.ok()) return x.take_error();
+  return Memory{x->memory};
+}
+
+// --- Linker ---------------------------------------------------------------------------------------
+struct Linker::Definition {
+  std::string module;
+  std::string name;
+  runtime::Extern value;
+};
+
+void Linker::define_host(const std::string& module, const std::string& name, FuncType type, detail::RawHost fn) {
+  auto host = runtime::make_host_function(
+      to_wasm(type), [fn = std::move(fn)](runtime::Instance* caller, uint64_t* slots) -> Result<void> {
+        Caller c;
+        c.instance_ = caller;
+        return fn(c, slots);
+      });
+  runtime::Extern x;
+  x.kind = wasm::ExternKind::Func;
+  x.func = runtime::host_function_object(std::move(host));
+  defs_.push_back(std::make_shared<Definition>(Definition{module, name, std::move(x)}));
+}
+
+void Linker::define(const std::string& module, const std::string& name, const Func& f) {
+  runtime::Extern x;
+  x.kind = wasm::ExternKind::Func;
+  x.func = f.impl_;
+  defs_.push_back(std::make_shared<Definition>(Definition{module, name, std::move(x)}));
+}
+
+void Linker::define(const std::string& module, const std::string& name, const Memory& m) {
+  runtime::Extern x;
+  x.kind = wasm::ExternKind::Memory;
+  x.memory = m.impl_;
+  defs_.push_back(std::make_shared<Definition>(Definition{module, name, std::move(x)}));
+}
+
+void Linker::define(const std::string& module, const std::string& name, const Global& g) {
+  runtime::Extern x;
+  x.kind = wasm::ExternKind::Global;
+  x.global = g.impl_;
+  defs_.push_back(std::make_shared<Definition>(Definition{module, name, std::move(x)}));
+}
+
+void Linker::define_instance(const std::string& module, const Instance& instance) {
+  for (const wasm::Export& e : instance.impl_->module->module.exports) {
+    defs_.push_back(std::make_shared<Definition>(Definition{module, e.name, instance.impl_->export_extern(e)}));
+  }
+}
+
+Result<Instance> Linker::instantiate(const Module& module) {
+  std::vector<runtime::Extern> imports;
+  for (const wasm::Import& imp : module.impl()->module.imports) {
+    const Definition* found = nullptr;
+    for (auto it = defs_.rbegin(); it != defs_.rend() && !found; ++it) {  // latest definition wins
+      if ((*it)->module == imp.module && (*it)->name == imp.name) found = it->get();
+    }
+    if (!found) {
+      return make_error(ErrorKind::Link, "unknown import: " + imp.module + "." + imp.name + " (" +
+                                             wasm::extern_kind_name(imp.kind) + ") is not defined");
+    }
+    imports.push_back(found->value);
+  }
+  auto inst = runtime::instantiate(store_->impl(), module.impl(), imports);
+  if (!inst.ok()) return inst.take_error();
+  Instance out;
+  out.impl_ = std::move(inst.value());
+  return out;
+}
+
+}  // namespace atl

@@ -1,0 +1,109 @@
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+
+#include "artifact/artifact.h"
+#include "atoll/atoll.h"
+#include "support/process.h"
+#include "../wat.h"
+
+namespace atl {
+namespace {
+
+std::vector<uint8_t> sample_artifact(Config config = {}) {
+  Engine engine(config);
+  auto a = compile(engine, test::wat("(module (func $answer (export \"answer\") (result i32) (i32.const 42)))"));
+  EXPECT_TRUE(a.ok()) << a.error().to_string();
+  return a.ok() ? std::move(a.value()) : std::vector<uint8_t>{};
+}
+
+std::string load_error(std::vector<uint8_t> bytes) {
+  Engine engine;
+  auto m = Module::from_artifact(engine, std::move(bytes));
+  return m.ok() ? "" : m.error().message;
+}
+
+size_t meta_offset(const std::vector<uint8_t>& bytes) {
+  auto elf = artifact::ElfFile::parse(bytes);
+  const int idx = elf->find_section(artifact::kMetaSection);
+  return elf->sections()[idx].offset;
+}
+
+TEST(Artifact, LoadsAndRuns) {
+  Engine engine;
+  auto m = Module::from_artifact(engine, sample_artifact());
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  Store store(engine);
+  Linker linker(store);
+  auto inst = linker.instantiate(*m);
+  ASSERT_TRUE(inst.ok());
+  EXPECT_EQ(*(*inst->func<int32_t()>("answer"))(), 42);
+}
+
+TEST(Artifact, RefusesTruncatedCorruptAndForeignFiles) {
+  std::vector<uint8_t> a = sample_artifact();
+  ASSERT_FALSE(a.empty());
+  std::vector<uint8_t> truncated(a.begin(), a.end() - 100);
+  EXPECT_NE(load_error(truncated).find("corrupt artifact"), std::string::npos) << load_error(truncated);
+  std::vector<uint8_t> half(a.begin(), a.begin() + static_cast<ptrdiff_t>(a.size() / 2));
+  EXPECT_FALSE(load_error(half).empty());
+  std::vector<uint8_t> flipped = a;
+  flipped[flipped.size() / 3] ^= 0x40;
+  EXPECT_FALSE(load_error(flipped).empty());
+  std::vector<uint8_t> foreign = a;
+  foreign[18] = 0xb7;  // e_machine = AArch64
+  EXPECT_NE(load_error(foreign).find("another target"), std::string::npos);
+  EXPECT_NE(load_error({1, 2, 3}).find("not an atoll artifact"), std::string::npos);
+  EXPECT_NE(load_error({}).find("not an atoll artifact"), std::string::npos);
+}
+
+TEST(Artifact, ChecksumCatchesAnyChangedByte) {
+  std::vector<uint8_t> a = sample_artifact();
+  const size_t meta = meta_offset(a);
+  for (size_t i = 0; i < a.size(); i += 97) {
+    if (i >= meta + offsetof(artifact::MetaHeader, checksum) &&
+        i < meta + offsetof(artifact::MetaHeader, checksum) + 8) {
+      continue;
+    }
+    std::vector<uint8_t> b = a;
+    b[i] ^= 1;
+    EXPECT_FALSE(load_error(b).empty()) << "changed byte " << i << " went unnoticed";
+  }
+}
+
+TEST(Artifact, RefusesOtherFormatVersions) {
+  std::vector<uint8_t> a = sample_artifact();
+  const size_t meta = meta_offset(a);
+  uint32_t version = 99;
+  std::memcpy(a.data() + meta + offsetof(artifact::MetaHeader, version), &version, 4);
+  ASSERT_TRUE(artifact::seal(a).ok());  // a well-formed file of another version
+  EXPECT_NE(load_error(a).find("format version 99 is not supported"), std::string::npos) << load_error(a);
+}
+
+TEST(Artifact, RefusesCodeForMissingCpuFeatures) {
+  std::vector<uint8_t> a = sample_artifact();  // x86-64-v2: needs SSE4.2, POPCNT, ...
+  auto view = artifact::open(a, /*available_cpu_features=*/artifact::kSSE3);
+  ASSERT_FALSE(view.ok());
+  EXPECT_NE(view.error().message.find("needs CPU features this machine lacks: ssse3 sse4.1 sse4.2 popcnt"),
+            std::string::npos)
+      << view.error().message;
+  EXPECT_TRUE(artifact::open(a, artifact::host_cpu_features()).ok());
+}
+
+TEST(Artifact, IsAStandardElfObjectThatObjdumpReads) {
+  std::vector<uint8_t> a = sample_artifact();
+  auto dir = TempDir::create("atoll-artifact-");
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir->path() + "/answer.atoll";
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(a.data()), static_cast<std::streamsize>(a.size()));
+  std::string out;
+  auto rc = run_process({"objdump", "-d", path}, out);
+  ASSERT_TRUE(rc.ok());
+  EXPECT_EQ(*rc, 0) << out;
+  EXPECT_NE(out.find("<atl_func_0_answer>:"), std::string::npos) << out;
+  EXPECT_NE(out.find("mov    $0x2a,%eax"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace atl

@@ -1,0 +1,250 @@
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <csetjmp>
+#include <fstream>
+
+#include "atoll/atoll.h"
+#include "../wat.h"
+
+namespace atl {
+namespace {
+
+struct Fixture {
+  explicit Fixture(const std::string& text, Config config = {}) : engine(config), store(engine), linker(store) {
+    auto m = compile_module(engine, test::wat(text));
+    EXPECT_TRUE(m.ok()) << m.error().to_string();
+    if (m.ok()) module = std::move(m.value());
+  }
+  Instance instantiate() {
+    auto i = linker.instantiate(module);
+    EXPECT_TRUE(i.ok()) << i.error().to_string();
+    return i.ok() ? std::move(i.value()) : Instance{};
+  }
+  Engine engine;
+  Store store;
+  Linker linker;
+  Module module;
+};
+
+const char* kGuest = R"(
+(module $guest
+  (import "env" "twice" (func $twice (param i32) (result i32)))
+  (memory (export "memory") 1 4)
+  (global $g (export "counter") (mut i32) (i32.const 5))
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func (export "call_twice") (param i32) (result i32) (call $twice (local.get 0)))
+  (func $inner (param i32) (result i32) (i32.load (local.get 0)))
+  (func $middle (param i32) (result i32) (call $inner (local.get 0)))
+  (func (export "load") (param i32) (result i32) (call $middle (local.get 0)))
+  (func (export "boom") (unreachable))
+  (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+  (func $rec (export "recurse") (param i64) (result i64)
+    (i64.add (i64.const 1) (call $rec (local.get 0))))
+  (func (export "sum") (param i32 i32) (result i64) (local i64)
+    (block (loop
+      (br_if 1 (i32.eqz (local.get 1)))
+      (local.set 2 (i64.add (local.get 2) (i64.load32_u (local.get 0))))
+      (local.set 0 (i32.add (local.get 0) (i32.const 4)))
+      (local.set 1 (i32.sub (local.get 1) (i32.const 1)))
+      (br 0)))
+    (local.get 2)))
+)";
+
+void define_twice(Fixture& f) { f.linker.func("env", "twice", [](int32_t x) { return x * 2; }); }
+
+TEST(Runtime, TypedCallsAndHostFunctions) {
+  Fixture f(kGuest);
+  define_twice(f);
+  Instance inst = f.instantiate();
+  auto add = inst.func<int32_t(int32_t, int32_t)>("add");
+  ASSERT_TRUE(add.ok()) << add.error().to_string();
+  EXPECT_EQ(*(*add)(2, 40), 42);
+  auto twice = inst.func<int32_t(int32_t)>("call_twice");
+  ASSERT_TRUE(twice.ok());
+  EXPECT_EQ(*(*twice)(21), 42);
+  // Wrong signature and wrong kind are errors, not crashes.
+  auto wrong = inst.func<int64_t(int32_t, int32_t)>("add");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.error().message.find("[i32 i32] -> [i32]"), std::string::npos);
+  EXPECT_FALSE(inst.func("memory").ok());
+  EXPECT_FALSE(inst.func("nope").ok());
+}
+
+TEST(Runtime, UntypedCallChecksArguments) {
+  Fixture f(kGuest);
+  define_twice(f);
+  Instance inst = f.instantiate();
+  auto add = inst.func("add");
+  ASSERT_TRUE(add.ok());
+  std::vector<Val> args = {Val::i32(3), Val::i32(4)};
+  auto r = add->call(args);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].i32(), 7);
+  std::vector<Val> bad = {Val::i32(3), Val::f64(4)};
+  EXPECT_FALSE(add->call(bad).ok());
+  EXPECT_FALSE(add->call(std::span<const Val>()).ok());
+}
+
+TEST(Runtime, MemoryAccessIsChecked) {
+  Fixture f(kGuest);
+  define_twice(f);
+  Instance inst = f.instantiate();
+  auto mem = inst.memory();
+  ASSERT_TRUE(mem.ok());
+  EXPECT_EQ(mem->size(), 65536u);
+  for (uint32_t i = 0; i < 10; ++i) ASSERT_TRUE(mem->store<uint32_t>(100 + 4 * i, i + 1).ok());
+  auto sum = inst.func<int64_t(int32_t, int32_t)>("sum");
+  EXPECT_EQ(*(*sum)(100, 10), 55);
+  EXPECT_FALSE(mem->store<uint32_t>(65534, 1).ok());
+  EXPECT_FALSE(mem->read_string(65530, 100).ok());
+  EXPECT_EQ(mem->grow(1), 1);
+  EXPECT_TRUE(mem->store<uint32_t>(65536, 7).ok());
+  EXPECT_EQ(mem->grow(10), -1);  // past the maximum of 4 pages
+  auto g = inst.global("counter");
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(g->get().i32(), 5);
+  EXPECT_TRUE(g->set(Val::i32(9)).ok());
+  EXPECT_FALSE(g->set(Val::i64(9)).ok());
+}
+
+TEST(Runtime, TrapsComeBackWithKindAndBacktrace) {
+  Config o0;
+  o0.opt_level = 0;  // no inlining: every wasm frame is a native frame
+  Fixture f(kGuest, o0);
+  define_twice(f);
+  Instance inst = f.instantiate();
+  auto load = inst.func<int32_t(int32_t)>("load");
+  auto r = (*load)(70000);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::Trap);
+  EXPECT_EQ(r.error().message, "out of bounds memory access");
+  // Innermost first: $inner, $middle, then the export, and nothing after it.
+  const std::string& bt = r.error().backtrace;
+  EXPECT_NE(bt.find("#0 wasm function 3 <inner> +0x"), std::string::npos) << bt;
+  EXPECT_NE(bt.find("#1 wasm function 4 <middle> +0x"), std::string::npos) << bt;
+  EXPECT_NE(bt.find("#2 wasm function 5 +0x"), std::string::npos) << bt;
+  EXPECT_EQ(bt.find("#3"), std::string::npos) << bt;
+  auto boom = inst.func<void()>("boom");
+  EXPECT_EQ((*boom)().error().message, "unreachable");
+  auto div = inst.func<int32_t(int32_t, int32_t)>("div");
+  EXPECT_EQ((*div)(1, 0).error().message, "integer divide by zero");
+  EXPECT_EQ((*div)(INT32_MIN, -1).error().message, "integer overflow");
+  EXPECT_EQ(*(*div)(7, 2), 3);
+}
+
+TEST(Runtime, OptimisedBacktraceNamesTheFrameThatTrapped) {
+  Fixture f(kGuest);  // -O2: $inner and $middle are inlined into the export
+  define_twice(f);
+  Instance inst = f.instantiate();
+  auto r = (*inst.func<int32_t(int32_t)>("load"))(70000);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().backtrace.rfind("  #0 wasm function ", 0), 0u) << r.error().backtrace;
+  EXPECT_EQ(r.error().backtrace.find("#1"), std::string::npos) << r.error().backtrace;
+}
+
+TEST(Runtime, StackExhaustionTrapsAndTheHostCanCallAgain) {
+  Fixture f(kGuest);
+  define_twice(f);
+  Instance inst = f.instantiate();
+  auto rec = inst.func<int64_t(int64_t)>("recurse");
+  for (int i = 0; i < 3; ++i) {
+    auto r = (*rec)(0);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().message, "call stack exhausted");
+  }
+  auto add = inst.func<int32_t(int32_t, int32_t)>("add");
+  EXPECT_EQ(*(*add)(1, 1), 2);
+}
+
+long rss_kib() {
+  std::ifstream statm("/proc/self/statm");
+  long pages_total = 0, pages_resident = 0;
+  statm >> pages_total >> pages_resident;
+  return pages_resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+TEST(Runtime, AMillionTrapsDoNotLeak) {
+  Fixture f(kGuest);
+  define_twice(f);
+  Instance inst = f.instantiate();
+  auto load = inst.func<int32_t(int32_t)>("load");
+  auto boom = inst.func<void()>("boom");
+  for (int i = 0; i < 1000; ++i) ASSERT_FALSE((*load)(-4).ok());  // warm up
+  const long before = rss_kib();
+  for (int i = 0; i < 1'000'000; ++i) {
+    // Alternate the signal path (fault in guest code) and the builtin path (unreachable).
+    const bool trapped = (i & 1) ? !(*load)(-4).ok() : !(*boom)().ok();
+    if (!trapped) FAIL() << "call " << i << " did not trap";
+  }
+  const long grown = rss_kib() - before;
+  EXPECT_LT(grown, 1024) << "RSS grew by " << grown << " KiB over 1,000,000 traps";
+}
+
+TEST(Runtime, HostFunctionErrorsTrapTheGuest) {
+  Fixture f(kGuest);
+  f.linker.func("env", "twice", [](int32_t x) -> Result<int32_t> {
+    if (x < 0) return make_error(ErrorKind::Other, "negative input");
+    return x * 2;
+  });
+  Instance inst = f.instantiate();
+  auto twice = inst.func<int32_t(int32_t)>("call_twice");
+  EXPECT_EQ(*(*twice)(4), 8);
+  auto r = (*twice)(-1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::Trap);
+  EXPECT_EQ(r.error().message, "host function failed: negative input");
+  EXPECT_EQ(*(*twice)(5), 10);
+}
+
+TEST(Runtime, GuestCallsHostWhichCallsGuest) {
+  Fixture f(kGuest);
+  Func add;
+  f.linker.func("env", "twice", [&add](Caller& caller, int32_t x) -> Result<int32_t> {
+    auto mem = caller.memory();
+    if (!mem.ok()) return mem.take_error();
+    if (!mem->store<int32_t>(0, x).ok()) return make_error(ErrorKind::Other, "store failed");
+    auto typed = add.typed<int32_t(int32_t, int32_t)>();
+    if (!typed.ok()) return typed.take_error();
+    return (*typed)(x, x);  // re-enters the guest from inside a host call
+  });
+  Instance inst = f.instantiate();
+  add = *inst.func("add");
+  auto twice = inst.func<int32_t(int32_t)>("call_twice");
+  EXPECT_EQ(*(*twice)(21), 42);
+  EXPECT_EQ(*inst.memory()->load<int32_t>(0), 21);
+}
+
+TEST(Runtime, UnknownAndMistypedImportsAreLinkErrors) {
+  Fixture f(kGuest);
+  auto r = f.linker.instantiate(f.module);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::Link);
+  EXPECT_NE(r.error().message.find("env.twice"), std::string::npos);
+  f.linker.func("env", "twice", [](int64_t x) { return x; });
+  auto r2 = f.linker.instantiate(f.module);
+  ASSERT_FALSE(r2.ok());
+  EXPECT_EQ(r2.error().kind, ErrorKind::Link);
+  EXPECT_NE(r2.error().message.find("expected [i32] -> [i32], got [i64] -> [i64]"), std::string::npos);
+}
+
+TEST(Runtime, ExplicitBoundsChecksMode) {
+  Config c;
+  c.bounds = BoundsChecks::Explicit;
+  Fixture f(kGuest, c);
+  define_twice(f);
+  Instance inst = f.instantiate();
+  auto load = inst.func<int32_t(int32_t)>("load");
+  EXPECT_EQ(*(*load)(65532), 0);
+  EXPECT_EQ((*load)(65533).error().message, "out of bounds memory access");
+  // An artifact compiled for one mode is refused by an engine configured for the other.
+  Engine guard;
+  auto m = Module::from_artifact(guard, f.module.artifact());
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().message.find("explicit bounds checks"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace atl
