@@ -15,9 +15,11 @@ namespace {
 
 Instance& instance_of(abi::VMContext* ctx) { return *static_cast<Instance*>(ctx->instance); }
 
-// The caller's PC and frame pointer, for the backtrace (this file keeps frame pointers).
+// The caller's PC and frame pointer, for the backtrace (this file keeps frame pointers). The PC
+// is the return address minus one: a call to `trap` is often a function's last instruction, so
+// its return address may already lie past the function's end.
 #define ATL_TRAP(code)                                                              \
-  raise_trap(code, reinterpret_cast<uintptr_t>(__builtin_return_address(0)),      \
+  raise_trap(code, reinterpret_cast<uintptr_t>(__builtin_return_address(0)) - 1,  \
              *static_cast<uintptr_t*>(__builtin_frame_address(0)))
 
 bool out_of_range(uint64_t start, uint64_t len, uint64_t size) { return start + len > size; }

@@ -70,5 +70,36 @@ contains "bad.wast:3: FAIL assert_invalid"; contains "^2 passed, 1 failed, 0 ski
 expect 1 "wast with a broken converter" -- "$atoll" wast --wast2json /bin/false "$work/bad.wast"
 contains "failed"
 
+# compile and run
+cat > "$work/calc.wat" <<'WAT'
+(module
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func (export "half") (param f64) (result f64) (f64.mul (local.get 0) (f64.const 0.5)))
+  (func (export "pair") (param i64) (result i64 i32) (local.get 0) (i32.const 7))
+  (func $inv (export "inv") (param i32) (result i32) (i32.div_u (i32.const 100) (local.get 0))))
+WAT
+wat2wasm --debug-names "$work/calc.wat" -o "$work/calc.wasm" || exit 1
+expect 0 "run a .wasm" -- "$atoll" run --invoke add "$work/calc.wasm" 2 -5; contains "^-3$"
+expect 0 "compile" -- "$atoll" compile "$work/calc.wasm" -o "$work/calc.atoll"
+[ -s "$work/calc.atoll" ] || { echo "FAIL: no artifact written"; failures=$((failures + 1)); }
+expect 0 "compile with the default output name" -- "$atoll" compile "$work/calc.wasm"
+[ -s "$work/calc.atoll" ] || { echo "FAIL: no calc.atoll"; failures=$((failures + 1)); }
+expect 0 "run an artifact" -- "$atoll" run --invoke half "$work/calc.atoll" 3; contains "^1.5$"
+expect 0 "multi-value results" -- "$atoll" run --invoke pair "$work/calc.atoll" -9; contains "^-9$"; contains "^7$"
+expect 134 "a trap exits 134 with a backtrace" -- "$atoll" run --invoke inv "$work/calc.wasm" 0
+contains "wasm trap: integer divide by zero"; contains "#0 wasm function 3 <inv>"
+expect 1 "a bad argument" -- "$atoll" run --invoke add "$work/calc.wasm" 1 x; contains "'x' is not a valid i32"
+expect 1 "an out-of-range argument" -- "$atoll" run --invoke add "$work/calc.wasm" 1 4294967296
+expect 1 "too few arguments" -- "$atoll" run --invoke add "$work/calc.wasm" 1; contains "takes 2 argument"
+expect 1 "a missing export" -- "$atoll" run --invoke nope "$work/calc.wasm"; contains "no export named"
+expect 1 "an artifact for the other bounds mode" -- "$atoll" run --bounds explicit --invoke add "$work/calc.atoll" 1 2
+contains "compiled for guard pages"
+head -c 1000 "$work/calc.atoll" > "$work/cut.atoll"
+expect 1 "a truncated artifact" -- "$atoll" run --invoke add "$work/cut.atoll" 1 2
+expect 2 "a bad optimisation level" -- "$atoll" compile -O 7 "$work/calc.wasm"
+expect 1 "an unknown target CPU" -- "$atoll" compile --target-cpu pentium2 "$work/calc.wasm"; contains "unknown target CPU"
+expect 1 "an unwritable output" -- "$atoll" compile "$work/calc.wasm" -o /proc/nope/calc.atoll; contains "cannot create"
+expect 1 "compile an invalid module" -- "$atoll" compile "$work/invalid.wasm"; contains "invalid module"
+
 if [ "$failures" -ne 0 ]; then echo "$failures CLI check(s) failed"; exit 1; fi
 echo "all CLI checks passed"

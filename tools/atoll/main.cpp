@@ -1,63 +1,25 @@
-// The atoll command-line tool: argument parsing and calls into atoll's libraries, nothing more.
+// The atoll command-line tool: argument parsing, then one call into a command (commands.h).
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <iostream>
 #include <string>
 #include <vector>
 
-#include "support/process.h"
-#include "wasm/decoder.h"
-#include "wasm/inspect.h"
-#include "wast/runner.h"
+#include "commands.h"
 
 namespace {
 
-int cmd_validate(const std::string& file) {
-  auto bytes = atl::read_file(file);
-  if (!bytes.ok()) {
-    std::fprintf(stderr, "atoll: %s\n", bytes.error().message.c_str());
-    return 1;
-  }
-  auto module = atl::wasm::decode_and_validate(std::move(bytes.value()));
-  if (!module.ok()) {
-    std::fprintf(stderr, "%s: %s\n", file.c_str(), module.error().to_string().c_str());
-    return 1;
-  }
-  return 0;
-}
-
-int cmd_inspect(const std::string& file) {
-  auto bytes = atl::read_file(file);
-  if (!bytes.ok()) {
-    std::fprintf(stderr, "atoll: %s\n", bytes.error().message.c_str());
-    return 1;
-  }
-  atl::wasm::DecodeOutcome out = atl::wasm::decode_module(std::move(bytes.value()));
-  if (out.malformed) {
-    std::fprintf(stderr, "%s: %s\n", file.c_str(), out.malformed->to_string().c_str());
-    return 1;
-  }
-  atl::wasm::print_module(out.module, file, std::cout);
-  if (out.invalid) {
-    std::cout.flush();
-    std::fprintf(stderr, "%s: warning: %s\n", file.c_str(), out.invalid->to_string().c_str());
-    return 1;
-  }
-  return 0;
-}
-
-int cmd_wast(const std::vector<std::string>& files, const atl::wast::Options& options) {
-  atl::wast::Stats stats;
-  for (const std::string& f : files) {
-    auto r = atl::wast::run_file(f, options, stats, std::cout);
-    if (!r.ok()) {
-      std::cout << f << ": FAIL: " << r.error().message << "\n";
-      ++stats.failed;
-    }
-  }
-  std::cout << stats.passed << " passed, " << stats.failed << " failed, " << stats.skipped
-            << " skipped\n";
-  return stats.failed == 0 ? 0 : 1;
+void add_codegen_flags(CLI::App* cmd, atl::cli::CodegenFlags& flags) {
+  cmd->add_option("-O,--opt-level", flags.opt_level, "optimisation level 0..3")
+      ->check(CLI::Range(0, 3))
+      ->capture_default_str();
+  cmd->add_option("--bounds", flags.bounds,
+                  "memory sandboxing: 'guard' (guard pages, no checks) or 'explicit' (bounds checks)")
+      ->check(CLI::IsMember({"guard", "explicit"}))
+      ->capture_default_str();
+  cmd->add_option("--target-cpu", flags.target_cpu,
+                  "x86-64, x86-64-v2, x86-64-v3, x86-64-v4, or native (the artifact then runs only on "
+                  "CPUs with those features)")
+      ->capture_default_str();
 }
 
 }  // namespace
@@ -78,30 +40,42 @@ int main(int argc, char** argv) {
                  "globals, element and data segments");
   inspect->add_option("FILE", inspect_file, "the .wasm file")->required();
 
+  std::string compile_in, compile_out;
+  atl::cli::CodegenFlags compile_flags;
+  auto* compile = app.add_subcommand(
+      "compile", "Compile a WebAssembly module ahead of time into an artifact (an ELF object the "
+                 "runtime loads without the compiler)");
+  compile->add_option("FILE", compile_in, "the .wasm file")->required();
+  compile->add_option("-o,--output", compile_out, "the artifact to write (default: FILE with .atoll)");
+  add_codegen_flags(compile, compile_flags);
+
+  atl::cli::RunFlags run_flags;
+  auto* run = app.add_subcommand(
+      "run", "Run a module (.wasm, compiled on the fly, or an artifact): call --invoke NAME with "
+             "ARGS and print its results, one per line. A trap prints its backtrace and exits 134");
+  run->add_option("--invoke", run_flags.invoke, "the export to call (default: _start)");
+  run->add_option("FILE", run_flags.file, "the .wasm file or artifact")->required();
+  run->add_option("ARGS", run_flags.args, "arguments, parsed by the export's parameter types");
+  add_codegen_flags(run, run_flags.codegen);
+  run->positionals_at_end();
+
   std::vector<std::string> wast_files;
   atl::wast::Options wast_options;
+  atl::cli::CodegenFlags wast_flags;
   auto* wast = app.add_subcommand(
       "wast", "Run WebAssembly spec-test scripts (.wast, converted with wabt's wast2json); ends "
               "with 'N passed, N failed, N skipped' and exits non-zero if anything failed");
   wast->add_option("FILES", wast_files, "the .wast scripts")->required();
-  wast->add_option("--wast2json", wast_options.wast2json, "the converter to run")
-      ->capture_default_str();
+  wast->add_option("--wast2json", wast_options.wast2json, "the converter to run")->capture_default_str();
   wast->add_flag("-v,--verbose", wast_options.verbose, "also print passes and skips");
-  std::string wast_bounds = "guard";
-  wast->add_option("--bounds", wast_bounds,
-                   "memory sandboxing: 'guard' (guard pages, no checks) or 'explicit' (bounds checks)")
-      ->check(CLI::IsMember({"guard", "explicit"}))
-      ->capture_default_str();
-  wast->add_option("-O,--opt-level", wast_options.opt_level, "optimisation level 0..3")
-      ->check(CLI::Range(0, 3))
-      ->capture_default_str();
+  add_codegen_flags(wast, wast_flags);
 
   // A misspelt command should be named as such, not reported as a missing one.
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;
     for (const CLI::App* sub : app.get_subcommands({})) known |= sub->get_name() == argv[1];
     if (!known) {
-      std::fprintf(stderr, "atoll: unknown command '%s' (commands: validate, inspect, wast; "
+      std::fprintf(stderr, "atoll: unknown command '%s' (commands: validate, inspect, compile, run, wast; "
                            "see atoll --help)\n", argv[1]);
       return 2;
     }
@@ -112,12 +86,15 @@ int main(int argc, char** argv) {
     // Help and version exit 0; every usage error exits 2.
     return app.exit(e) == 0 ? 0 : 2;
   }
-  if (*validate) return cmd_validate(validate_file);
-  if (*inspect) return cmd_inspect(inspect_file);
+  if (*validate) return atl::cli::validate(validate_file);
+  if (*inspect) return atl::cli::inspect(inspect_file);
+  if (*compile) return atl::cli::compile(compile_in, compile_out, compile_flags);
+  if (*run) return atl::cli::run(run_flags);
   if (*wast) {
-    wast_options.bounds =
-        wast_bounds == "explicit" ? atl::compiler::BoundsMode::Explicit : atl::compiler::BoundsMode::GuardPages;
-    return cmd_wast(wast_files, wast_options);
+    wast_options.bounds = wast_flags.bounds == "explicit" ? atl::compiler::BoundsMode::Explicit
+                                                          : atl::compiler::BoundsMode::GuardPages;
+    wast_options.opt_level = wast_flags.opt_level;
+    return atl::cli::wast(wast_files, wast_options);
   }
   return 2;
 }

@@ -1,0 +1,99 @@
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "atoll/atoll.h"
+#include "commands.h"
+#include "support/process.h"
+
+namespace atl::cli {
+
+Config engine_config(const CodegenFlags& flags);
+
+namespace {
+
+int error(const std::string& message) {
+  std::fprintf(stderr, "atoll: %s\n", message.c_str());
+  return 1;
+}
+
+Result<Val> parse_arg(const std::string& text, ValType type) {
+  errno = 0;
+  char* end = nullptr;
+  const char* s = text.c_str();
+  Val v;
+  switch (type) {
+    case ValType::I32:
+    case ValType::I64: {
+      const bool neg = !text.empty() && text[0] == '-';
+      long long sv = 0;
+      unsigned long long uv = 0;
+      if (neg) sv = std::strtoll(s, &end, 0); else uv = std::strtoull(s, &end, 0);
+      const bool range_ok = type == ValType::I64 || (neg ? sv >= INT32_MIN : uv <= UINT32_MAX);
+      if (errno || end == s || *end || !range_ok) break;
+      const uint64_t bits = neg ? static_cast<uint64_t>(sv) : uv;
+      v = type == ValType::I32 ? Val::i32(static_cast<int32_t>(bits)) : Val::i64(static_cast<int64_t>(bits));
+      return v;
+    }
+    case ValType::F32:
+    case ValType::F64: {
+      const double d = std::strtod(s, &end);
+      if (end == s || *end) break;
+      return type == ValType::F32 ? Val::f32(static_cast<float>(d)) : Val::f64(d);
+    }
+    default:
+      return make_error(ErrorKind::Usage, std::string("cannot pass a ") + to_string(type) + " from the command line");
+  }
+  return make_error(ErrorKind::Usage, "'" + text + "' is not a valid " + to_string(type));
+}
+
+bool is_artifact(const std::vector<uint8_t>& bytes) {
+  return bytes.size() >= 4 && bytes[0] == 0x7f && bytes[1] == 'E' && bytes[2] == 'L' && bytes[3] == 'F';
+}
+
+}  // namespace
+
+int run(const RunFlags& flags) {
+  auto bytes = read_file(flags.file);
+  if (!bytes.ok()) return error(bytes.error().message);
+  Engine engine(engine_config(flags.codegen));
+  auto module = is_artifact(*bytes) ? Module::from_artifact(engine, std::move(bytes.value()))
+                                    : compile_module(engine, *bytes);
+  if (!module.ok()) return error(flags.file + ": " + module.error().to_string());
+  for (const ImportType& imp : module->imports()) {
+    return error(flags.file + " imports " + imp.module + "." + imp.name +
+                 "; `atoll run` does not provide imports yet (WASI arrives with its own issue)");
+  }
+  Store store(engine);
+  Linker linker(store);
+  auto instance = linker.instantiate(*module);
+  if (!instance.ok()) {
+    std::fprintf(stderr, "atoll: %s\n%s", instance.error().to_string().c_str(), instance.error().backtrace.c_str());
+    return instance.error().kind == ErrorKind::Trap ? kTrapExitCode : 1;
+  }
+  const std::string name = flags.invoke.empty() ? "_start" : flags.invoke;
+  auto func = instance->func(name);
+  if (!func.ok()) return error(flags.file + ": " + func.error().message);
+  const FuncType type = func->type();
+  if (flags.args.size() != type.params.size()) {
+    return error(name + " takes " + std::to_string(type.params.size()) + " argument(s) " + type.to_string() +
+                 ", got " + std::to_string(flags.args.size()));
+  }
+  std::vector<Val> args;
+  for (size_t i = 0; i < flags.args.size(); ++i) {
+    auto v = parse_arg(flags.args[i], type.params[i]);
+    if (!v.ok()) return error("argument " + std::to_string(i + 1) + ": " + v.error().message);
+    args.push_back(*v);
+  }
+  auto results = func->call(args);
+  if (!results.ok()) {
+    std::fprintf(stderr, "atoll: wasm trap: %s\nwasm backtrace:\n%s", results.error().message.c_str(),
+                 results.error().backtrace.c_str());
+    return results.error().kind == ErrorKind::Trap ? kTrapExitCode : 1;
+  }
+  for (const Val& v : *results) std::printf("%s\n", v.to_string().c_str());
+  return 0;
+}
+
+}  // namespace atl::cli

@@ -1,0 +1,35 @@
+// The CLI's commands; each lives in its own file and only calls atoll's libraries.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "wast/runner.h"
+
+namespace atl::cli {
+
+int validate(const std::string& file);
+int inspect(const std::string& file);
+int wast(const std::vector<std::string>& files, const wast::Options& options);
+
+struct CodegenFlags {
+  int opt_level = 2;
+  std::string bounds = "guard";
+  std::string target_cpu = "x86-64-v2";
+};
+
+int compile(const std::string& input, std::string output, const CodegenFlags& flags);
+
+struct RunFlags {
+  CodegenFlags codegen;
+  std::string invoke;
+  std::string file;
+  std::vector<std::string> args;
+};
+int run(const RunFlags& flags);
+
+// Exit status of `atoll run` when the guest traps: distinct from any normal exit (as with an
+// abort signal).
+constexpr int kTrapExitCode = 134;
+
+}  // namespace atl::cli
