@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# First speed check: each program in bench/programs built natively and for wasm32 with
+# clang-19 -O2, run natively and under atoll side by side (one hyperfine run per program),
+# checksums compared, time ratio per program and the geometric mean printed.
+#
+#   bench/run.sh [BUILD_DIR] [PROGRAM...]     (default build dir: build; needs build/atoll)
+#
+# Native code is compiled for the same CPU level atoll targets by default (x86-64-v2), so the
+# ratio measures the sandbox and the translation, not a different instruction set.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+build=${1:-$root/build}
+shift || true
+atoll=$build/atoll
+work=$build/bench
+mkdir -p "$work"
+[ -x "$atoll" ] || { echo "run.sh: $atoll not found; build first" >&2; exit 2; }
+for tool in clang-19 hyperfine; do
+  command -v $tool >/dev/null || { echo "run.sh: $tool not found (scripts/install-deps.sh --bench)" >&2; exit 2; }
+done
+programs=("$@")
+[ ${#programs[@]} -gt 0 ] || programs=(matmul nbody sha256 quicksort hashtable strsearch)
+
+printf '%-10s %12s %12s %8s  %s\n' program native_ms atoll_ms ratio checksum
+ratios=()
+for p in "${programs[@]}"; do
+  src=$here/programs/$p.c
+  clang-19 -O2 -march=x86-64-v2 "$src" "$here/programs/native_main.c" -o "$work/$p.native"
+  clang-19 --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor -Wl,--export=run "$src" -o "$work/$p.wasm"
+  "$atoll" compile -O 2 "$work/$p.wasm" -o "$work/$p.atoll"
+  want=$("$work/$p.native")
+  got=$("$atoll" run --invoke run "$work/$p.atoll")
+  if [ "$want" != "$got" ]; then
+    echo "$p: checksum mismatch: native $want, atoll $got" >&2
+    exit 1
+  fi
+  hyperfine -N --warmup 1 --runs 5 --export-csv "$work/$p.csv" \
+    -n native "$work/$p.native" -n atoll "$atoll run --invoke run $work/$p.atoll" >/dev/null 2>&1
+  read -r native_s atoll_s < <(awk -F, 'NR > 1 { m[$1] = $2 } END { print m["native"], m["atoll"] }' "$work/$p.csv")
+  ratio=$(awk -v a="$atoll_s" -v n="$native_s" 'BEGIN { printf "%.3f", a / n }')
+  ratios+=("$ratio")
+  printf '%-10s %12.1f %12.1f %8s  %s\n' "$p" "$(awk -v s="$native_s" 'BEGIN{print s*1000}')" \
+    "$(awk -v s="$atoll_s" 'BEGIN{print s*1000}')" "$ratio" "$want"
+done
+printf '%s\n' "${ratios[@]}" | awk '{ s += log($1); n++ } END { printf "geometric mean (atoll / native): %.3f over %d programs\n", exp(s / n), n }'
