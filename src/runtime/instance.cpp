@@ -179,9 +179,9 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, std::shared_ptr<
   inst->vmctx.funcs = inst->funcs.data();
   inst->vmctx.globals = inst->global_cells.data();
   inst->vmctx.tables = inst->table_ptrs.data();
-  // From here on other objects (imported tables) may point into this instance: keep it alive.
+  // From here on other objects (imported tables) may point into this instance: the store keeps
+  // it alive, even if instantiation fails below.
   store.instances.push_back(inst);
-  for (auto& t : inst->tables) t->keepalive.push_back(inst);
 
   // Element segments: evaluate, then initialise active ones in order; a failing one traps and
   // leaves the earlier ones applied, as the spec says.

@@ -1,6 +1,10 @@
 // Loading artifacts into LoadedModules, and the canonical signature registry.
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 
@@ -26,6 +30,8 @@ bool parse_index(const std::string& s, size_t from, uint32_t* out) {
 }
 
 }  // namespace
+
+void write_perf_map(const LoadedModule& m);
 
 Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> bytes) {
   auto m = std::make_shared<LoadedModule>();
@@ -72,7 +78,33 @@ Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> bytes) {
   }
   std::sort(m->func_ranges.begin(), m->func_ranges.end(),
             [](const LoadedModule::FuncRange& a, const LoadedModule::FuncRange& b) { return a.start < b.start; });
+  write_perf_map(*m);
   return m;
+}
+
+// With ATOLL_PERF_MAP=1, describe the loaded code in /tmp/perf-<pid>.map (the format perf reads
+// for JIT-ed code), so `perf report` shows wasm function names.
+void write_perf_map(const LoadedModule& m) {
+  const char* env = std::getenv("ATOLL_PERF_MAP");
+  if (!env || std::string(env) != "1") return;
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  const std::string path = "/tmp/perf-" + std::to_string(getpid()) + ".map";
+  FILE* f = std::fopen(path.c_str(), "a");
+  if (!f) return;
+  for (const auto& [name, sym] : m.code->symbols()) {
+    if (sym.size == 0) continue;
+    std::string label = name;
+    uint32_t index;
+    const std::string prefix = abi::kFuncSymbolPrefix;
+    if (name.rfind(prefix, 0) == 0 && parse_index(name, prefix.size(), &index)) {
+      const std::string& wasm_name = m.module.func_name(index);
+      label = "wasm[" + std::to_string(index) + "]" + (wasm_name.empty() ? "" : " " + wasm_name);
+    }
+    std::fprintf(f, "%lx %lx %s\n", static_cast<unsigned long>(sym.address), static_cast<unsigned long>(sym.size),
+                 label.c_str());
+  }
+  std::fclose(f);
 }
 
 const LoadedModule::FuncRange* LoadedModule::function_at(uintptr_t pc) const {

@@ -56,8 +56,8 @@ class LinearMemory {
 struct TableObject {
   wasm::TableType type;
   std::vector<void*> elements;
-  abi::Table abi{};
-  std::vector<std::shared_ptr<void>> keepalive;  // owners of FuncRefs stored here
+  abi::Table abi{};  // FuncRefs stored here point into instances of the same store, which
+                     // outlive every use of the table
   uint32_t max() const {
     return type.limits.max ? static_cast<uint32_t>(*type.limits.max) : UINT32_MAX;
   }
