@@ -11,12 +11,16 @@
 #include <llvm/Target/TargetOptions.h>
 #include <llvm/TargetParser/Host.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 #include "abi/abi.h"
 #include "artifact/artifact.h"
+#include "artifact/elf_merge.h"
 #include "compiler/compiler.h"
 #include "compiler/function_translator.h"
 #include "compiler/module_context.h"
@@ -101,13 +105,41 @@ std::string fingerprint(const CompileOptions& options) {
   return s;
 }
 
-Result<std::vector<uint8_t>> compile(const wasm::Module& wm, const CompileOptions& options) {
-  init_llvm();
-  if (options.opt_level < 0 || options.opt_level > 3) {
-    return make_error(ErrorKind::Usage, "optimisation level must be 0..3");
+namespace {
+
+// One unit of parallel compilation: a contiguous range of defined functions in its own
+// LLVMContext. The primary chunk also carries the trampolines and the metadata sections.
+struct Chunk {
+  uint32_t first;  // function indices [first, last)
+  uint32_t last;
+  bool primary;
+};
+
+std::vector<Chunk> partition(const wasm::Module& wm, unsigned threads, uint64_t chunk_bytes) {
+  const uint32_t begin = wm.num_imported_funcs, end = wm.num_funcs();
+  uint64_t total = 0;
+  for (const wasm::FunctionBody& b : wm.bodies) total += b.size;
+  // Small modules stay whole: splitting costs cross-chunk inlining and thread start-up.
+  const uint64_t wanted = threads <= 1 ? 1 : std::min<uint64_t>(threads * 2, total / std::max<uint64_t>(chunk_bytes, 1));
+  if (wanted <= 1 || end - begin < 2) return {Chunk{begin, end, true}};
+  std::vector<Chunk> chunks;
+  const uint64_t target = total / wanted;
+  uint64_t acc = 0;
+  uint32_t first = begin;
+  for (uint32_t i = begin; i < end; ++i) {
+    acc += wm.bodies[i - begin].size;
+    if (acc >= target && chunks.size() + 1 < wanted) {
+      chunks.push_back(Chunk{first, i + 1, chunks.empty()});
+      first = i + 1;
+      acc = 0;
+    }
   }
-  auto target_choice = choose_target(options.target_cpu);
-  if (!target_choice.ok()) return target_choice.take_error();
+  if (first < end || chunks.empty()) chunks.push_back(Chunk{first, end, chunks.empty()});
+  return chunks;
+}
+
+Result<std::vector<uint8_t>> compile_chunk(const wasm::Module& wm, const CompileOptions& options,
+                                           const TargetChoice& target_choice, const Chunk& chunk) {
   std::string err;
   const llvm::Target* target = llvm::TargetRegistry::lookupTarget(kTriple, err);
   if (!target) return make_error(ErrorKind::Other, "LLVM has no x86-64 target: " + err);
@@ -117,7 +149,7 @@ Result<std::vector<uint8_t>> compile(const wasm::Module& wm, const CompileOption
                                          : options.opt_level == 2 ? llvm::CodeGenOptLevel::Default
                                                                   : llvm::CodeGenOptLevel::Aggressive;
   std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
-      kTriple, target_choice->cpu, target_choice->features, to, llvm::Reloc::PIC_,
+      kTriple, target_choice.cpu, target_choice.features, to, llvm::Reloc::PIC_,
       llvm::CodeModel::Small, cg_level));
   if (!tm) return make_error(ErrorKind::Other, "cannot create the LLVM target machine");
 
@@ -126,36 +158,37 @@ Result<std::vector<uint8_t>> compile(const wasm::Module& wm, const CompileOption
   mod->setTargetTriple(kTriple);
   mod->setDataLayout(tm->createDataLayout());
   CompileOptions resolved = options;
-  resolved.target_cpu = target_choice->cpu;
+  resolved.target_cpu = target_choice.cpu;
   ModuleContext mc(ctx, *mod, wm, resolved);
 
+  // Every defined function is declared (calls into other chunks become relocations the merge
+  // resolves); only this chunk's are defined.
   for (uint32_t i = wm.num_imported_funcs; i < wm.num_funcs(); ++i) {
     llvm::Function* f = llvm::Function::Create(mc.signature(wm.func_types[i]),
                                                llvm::Function::ExternalLinkage, symbol_name(wm, i), *mod);
     mc.set_function_attributes(f);
     mc.funcs[i] = f;
   }
-  for (uint32_t i = wm.num_imported_funcs; i < wm.num_funcs(); ++i) {
+  for (uint32_t i = chunk.first; i < chunk.last; ++i) {
     FunctionTranslator t(mc, i);
     Result<void> r = t.translate();
     if (!r.ok()) return r.take_error();
   }
-  for (uint32_t t = 0; t < wm.types.size(); ++t) emit_trampolines(mc, t);
-
-  artifact::MetaHeader meta{};
-  std::memcpy(meta.magic, "ATOLLART", 8);
-  meta.version = abi::kArtifactVersion;
-  meta.bounds_mode = static_cast<uint32_t>(options.bounds);
-  meta.cpu_features = target_choice->required;
-  const std::string fp = fingerprint(options);
-  std::strncpy(meta.fingerprint, fp.c_str(), sizeof meta.fingerprint - 1);
-  std::strncpy(meta.target_cpu, target_choice->cpu.c_str(), sizeof meta.target_cpu - 1);
-  std::vector<uint8_t> meta_bytes(sizeof meta);
-  std::memcpy(meta_bytes.data(), &meta, sizeof meta);
-  std::vector<llvm::Constant*> used = {
-      add_blob(*mod, "atl_meta", artifact::kMetaSection, meta_bytes),
-      add_blob(*mod, "atl_module", artifact::kModuleSection, artifact::module_descriptor(wm))};
-  {
+  if (chunk.primary) {
+    for (uint32_t t = 0; t < wm.types.size(); ++t) emit_trampolines(mc, t);
+    artifact::MetaHeader meta{};
+    std::memcpy(meta.magic, "ATOLLART", 8);
+    meta.version = abi::kArtifactVersion;
+    meta.bounds_mode = static_cast<uint32_t>(options.bounds);
+    meta.cpu_features = target_choice.required;
+    const std::string fp = fingerprint(options);
+    std::strncpy(meta.fingerprint, fp.c_str(), sizeof meta.fingerprint - 1);
+    std::strncpy(meta.target_cpu, target_choice.cpu.c_str(), sizeof meta.target_cpu - 1);
+    std::vector<uint8_t> meta_bytes(sizeof meta);
+    std::memcpy(meta_bytes.data(), &meta, sizeof meta);
+    std::vector<llvm::Constant*> used = {
+        add_blob(*mod, "atl_meta", artifact::kMetaSection, meta_bytes),
+        add_blob(*mod, "atl_module", artifact::kModuleSection, artifact::module_descriptor(wm))};
     auto* arr_ty = llvm::ArrayType::get(mc.ptr, used.size());
     auto* g = new llvm::GlobalVariable(*mod, arr_ty, false, llvm::GlobalValue::AppendingLinkage,
                                        llvm::ConstantArray::get(arr_ty, used), "llvm.used");
@@ -184,9 +217,8 @@ Result<std::vector<uint8_t>> compile(const wasm::Module& wm, const CompileOption
                                           : options.opt_level == 1 ? llvm::OptimizationLevel::O1
                                           : options.opt_level == 2 ? llvm::OptimizationLevel::O2
                                                                    : llvm::OptimizationLevel::O3;
-    llvm::ModulePassManager mpm = options.opt_level == 0
-                                      ? pb.buildO0DefaultPipeline(level)
-                                      : pb.buildPerModuleDefaultPipeline(level);
+    llvm::ModulePassManager mpm = options.opt_level == 0 ? pb.buildO0DefaultPipeline(level)
+                                                         : pb.buildPerModuleDefaultPipeline(level);
     mpm.run(*mod, mam);
   }
 
@@ -199,7 +231,41 @@ Result<std::vector<uint8_t>> compile(const wasm::Module& wm, const CompileOption
     }
     pm.run(*mod);
   }
-  std::vector<uint8_t> out(buffer.begin(), buffer.end());
+  return std::vector<uint8_t>(buffer.begin(), buffer.end());
+}
+
+}  // namespace
+
+Result<std::vector<uint8_t>> compile(const wasm::Module& wm, const CompileOptions& options) {
+  init_llvm();
+  if (options.opt_level < 0 || options.opt_level > 3) {
+    return make_error(ErrorKind::Usage, "optimisation level must be 0..3");
+  }
+  auto target_choice = choose_target(options.target_cpu);
+  if (!target_choice.ok()) return target_choice.take_error();
+
+  const unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  const std::vector<Chunk> chunks = partition(wm, threads, options.chunk_bytes);
+  std::vector<Result<std::vector<uint8_t>>> results(chunks.size(), Error{});
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t c = next++; c < chunks.size(); c = next++) {
+      results[c] = compile_chunk(wm, options, *target_choice, chunks[c]);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < std::min<size_t>(threads, chunks.size()); ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+
+  std::vector<std::vector<uint8_t>> objects;
+  for (auto& r : results) {
+    if (!r.ok()) return r.take_error();
+    objects.push_back(std::move(r.value()));
+  }
+  auto merged = artifact::merge_objects(objects);
+  if (!merged.ok()) return merged.take_error();
+  std::vector<uint8_t> out = std::move(merged.value());
   Result<void> sealed = artifact::seal(out);
   if (!sealed.ok()) return sealed.take_error();
   return out;

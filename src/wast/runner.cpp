@@ -112,6 +112,8 @@ class ScriptRunner {
     compiler::CompileOptions co;
     co.bounds = opts_.bounds;
     co.opt_level = opts_.opt_level;
+    co.chunk_bytes = opts_.chunk_bytes;
+    co.threads = opts_.chunk_bytes < 64 * 1024 ? 2 : 0;
     auto artifact = compiler::compile(*module, co);
     if (!artifact.ok()) return artifact.take_error();
     auto loaded = runtime::load_module(std::move(artifact.value()));

@@ -22,6 +22,7 @@ struct Options {
   bool verbose = false;                 // also print passes and skips
   compiler::BoundsMode bounds = compiler::BoundsMode::GuardPages;
   int opt_level = 2;
+  uint64_t chunk_bytes = 64 * 1024;  // see compiler::CompileOptions
 };
 
 struct Stats {

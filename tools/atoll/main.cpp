@@ -69,6 +69,10 @@ int main(int argc, char** argv) {
   wast->add_option("--wast2json", wast_options.wast2json, "the converter to run")->capture_default_str();
   wast->add_flag("-v,--verbose", wast_options.verbose, "also print passes and skips");
   add_codegen_flags(wast, wast_flags);
+  wast->add_option("--chunk-bytes", wast_options.chunk_bytes,
+                   "split modules with more code than this into chunks compiled in parallel "
+                   "(small values test the parallel compiler)")
+      ->capture_default_str();
 
   // A misspelt command should be named as such, not reported as a missing one.
   if (argc > 1 && argv[1][0] != '-') {
