@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# atoll's main job on the bundled example: set up, build, compile examples/hello/hello.c to
-# WebAssembly, then validate and inspect it with atoll.
+# atoll's main job on the bundled examples: set up and build, compile C to WebAssembly, check
+# and inspect it, compile it ahead of time to native code, and run it in a sandbox.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release --target atoll
 mkdir -p build/examples
-clang-19 --target=wasm32-wasi --sysroot=/usr -O2 examples/hello/hello.c -o build/examples/hello.wasm
-build/atoll validate build/examples/hello.wasm
-echo "build/examples/hello.wasm is valid"
-build/atoll inspect build/examples/hello.wasm
+clang-19 --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor -Wl,--export=fib \
+  examples/fib/fib.c -o build/examples/fib.wasm
+build/atoll validate build/examples/fib.wasm
+build/atoll inspect build/examples/fib.wasm | sed -n '/^Exports/,/^$/p'
+build/atoll compile build/examples/fib.wasm -o build/examples/fib.atoll
+echo "fib(40) computed in the sandbox:"
+time build/atoll run --invoke fib build/examples/fib.atoll 40
