@@ -105,24 +105,4 @@ bool FunctionTranslator::memory(const wasm::Instr& in) {
   }
 }
 
-// SIMD arrives with the SIMD issue; v128 values can already be held, loaded, stored and made.
-bool FunctionTranslator::simd(const wasm::Instr& in) {
-  switch (in.op) {
-    case Op::V128Load: push(load(mc_.v128, pop(), in.mem.offset, 16, next_load_dropped_)); return true;
-    case Op::V128Store: {
-      llvm::Value* v = pop();
-      store(v, pop(), in.mem.offset, 16);
-      return true;
-    }
-    case Op::V128Const: {
-      uint64_t lo, hi;
-      std::memcpy(&lo, in.v128.data(), 8);
-      std::memcpy(&hi, in.v128.data() + 8, 8);
-      push(llvm::ConstantVector::get({b_.getInt64(lo), b_.getInt64(hi)}));
-      return true;
-    }
-    default: return fail("SIMD instructions are not supported yet");
-  }
-}
-
 }  // namespace atl::compiler
