@@ -404,12 +404,13 @@ bool FunctionTranslator::simd(const wasm::Instr& in) {
     case Op::I32x4ExtaddPairwiseI16x8S: return extadd(s.i16x8, s.i32x8, true);
     case Op::I32x4ExtaddPairwiseI16x8U: return extadd(s.i16x8, s.i32x8, false);
     case Op::I16x8Q15mulrSatS:
+      // pmulhrsw computes (a*b + 0x4000) >> 15 exactly, except that -32768 * -32768 wraps to
+      // 0x8000 where wasm saturates to 0x7fff: flip that one value.
       return binary(s.i16x8, [&](llvm::Value* a, llvm::Value* b) {
-        llvm::Value* p = b_.CreateMul(b_.CreateSExt(a, s.i32x8), b_.CreateSExt(b, s.i32x8));
-        p = b_.CreateAShr(b_.CreateAdd(p, b_.CreateVectorSplat(8, b_.getInt32(0x4000))), b_.CreateVectorSplat(8, b_.getInt32(15)));
-        p = intrinsic(llvm::Intrinsic::smin, s.i32x8, {p, b_.CreateVectorSplat(8, b_.getInt32(32767))});
-        p = intrinsic(llvm::Intrinsic::smax, s.i32x8, {p, b_.CreateVectorSplat(8, b_.getInt32(-32768))});
-        return b_.CreateTrunc(p, s.i16x8);
+        llvm::Function* f = llvm::Intrinsic::getDeclaration(&mc_.mod, llvm::Intrinsic::x86_ssse3_pmul_hr_sw_128);
+        llvm::Value* r = b_.CreateCall(f, {a, b});
+        llvm::Value* wrapped = b_.CreateICmpEQ(r, b_.CreateVectorSplat(8, b_.getInt16(0x8000)));
+        return b_.CreateXor(r, b_.CreateSExt(wrapped, s.i16x8));
       });
     case Op::I16x8ExtmulLowI8x16S: return extmul(s.i8x16, s.i16x8, false, true);
     case Op::I16x8ExtmulHighI8x16S: return extmul(s.i8x16, s.i16x8, true, true);
@@ -468,9 +469,31 @@ bool FunctionTranslator::simd(const wasm::Instr& in) {
 
     // --- conversions ----------------------------------------------------------------------------
     case Op::I32x4TruncSatF32x4S:
-      return unary(s.f32x4, [&](llvm::Value* a) { return b_.CreateIntrinsic(llvm::Intrinsic::fptosi_sat, {s.i32x4, s.f32x4}, {a}); });
+      // cvttps2dq gives 0x80000000 for NaN and out-of-range lanes: right for large negatives;
+      // NaN lanes are masked to 0 and large positives flipped to 0x7fffffff. (LLVM's generic
+      // fptosi.sat would be scalarised on SSE4.)
+      return unary(s.f32x4, [&](llvm::Value* a) {
+        llvm::Function* cvt = llvm::Intrinsic::getDeclaration(&mc_.mod, llvm::Intrinsic::x86_sse2_cvttps2dq);
+        llvm::Value* r = b_.CreateCall(cvt, {a});
+        r = b_.CreateAnd(r, b_.CreateSExt(b_.CreateFCmpORD(a, a), s.i32x4));
+        llvm::Value* big = b_.CreateFCmpOGE(a, b_.CreateVectorSplat(4, llvm::ConstantFP::get(f32, 2147483648.0)));
+        return b_.CreateXor(r, b_.CreateSExt(big, s.i32x4));
+      });
     case Op::I32x4TruncSatF32x4U:
-      return unary(s.f32x4, [&](llvm::Value* a) { return b_.CreateIntrinsic(llvm::Intrinsic::fptoui_sat, {s.i32x4, s.f32x4}, {a}); });
+      // V8's sequence: clamp NaN and negatives to 0 (maxps returns its second operand for NaN),
+      // convert, and add the conversion of (x - 2^31) for lanes at or above 2^31; lanes at or
+      // above 2^32 saturate to 0xffffffff.
+      return unary(s.f32x4, [&](llvm::Value* a) {
+        llvm::Function* cvt = llvm::Intrinsic::getDeclaration(&mc_.mod, llvm::Intrinsic::x86_sse2_cvttps2dq);
+        llvm::Function* maxps = llvm::Intrinsic::getDeclaration(&mc_.mod, llvm::Intrinsic::x86_sse_max_ps);
+        llvm::Value* z = b_.CreateCall(maxps, {a, llvm::Constant::getNullValue(s.f32x4)});
+        llvm::Value* two31 = b_.CreateVectorSplat(4, llvm::ConstantFP::get(f32, 2147483648.0));
+        llvm::Value* t = b_.CreateFSub(z, two31);
+        llvm::Value* overflow = b_.CreateSExt(b_.CreateFCmpOLE(two31, t), s.i32x4);
+        llvm::Value* high = b_.CreateXor(b_.CreateCall(cvt, {t}), overflow);
+        high = intrinsic(llvm::Intrinsic::smax, s.i32x4, {high, llvm::Constant::getNullValue(s.i32x4)});
+        return b_.CreateAdd(b_.CreateCall(cvt, {z}), high);
+      });
     case Op::F32x4ConvertI32x4S: return unary(s.i32x4, [&](llvm::Value* a) { return b_.CreateSIToFP(a, s.f32x4); });
     case Op::F32x4ConvertI32x4U: return unary(s.i32x4, [&](llvm::Value* a) { return b_.CreateUIToFP(a, s.f32x4); });
     case Op::I32x4TruncSatF64x2SZero:
