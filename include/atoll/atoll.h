@@ -104,6 +104,10 @@ struct Config {
   size_t max_wasm_stack = 1 << 20;
   size_t host_stack_reserve = 256 << 10;
   uint32_t max_memory_pages = 65536;  // caps every linear memory (64 KiB pages)
+  // Compilation: threads for large modules (0 = one per core), and the code size above which a
+  // module is split into chunks compiled in parallel.
+  uint32_t compile_threads = 0;
+  uint64_t compile_chunk_bytes = 64 * 1024;
 };
 
 class Engine {
@@ -144,7 +148,9 @@ class Module {
   std::shared_ptr<const runtime::LoadedModule> impl_;
 };
 
-// Compiles WebAssembly to an artifact (links the LLVM-based compiler: see atoll/compiler.h).
+// Compiles WebAssembly to an artifact. Provided by the library a program links: atoll_compiler
+// (LLVM in-process) or atoll_compiler_loader (loads libatoll-compiler.so on first use, so a
+// process that only runs artifacts never loads LLVM).
 Result<std::vector<uint8_t>> compile(const Engine& engine, std::span<const uint8_t> wasm);
 inline Result<Module> compile_module(const Engine& engine, std::span<const uint8_t> wasm) {
   auto artifact = compile(engine, wasm);

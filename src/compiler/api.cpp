@@ -13,6 +13,8 @@ Result<std::vector<uint8_t>> compile(const Engine& engine, std::span<const uint8
   options.bounds = engine.config().bounds == BoundsChecks::Explicit ? compiler::BoundsMode::Explicit
                                                                     : compiler::BoundsMode::GuardPages;
   options.target_cpu = engine.config().target_cpu;
+  options.threads = engine.config().compile_threads;
+  options.chunk_bytes = engine.config().compile_chunk_bytes;
   return compiler::compile(*module, options);
 }
 

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
-#include "compiler/compiler.h"
+#include "atoll/atoll.h"
 #include "runtime/objects.h"
 #include "support/process.h"
 #include "wasm/decoder.h"
@@ -107,14 +107,14 @@ class ScriptRunner {
   }
 
   Result<std::shared_ptr<const runtime::LoadedModule>> compile_and_load(const json& cmd) {
-    auto module = decode(cmd);
-    if (!module.ok()) return module.take_error();
-    compiler::CompileOptions co;
-    co.bounds = opts_.bounds;
-    co.opt_level = opts_.opt_level;
-    co.chunk_bytes = opts_.chunk_bytes;
-    co.threads = opts_.chunk_bytes < 64 * 1024 ? 2 : 0;
-    auto artifact = compiler::compile(*module, co);
+    auto bytes = read_file(dir_ + "/" + cmd.value("filename", ""));
+    if (!bytes.ok()) return bytes.take_error();
+    Config config;
+    config.bounds = opts_.bounds == compiler::BoundsMode::Explicit ? BoundsChecks::Explicit : BoundsChecks::GuardPages;
+    config.opt_level = opts_.opt_level;
+    config.compile_chunk_bytes = opts_.chunk_bytes;
+    config.compile_threads = opts_.chunk_bytes < 64 * 1024 ? 2 : 0;
+    auto artifact = atl::compile(Engine(config), *bytes);
     if (!artifact.ok()) return artifact.take_error();
     auto loaded = runtime::load_module(std::move(artifact.value()));
     if (!loaded.ok()) return loaded.take_error();

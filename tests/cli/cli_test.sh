@@ -88,6 +88,13 @@ expect 0 "run an artifact" -- "$atoll" run --invoke half "$work/calc.atoll" 3; c
 expect 0 "multi-value results" -- "$atoll" run --invoke pair "$work/calc.atoll" -9; contains "^-9$"; contains "^7$"
 expect 134 "a trap exits 134 with a backtrace" -- "$atoll" run --invoke inv "$work/calc.wasm" 0
 contains "wasm trap: integer divide by zero"; contains "#0 wasm function 3 <inv>"
+# Running an artifact never loads the compiler (LLVM): it works with the plugin out of reach.
+expect 0 "run an artifact without the compiler" -- env ATOLL_COMPILER=/nonexistent/libatoll-compiler.so \
+  "$atoll" run --invoke add "$work/calc.atoll" 40 2
+contains "^42$"
+expect 1 "compiling without the compiler says why" -- env ATOLL_COMPILER=/nonexistent/libatoll-compiler.so \
+  "$atoll" run --invoke add "$work/calc.wasm" 40 2
+contains "cannot load the compiler (/nonexistent/libatoll-compiler.so)"
 expect 1 "a bad argument" -- "$atoll" run --invoke add "$work/calc.wasm" 1 x; contains "'x' is not a valid i32"
 expect 1 "an out-of-range argument" -- "$atoll" run --invoke add "$work/calc.wasm" 1 4294967296
 expect 1 "too few arguments" -- "$atoll" run --invoke add "$work/calc.wasm" 1; contains "takes 2 argument"

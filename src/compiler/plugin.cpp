@@ -1,0 +1,43 @@
+// The compiler as a plugin: the C entry points of plugin_abi.h over compiler::compile().
+#include <cstdlib>
+#include <cstring>
+
+#include "compiler/compiler.h"
+#include "compiler/plugin_abi.h"
+#include "wasm/decoder.h"
+
+extern "C" {
+
+__attribute__((visibility("default"))) uint32_t atl_plugin_abi_version(void) {
+  return atl::compiler::kPluginAbiVersion;
+}
+
+__attribute__((visibility("default"))) void atl_plugin_compile(const uint8_t* wasm, size_t size,
+                                                              const atl_plugin_options* options,
+                                                              atl_plugin_result* result) {
+  std::memset(result, 0, sizeof *result);
+  auto fail = [&](const atl::Error& e) {
+    result->error_kind = static_cast<int32_t>(e.kind);
+    result->error_offset = e.offset;
+    result->error_func = e.func;
+    result->error_message = strdup(e.message.c_str());
+  };
+  auto module = atl::wasm::decode_and_validate(std::span<const uint8_t>(wasm, size));
+  if (!module.ok()) return fail(module.error());
+  atl::compiler::CompileOptions co;
+  co.opt_level = options->opt_level;
+  co.bounds = static_cast<atl::compiler::BoundsMode>(options->bounds);
+  co.target_cpu = options->target_cpu ? options->target_cpu : "x86-64-v2";
+  co.threads = options->threads;
+  co.chunk_bytes = options->chunk_bytes;
+  auto artifact = atl::compiler::compile(*module, co);
+  if (!artifact.ok()) return fail(artifact.error());
+  result->artifact = static_cast<uint8_t*>(std::malloc(artifact->size()));
+  if (!result->artifact) return fail(atl::make_error(atl::ErrorKind::Other, "out of memory"));
+  std::memcpy(result->artifact, artifact->data(), artifact->size());
+  result->artifact_size = artifact->size();
+}
+
+__attribute__((visibility("default"))) void atl_plugin_free(void* p) { std::free(p); }
+
+}  // extern "C"
