@@ -24,6 +24,7 @@ contains() {
   fi
 }
 
+export XDG_CACHE_HOME="$work/cache"  # never touch the user's cache
 wat2wasm --debug-names "$here/sample.wat" -o "$work/sample.wasm" || exit 1
 printf '\0asm\1\0\0\0\1\5\1\140\0\1' > "$work/truncated.wasm"   # type section cut short
 printf 'not wasm at all' > "$work/garbage.wasm"
@@ -93,7 +94,7 @@ expect 0 "run an artifact without the compiler" -- env ATOLL_COMPILER=/nonexiste
   "$atoll" run --invoke add "$work/calc.atoll" 40 2
 contains "^42$"
 expect 1 "compiling without the compiler says why" -- env ATOLL_COMPILER=/nonexistent/libatoll-compiler.so \
-  "$atoll" run --invoke add "$work/calc.wasm" 40 2
+  "$atoll" run --no-cache --invoke add "$work/calc.wasm" 40 2
 contains "cannot load the compiler (/nonexistent/libatoll-compiler.so)"
 expect 1 "a bad argument" -- "$atoll" run --invoke add "$work/calc.wasm" 1 x; contains "'x' is not a valid i32"
 expect 1 "an out-of-range argument" -- "$atoll" run --invoke add "$work/calc.wasm" 1 4294967296
@@ -107,6 +108,26 @@ expect 2 "a bad optimisation level" -- "$atoll" compile -O 7 "$work/calc.wasm"
 expect 1 "an unknown target CPU" -- "$atoll" compile --target-cpu pentium2 "$work/calc.wasm"; contains "unknown target CPU"
 expect 1 "an unwritable output" -- "$atoll" compile "$work/calc.wasm" -o /proc/nope/calc.atoll; contains "cannot create"
 expect 1 "compile an invalid module" -- "$atoll" compile "$work/invalid.wasm"; contains "invalid module"
+
+# The compile cache of `atoll run`.
+"$atoll" cache clean >/dev/null
+expect 0 "run fills the cache" -- "$atoll" run --invoke add "$work/calc.wasm" 1 2; contains "^3$"
+entries=("$work"/cache/atoll/*.atoll)
+[ ${#entries[@]} -eq 1 ] && [ -s "${entries[0]}" ] || { echo "FAIL: no cache entry"; failures=$((failures + 1)); }
+expect 0 "a warm run reuses the entry without the compiler" -- env ATOLL_COMPILER=/nonexistent \
+  "$atoll" run --invoke add "$work/calc.wasm" 2 2
+contains "^4$"
+printf 'garbage' > "${entries[0]}"
+expect 0 "a corrupt entry is recompiled, not executed" -- "$atoll" run --invoke add "$work/calc.wasm" 3 2; contains "^5$"
+[ "$(head -c 4 "${entries[0]}" | od -An -c | tr -d ' ')" = "177ELF" ] || { echo "FAIL: corrupt entry not replaced"; failures=$((failures + 1)); }
+expect 0 "other settings get their own entry" -- "$atoll" run -O 0 --invoke add "$work/calc.wasm" 3 3
+[ "$(ls "$work"/cache/atoll/*.atoll | wc -l)" -eq 2 ] || { echo "FAIL: settings not in the cache key"; failures=$((failures + 1)); }
+expect 0 "--no-cache leaves the cache alone" -- "$atoll" run --no-cache -O 1 --invoke add "$work/calc.wasm" 1 1
+[ "$(ls "$work"/cache/atoll/*.atoll | wc -l)" -eq 2 ] || { echo "FAIL: --no-cache wrote an entry"; failures=$((failures + 1)); }
+expect 0 "cache clean" -- "$atoll" cache clean; contains "removed 2 cached artifact"
+[ -z "$(ls "$work"/cache/atoll/)" ] || { echo "FAIL: cache clean left files"; failures=$((failures + 1)); }
+for i in 1 2 3 4; do "$atoll" run --invoke add "$work/calc.wasm" $i 1 > "$work/par$i" 2>&1 & done; wait
+for i in 1 2 3 4; do grep -q "^$((i + 1))$" "$work/par$i" || { echo "FAIL: concurrent run $i"; failures=$((failures + 1)); }; done
 
 if [ "$failures" -ne 0 ]; then echo "$failures CLI check(s) failed"; exit 1; fi
 echo "all CLI checks passed"

@@ -3,7 +3,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "abi/abi.h"
 #include "atoll/atoll.h"
+#include "cache/cache.h"
 #include "commands.h"
 #include "support/process.h"
 
@@ -52,14 +54,46 @@ bool is_artifact(const std::vector<uint8_t>& bytes) {
   return bytes.size() >= 4 && bytes[0] == 0x7f && bytes[1] == 'E' && bytes[2] == 'L' && bytes[3] == 'F';
 }
 
+// A .wasm is compiled once and its artifact reused from the cache; an entry that fails to load
+// (corrupt, truncated, another format version) is recompiled and replaced.
+Result<Module> load_or_compile(const Engine& engine, const std::vector<uint8_t>& wasm, const RunFlags& flags) {
+  if (flags.no_cache) return compile_module(engine, wasm);
+  auto dir = cache::default_directory();
+  if (!dir.ok()) return dir.take_error();
+  const std::string name = cache::entry_name(wasm, cache_settings(flags.codegen));
+  if (auto cached = cache::read(*dir, name)) {
+    auto m = Module::from_artifact(engine, std::move(*cached));
+    if (m.ok()) return m;
+  }
+  auto artifact = compile(engine, wasm);
+  if (!artifact.ok()) return artifact.take_error();
+  auto written = cache::write(*dir, name, *artifact);
+  if (!written.ok()) std::fprintf(stderr, "atoll: warning: %s\n", written.error().message.c_str());
+  return Module::from_artifact(engine, std::move(artifact.value()));
+}
+
 }  // namespace
+
+std::string cache_settings(const CodegenFlags& flags) {
+  return std::string("atoll 0.1.0|artifact ") + std::to_string(abi::kArtifactVersion) + "|llvm " +
+         ATOLL_LLVM_VERSION + "|O" + std::to_string(flags.opt_level) + "|" + flags.bounds + "|" + flags.target_cpu;
+}
+
+int cache_clean() {
+  auto dir = cache::default_directory();
+  if (!dir.ok()) return error(dir.error().message);
+  auto removed = cache::clean(*dir);
+  if (!removed.ok()) return error(removed.error().message);
+  std::printf("removed %zu cached artifact(s) from %s\n", *removed, dir->c_str());
+  return 0;
+}
 
 int run(const RunFlags& flags) {
   auto bytes = read_file(flags.file);
   if (!bytes.ok()) return error(bytes.error().message);
   Engine engine(engine_config(flags.codegen));
   auto module = is_artifact(*bytes) ? Module::from_artifact(engine, std::move(bytes.value()))
-                                    : compile_module(engine, *bytes);
+                                    : load_or_compile(engine, *bytes, flags);
   if (!module.ok()) return error(flags.file + ": " + module.error().to_string());
   for (const ImportType& imp : module->imports()) {
     return error(flags.file + " imports " + imp.module + "." + imp.name +

@@ -22,11 +22,16 @@ int compile(const std::string& input, std::string output, const CodegenFlags& fl
 
 struct RunFlags {
   CodegenFlags codegen;
+  bool no_cache = false;
   std::string invoke;
   std::string file;
   std::vector<std::string> args;
 };
 int run(const RunFlags& flags);
+int cache_clean();
+
+// The part of a compile-cache key that identifies the compiler and its settings.
+std::string cache_settings(const CodegenFlags& flags);
 
 // Exit status of `atoll run` when the guest traps: distinct from any normal exit (as with an
 // abort signal).

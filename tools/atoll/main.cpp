@@ -56,8 +56,15 @@ int main(int argc, char** argv) {
   run->add_option("--invoke", run_flags.invoke, "the export to call (default: _start)");
   run->add_option("FILE", run_flags.file, "the .wasm file or artifact")->required();
   run->add_option("ARGS", run_flags.args, "arguments, parsed by the export's parameter types");
+  run->add_flag("--no-cache", run_flags.no_cache,
+                "compile a .wasm afresh instead of reusing the artifact cached in $XDG_CACHE_HOME/atoll "
+                "(else ~/.cache/atoll)");
   add_codegen_flags(run, run_flags.codegen);
   run->positionals_at_end();
+
+  auto* cache = app.add_subcommand("cache", "Manage the compiled-code cache of `atoll run`");
+  cache->require_subcommand(1);
+  auto* cache_clean = cache->add_subcommand("clean", "Remove every cached artifact");
 
   std::vector<std::string> wast_files;
   atl::wast::Options wast_options;
@@ -79,7 +86,7 @@ int main(int argc, char** argv) {
     bool known = false;
     for (const CLI::App* sub : app.get_subcommands({})) known |= sub->get_name() == argv[1];
     if (!known) {
-      std::fprintf(stderr, "atoll: unknown command '%s' (commands: validate, inspect, compile, run, wast; "
+      std::fprintf(stderr, "atoll: unknown command '%s' (commands: validate, inspect, compile, run, wast, cache; "
                            "see atoll --help)\n", argv[1]);
       return 2;
     }
@@ -94,6 +101,7 @@ int main(int argc, char** argv) {
   if (*inspect) return atl::cli::inspect(inspect_file);
   if (*compile) return atl::cli::compile(compile_in, compile_out, compile_flags);
   if (*run) return atl::cli::run(run_flags);
+  if (*cache_clean) return atl::cli::cache_clean();
   if (*wast) {
     wast_options.bounds = wast_flags.bounds == "explicit" ? atl::compiler::BoundsMode::Explicit
                                                           : atl::compiler::BoundsMode::GuardPages;
