@@ -181,6 +181,8 @@ class Memory {
   Result<void> read(uint64_t offset, std::span<uint8_t> out) const;
   Result<void> write(uint64_t offset, std::span<const uint8_t> in);
   Result<std::string> read_string(uint64_t offset, uint64_t length) const;
+  // A bounds-checked view of [offset, offset + length); valid until the memory grows.
+  Result<std::span<uint8_t>> span(uint64_t offset, uint64_t length) const;
   template <class T>
   Result<T> load(uint64_t offset) const {
     static_assert(std::is_trivially_copyable_v<T>);

@@ -159,6 +159,12 @@ Result<std::string> Memory::read_string(uint64_t offset, uint64_t length) const 
   return std::string(reinterpret_cast<const char*>(impl_->base() + offset), length);
 }
 
+Result<std::span<uint8_t>> Memory::span(uint64_t offset, uint64_t length) const {
+  auto ok = check_range(*impl_, offset, length);
+  if (!ok.ok()) return ok.take_error();
+  return std::span<uint8_t>(impl_->base() + offset, length);
+}
+
 ValType Global::type() const { return from_wasm(impl_->type.type); }
 bool Global::is_mutable() const { return impl_->type.is_mutable; }
 Val Global::get() const {

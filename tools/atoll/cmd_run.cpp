@@ -5,6 +5,7 @@
 
 #include "abi/abi.h"
 #include "atoll/atoll.h"
+#include "atoll/wasi.h"
 #include "cache/cache.h"
 #include "commands.h"
 #include "support/process.h"
@@ -95,32 +96,66 @@ int run(const RunFlags& flags) {
   auto module = is_artifact(*bytes) ? Module::from_artifact(engine, std::move(bytes.value()))
                                     : load_or_compile(engine, *bytes, flags);
   if (!module.ok()) return error(flags.file + ": " + module.error().to_string());
-  for (const ImportType& imp : module->imports()) {
-    return error(flags.file + " imports " + imp.module + "." + imp.name +
-                 "; `atoll run` does not provide imports yet (WASI arrives with its own issue)");
-  }
   Store store(engine);
   Linker linker(store);
+  std::shared_ptr<wasi::Context> wasi_ctx;
+  bool wants_wasi = false;
+  for (const ImportType& imp : module->imports()) {
+    if (imp.module != "wasi_snapshot_preview1") {
+      return error(flags.file + " imports " + imp.module + "." + imp.name + ", which `atoll run` does not provide");
+    }
+    wants_wasi = true;
+  }
+  const bool command = flags.invoke.empty();
+  if (wants_wasi) {
+    wasi::Config config;
+    const size_t slash = flags.file.rfind('/');
+    config.args.push_back(slash == std::string::npos ? flags.file : flags.file.substr(slash + 1));
+    if (command) config.args.insert(config.args.end(), flags.args.begin(), flags.args.end());
+    config.env = flags.env;
+    for (const std::string& d : flags.dirs) {
+      const size_t sep = d.find("::");
+      config.preopens.push_back(sep == std::string::npos ? wasi::Preopen{d, d}
+                                                         : wasi::Preopen{d.substr(0, sep), d.substr(sep + 2)});
+    }
+    auto ctx = wasi::add_to_linker(linker, config);
+    if (!ctx.ok()) return error(ctx.error().message);
+    wasi_ctx = *ctx;
+  }
   auto instance = linker.instantiate(*module);
   if (!instance.ok()) {
     std::fprintf(stderr, "atoll: %s\n%s", instance.error().to_string().c_str(), instance.error().backtrace.c_str());
     return instance.error().kind == ErrorKind::Trap ? kTrapExitCode : 1;
   }
-  const std::string name = flags.invoke.empty() ? "_start" : flags.invoke;
+  // Reactors (libraries) export _initialize, which must run before anything else.
+  if (!command) {
+    if (auto init = instance->func("_initialize"); init.ok()) {
+      auto r = init->call({});
+      if (!r.ok()) return error("_initialize: " + r.error().to_string());
+    }
+  }
+  const std::string name = command ? "_start" : flags.invoke;
   auto func = instance->func(name);
-  if (!func.ok()) return error(flags.file + ": " + func.error().message);
+  if (!func.ok()) {
+    return error(flags.file + ": " + func.error().message + (command ? " (use --invoke NAME to call an export)" : ""));
+  }
   const FuncType type = func->type();
-  if (flags.args.size() != type.params.size()) {
+  const std::vector<std::string> call_args = command ? std::vector<std::string>{} : flags.args;
+  if (call_args.size() != type.params.size()) {
     return error(name + " takes " + std::to_string(type.params.size()) + " argument(s) " + type.to_string() +
-                 ", got " + std::to_string(flags.args.size()));
+                 ", got " + std::to_string(call_args.size()));
   }
   std::vector<Val> args;
-  for (size_t i = 0; i < flags.args.size(); ++i) {
-    auto v = parse_arg(flags.args[i], type.params[i]);
+  for (size_t i = 0; i < call_args.size(); ++i) {
+    auto v = parse_arg(call_args[i], type.params[i]);
     if (!v.ok()) return error("argument " + std::to_string(i + 1) + ": " + v.error().message);
     args.push_back(*v);
   }
   auto results = func->call(args);
+  std::fflush(stdout);
+  if (wasi_ctx) {
+    if (auto code = wasi::exit_code(*wasi_ctx)) return *code;  // proc_exit ends the guest
+  }
   if (!results.ok()) {
     std::fprintf(stderr, "atoll: wasm trap: %s\nwasm backtrace:\n%s", results.error().message.c_str(),
                  results.error().backtrace.c_str());

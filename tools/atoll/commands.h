@@ -23,6 +23,8 @@ int compile(const std::string& input, std::string output, const CodegenFlags& fl
 struct RunFlags {
   CodegenFlags codegen;
   bool no_cache = false;
+  std::vector<std::string> dirs;  // HOST[::GUEST]
+  std::vector<std::string> env;   // KEY=VALUE
   std::string invoke;
   std::string file;
   std::vector<std::string> args;

@@ -51,16 +51,23 @@ int main(int argc, char** argv) {
 
   atl::cli::RunFlags run_flags;
   auto* run = app.add_subcommand(
-      "run", "Run a module (.wasm, compiled on the fly, or an artifact): call --invoke NAME with "
-             "ARGS and print its results, one per line. A trap prints its backtrace and exits 134");
+      "run", "Run a module (.wasm, compiled once and cached, or an artifact). WASI programs get ARGS "
+             "as arguments, the granted directories and environment, and the process's stdio; the exit "
+             "status is the guest's proc_exit code. With --invoke NAME, call that export with ARGS and "
+             "print its results, one per line. A trap prints its backtrace and exits 134");
   run->add_option("--invoke", run_flags.invoke, "the export to call (default: _start)");
+  run->add_option("--dir", run_flags.dirs,
+                  "grant the guest a host directory, as HOST (seen under the same name) or HOST::GUEST; "
+                  "repeatable")
+      ->allow_extra_args(false);
+  run->add_option("--env", run_flags.env, "set KEY=VALUE in the guest's environment; repeatable")
+      ->allow_extra_args(false);
   run->add_option("FILE", run_flags.file, "the .wasm file or artifact")->required();
   run->add_option("ARGS", run_flags.args, "arguments, parsed by the export's parameter types");
   run->add_flag("--no-cache", run_flags.no_cache,
                 "compile a .wasm afresh instead of reusing the artifact cached in $XDG_CACHE_HOME/atoll "
                 "(else ~/.cache/atoll)");
   add_codegen_flags(run, run_flags.codegen);
-  run->positionals_at_end();
 
   auto* cache = app.add_subcommand("cache", "Manage the compiled-code cache of `atoll run`");
   cache->require_subcommand(1);

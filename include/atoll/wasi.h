@@ -1,0 +1,48 @@
+// WASI preview1 (`wasi_snapshot_preview1`) for atoll guests.
+//
+//   atl::wasi::Config config;
+//   config.args = {"app", "--flag"};
+//   config.preopens = {{"/srv/data", "/data"}};   // the only directories the guest can see
+//   auto wasi = atl::wasi::add_to_linker(linker, config);
+//   ... instantiate, call "_start" ...
+//   if (auto code = atl::wasi::exit_code(**wasi)) ...  // the guest called proc_exit
+//
+// Files are reached only through preopened directories: every path is resolved beneath its
+// directory by the kernel (openat2 with RESOLVE_BENEATH), so `..`, absolute paths and symlinks
+// that lead outside fail with ENOTCAPABLE and are never followed. Host descriptors other than
+// stdio and the preopens never enter the guest's descriptor table.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "atoll/atoll.h"
+
+namespace atl::wasi {
+
+struct Preopen {
+  std::string host_path;
+  std::string guest_path;
+};
+
+struct Config {
+  std::vector<std::string> args;
+  std::vector<std::string> env;  // KEY=VALUE
+  std::vector<Preopen> preopens;
+  int stdin_fd = 0;
+  int stdout_fd = 1;
+  int stderr_fd = 2;
+};
+
+class Context;
+
+// Opens the preopened directories and defines every wasi_snapshot_preview1 function.
+Result<std::shared_ptr<Context>> add_to_linker(Linker& linker, const Config& config);
+
+// The status the guest passed to proc_exit, if it called it. proc_exit ends the guest with a
+// trap (kind Trap, "host function failed: proc_exit(N)"); check this first.
+std::optional<int> exit_code(const Context& ctx);
+
+}  // namespace atl::wasi

@@ -1,0 +1,87 @@
+// WASI internals: the guest's descriptor table, argument access for host functions, errno
+// values and the sandboxed path resolution every path_* function goes through.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "atoll/wasi.h"
+
+namespace atl::wasi {
+
+// WASI errno values (they are not Linux's).
+enum Errno : uint16_t {
+  kSuccess = 0, k2Big = 1, kAcces = 2, kAgain = 6, kBadf = 8, kBusy = 10, kExist = 20, kFault = 21,
+  kFbig = 22, kIlseq = 25, kIntr = 27, kInval = 28, kIo = 29, kIsdir = 31, kLoop = 32, kMfile = 33,
+  kMlink = 34, kNametoolong = 37, kNoent = 44, kNomem = 48, kNospc = 51, kNosys = 52, kNotconn = 53,
+  kNotdir = 54, kNotempty = 55, kNotsock = 57, kNotsup = 58, kOverflow = 61, kPerm = 63, kPipe = 64,
+  kRofs = 69, kSpipe = 70, kXdev = 75, kNotcapable = 76,
+};
+uint16_t errno_from_host(int e);
+
+enum FileType : uint8_t {
+  kUnknown = 0, kBlockDevice = 1, kCharDevice = 2, kDirectory = 3, kRegularFile = 4,
+  kSocketDgram = 5, kSocketStream = 6, kSymlink = 7,
+};
+uint8_t filetype_from_mode(uint32_t mode);
+
+struct Fd {
+  int host = -1;
+  uint8_t type = kUnknown;
+  bool preopen = false;
+  bool owned = true;       // close the host descriptor with the entry (stdio is not owned)
+  std::string guest_path;  // preopens: the name the guest sees
+};
+
+class Context {
+ public:
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::map<uint32_t, Fd> fds;
+  std::optional<int> exit_code;
+
+  ~Context();
+  Fd* get(uint32_t fd) {
+    auto it = fds.find(fd);
+    return it == fds.end() ? nullptr : &it->second;
+  }
+  uint32_t insert(Fd fd);  // lowest free number
+};
+
+// One host call: its 16-byte argument slots and the caller's memory, with bounds checks.
+struct Call {
+  uint64_t* slots;
+  std::span<uint8_t> mem;
+  uint32_t u32(int i) const { return static_cast<uint32_t>(slots[2 * i]); }
+  uint64_t u64(int i) const { return slots[2 * i]; }
+  bool in(uint64_t off, uint64_t len) const { return off <= mem.size() && len <= mem.size() - off; }
+  template <class T>
+  bool store(uint64_t off, T v) {
+    if (!in(off, sizeof v)) return false;
+    std::memcpy(mem.data() + off, &v, sizeof v);
+    return true;
+  }
+  template <class T>
+  bool load(uint64_t off, T& v) const {
+    if (!in(off, sizeof v)) return false;
+    std::memcpy(&v, mem.data() + off, sizeof v);
+    return true;
+  }
+  // A guest string (pointer, length) as a path: EFAULT outside memory, EILSEQ with a NUL inside.
+  uint16_t path(uint32_t ptr, uint32_t len, std::string& out) const;
+};
+
+// Sandboxed resolution (sandbox.cpp). Paths are relative to a directory descriptor and may not
+// leave it: the kernel resolves them with RESOLVE_BENEATH, and an escape is ENOTCAPABLE.
+// Opens `path` beneath `dirfd`; returns the host fd or -errno.
+int open_beneath(int dirfd, const std::string& path, int flags, unsigned mode);
+// Opens the directory that holds the last component of `path` beneath `dirfd` and returns it
+// (or -errno); `name` receives the last component.
+int open_parent_beneath(int dirfd, const std::string& path, std::string& name);
+
+}  // namespace atl::wasi

@@ -1,0 +1,30 @@
+// The wasi_snapshot_preview1 functions, by family. Each returns a WASI errno, or kExit for
+// proc_exit.
+#pragma once
+
+#include "wasi/context.h"
+
+namespace atl::wasi {
+
+constexpr uint16_t kExit = 0xffff;
+using Handler = uint16_t (*)(Context&, Call&);
+
+struct FunctionDef {
+  const char* name;
+  const char* params;  // i = i32, I = i64
+  bool returns_errno;  // proc_exit returns nothing
+  Handler handler;
+};
+
+extern const FunctionDef kFdFunctions[];
+extern const size_t kNumFdFunctions;
+extern const FunctionDef kPathFunctions[];
+extern const size_t kNumPathFunctions;
+extern const FunctionDef kMiscFunctions[];
+extern const size_t kNumMiscFunctions;
+
+// Shared helpers.
+uint16_t write_filestat(Call& c, uint32_t ptr, const struct stat& st);
+uint16_t resolve_errno(int negative_errno);  // -EXDEV from sandboxed resolution -> ENOTCAPABLE
+
+}  // namespace atl::wasi

@@ -1,0 +1,145 @@
+// Registration of the WASI functions with a Linker, the descriptor table, errno mapping.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "wasi/functions.h"
+
+namespace atl::wasi {
+
+uint16_t errno_from_host(int e) {
+  switch (e) {
+    case 0: return kSuccess;
+    case E2BIG: return k2Big;
+    case EACCES: return kAcces;
+    case EAGAIN: return kAgain;
+    case EBADF: return kBadf;
+    case EBUSY: return kBusy;
+    case EEXIST: return kExist;
+    case EFAULT: return kFault;
+    case EFBIG: return kFbig;
+    case EILSEQ: return kIlseq;
+    case EINTR: return kIntr;
+    case EINVAL: return kInval;
+    case EIO: return kIo;
+    case EISDIR: return kIsdir;
+    case ELOOP: return kLoop;
+    case EMFILE: return kMfile;
+    case EMLINK: return kMlink;
+    case ENAMETOOLONG: return kNametoolong;
+    case ENOENT: return kNoent;
+    case ENOMEM: return kNomem;
+    case ENOSPC: return kNospc;
+    case ENOSYS: return kNosys;
+    case ENOTCONN: return kNotconn;
+    case ENOTDIR: return kNotdir;
+    case ENOTEMPTY: return kNotempty;
+    case ENOTSOCK: return kNotsock;
+    case EOPNOTSUPP: return kNotsup;
+    case EOVERFLOW: return kOverflow;
+    case EPERM: return kPerm;
+    case EPIPE: return kPipe;
+    case EROFS: return kRofs;
+    case ESPIPE: return kSpipe;
+    case EXDEV: return kXdev;
+    case ETXTBSY: return 74;
+    case ECONNRESET: return 15;
+    case ECONNREFUSED: return 14;
+    case ENOTTY: return 59;
+    case ENXIO: return 60;
+    case EMSGSIZE: return 35;
+    case ENODEV: return 43;
+    case ETIMEDOUT: return 73;
+    default: return kIo;
+  }
+}
+
+uint16_t resolve_errno(int negative_errno) {
+  return negative_errno == -EXDEV ? kNotcapable : errno_from_host(-negative_errno);
+}
+
+uint8_t filetype_from_mode(uint32_t mode) {
+  switch (mode & S_IFMT) {
+    case S_IFREG: return kRegularFile;
+    case S_IFDIR: return kDirectory;
+    case S_IFLNK: return kSymlink;
+    case S_IFCHR: return kCharDevice;
+    case S_IFBLK: return kBlockDevice;
+    case S_IFSOCK: return kSocketStream;
+    default: return kUnknown;
+  }
+}
+
+uint16_t Call::path(uint32_t ptr, uint32_t len, std::string& out) const {
+  if (!in(ptr, len)) return kFault;
+  out.assign(reinterpret_cast<const char*>(mem.data() + ptr), len);
+  if (out.find('\0') != std::string::npos) return kIlseq;
+  return kSuccess;
+}
+
+Context::~Context() {
+  for (auto& [n, fd] : fds) {
+    if (fd.owned && fd.host >= 0) close(fd.host);
+  }
+}
+
+uint32_t Context::insert(Fd fd) {
+  uint32_t n = 3;
+  while (fds.count(n)) ++n;
+  fds[n] = std::move(fd);
+  return n;
+}
+
+std::optional<int> exit_code(const Context& ctx) { return ctx.exit_code; }
+
+Result<std::shared_ptr<Context>> add_to_linker(Linker& linker, const Config& config) {
+  auto ctx = std::make_shared<Context>();
+  ctx->args = config.args;
+  ctx->env = config.env;
+  const int stdio[3] = {config.stdin_fd, config.stdout_fd, config.stderr_fd};
+  for (uint32_t i = 0; i < 3; ++i) {
+    struct stat st;
+    const uint8_t type = fstat(stdio[i], &st) == 0 ? filetype_from_mode(st.st_mode) : kCharDevice;
+    ctx->fds[i] = Fd{stdio[i], type, false, false, {}};
+  }
+  for (const Preopen& p : config.preopens) {
+    const int fd = open(p.host_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+      return make_error(ErrorKind::Io, "cannot preopen " + p.host_path + ": " + std::strerror(errno));
+    }
+    ctx->insert(Fd{fd, kDirectory, true, true, p.guest_path});
+  }
+  auto define = [&](const FunctionDef& d) {
+    FuncType type;
+    for (const char* p = d.params; *p; ++p) type.params.push_back(*p == 'I' ? ValType::I64 : ValType::I32);
+    if (d.returns_errno) type.results.push_back(ValType::I32);
+    const Handler h = d.handler;
+    const std::string name = d.name;
+    // The host functions own the context: it lives as long as any instance can call them.
+    linker.define_host("wasi_snapshot_preview1", name, std::move(type),
+                       [ctx, h](Caller& caller, uint64_t* slots) -> Result<void> {
+                         Context* raw = ctx.get();
+                         Call call{slots, {}};
+                         auto mem = caller.memory();
+                         if (mem.ok()) {
+                           auto view = mem->span(0, mem->size());
+                           if (view.ok()) call.mem = *view;
+                         }
+                         const uint16_t r = h(*raw, call);
+                         if (r == kExit) {
+                           return make_error(ErrorKind::Other, "proc_exit(" + std::to_string(*raw->exit_code) + ")");
+                         }
+                         slots[0] = r;
+                         slots[1] = 0;
+                         return {};
+                       });
+  };
+  for (size_t i = 0; i < kNumFdFunctions; ++i) define(kFdFunctions[i]);
+  for (size_t i = 0; i < kNumPathFunctions; ++i) define(kPathFunctions[i]);
+  for (size_t i = 0; i < kNumMiscFunctions; ++i) define(kMiscFunctions[i]);
+  return ctx;
+}
+
+}  // namespace atl::wasi
