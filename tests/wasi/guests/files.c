@@ -80,7 +80,10 @@ int main(int argc, char** argv) {
   closedir(d);
   qsort(names, n, sizeof names[0], cmp);
   printf("listing:");
-  for (int i = 0; i < n; ++i) printf(" %s", names[i]);
+  for (int i = 0; i < n; ++i) {
+    printf(" %s", names[i]);
+    free(names[i]);
+  }
   printf("\n");
   printf("rmdir non-empty: %d %s\n", rmdir("work/sub"), err_name(errno));
   for (int i = 1; i <= 3; ++i) {
