@@ -31,6 +31,9 @@ struct Config {
   std::vector<std::string> args;
   std::vector<std::string> env;  // KEY=VALUE
   std::vector<Preopen> preopens;
+  // Listening TCP sockets to preopen (IPv4 "ADDRESS:PORT"), after the directories: the guest
+  // uses them with sock_accept, sock_recv, sock_send and sock_shutdown.
+  std::vector<std::string> tcp_listen;
   int stdin_fd = 0;
   int stdout_fd = 1;
   int stderr_fd = 2;

@@ -1,5 +1,8 @@
 // Registration of the WASI functions with a Linker, the descriptor table, errno mapping.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -110,6 +113,29 @@ Result<std::shared_ptr<Context>> add_to_linker(Linker& linker, const Config& con
       return make_error(ErrorKind::Io, "cannot preopen " + p.host_path + ": " + std::strerror(errno));
     }
     ctx->insert(Fd{fd, kDirectory, true, true, p.guest_path});
+  }
+  // Sockets come after the directories: wasi-libc stops looking for preopened directories at
+  // the first descriptor that is not one.
+  for (const std::string& addr : config.tcp_listen) {
+    const size_t colon = addr.rfind(':');
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    char* end = nullptr;
+    const unsigned long port = colon == std::string::npos ? 0 : std::strtoul(addr.c_str() + colon + 1, &end, 10);
+    if (colon == std::string::npos || !end || *end || port == 0 || port > 65535 ||
+        inet_pton(AF_INET, addr.substr(0, colon).c_str(), &sa.sin_addr) != 1) {
+      return make_error(ErrorKind::Usage, "--tcplisten wants IPV4ADDRESS:PORT, got '" + addr + "'");
+    }
+    sa.sin_port = htons(static_cast<uint16_t>(port));
+    const int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int one = 1;
+    if (s < 0 || setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || listen(s, 128) != 0) {
+      const int e = errno;
+      if (s >= 0) close(s);
+      return make_error(ErrorKind::Io, "cannot listen on " + addr + ": " + std::strerror(e));
+    }
+    ctx->insert(Fd{s, kSocketStream, false, true, {}});
   }
   auto define = [&](const FunctionDef& d) {
     FuncType type;

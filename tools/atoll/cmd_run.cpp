@@ -113,6 +113,7 @@ int run(const RunFlags& flags) {
     config.args.push_back(slash == std::string::npos ? flags.file : flags.file.substr(slash + 1));
     if (command) config.args.insert(config.args.end(), flags.args.begin(), flags.args.end());
     config.env = flags.env;
+    config.tcp_listen = flags.tcp_listen;
     for (const std::string& d : flags.dirs) {
       const size_t sep = d.find("::");
       config.preopens.push_back(sep == std::string::npos ? wasi::Preopen{d, d}

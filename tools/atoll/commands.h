@@ -25,6 +25,7 @@ struct RunFlags {
   bool no_cache = false;
   std::vector<std::string> dirs;  // HOST[::GUEST]
   std::vector<std::string> env;   // KEY=VALUE
+  std::vector<std::string> tcp_listen;
   std::string invoke;
   std::string file;
   std::vector<std::string> args;

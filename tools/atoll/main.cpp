@@ -62,6 +62,9 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   run->add_option("--env", run_flags.env, "set KEY=VALUE in the guest's environment; repeatable")
       ->allow_extra_args(false);
+  run->add_option("--tcplisten", run_flags.tcp_listen,
+                  "preopen a listening TCP socket on IPV4ADDRESS:PORT for the guest; repeatable")
+      ->allow_extra_args(false);
   run->add_option("FILE", run_flags.file, "the .wasm file or artifact")->required();
   run->add_option("ARGS", run_flags.args, "arguments, parsed by the export's parameter types");
   run->add_flag("--no-cache", run_flags.no_cache,
