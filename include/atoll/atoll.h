@@ -14,6 +14,7 @@
 // copy. Instances, and everything they create, live as long as their Store.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -108,15 +109,27 @@ struct Config {
   // module is split into chunks compiled in parallel.
   uint32_t compile_threads = 0;
   uint64_t compile_chunk_bytes = 64 * 1024;
+  // Interruption, compiled into the code only when enabled (nothing is emitted otherwise):
+  // epoch checks at function entry and loop headers stop a guest once the engine's epoch reaches
+  // its store's deadline (Store::set_epoch_deadline); fuel metering charges one unit per executed
+  // instruction against the store's fuel (Store::set_fuel). Either ends the guest with a trap.
+  bool epoch_interruption = false;
+  bool consume_fuel = false;
 };
 
 class Engine {
  public:
-  explicit Engine(Config config = {}) : config_(std::move(config)) {}
+  explicit Engine(Config config = {})
+      : config_(std::move(config)), epoch_(std::make_shared<std::atomic<uint64_t>>(0)) {}
   const Config& config() const { return config_; }
+  // Advances the epoch; safe from any thread (a timer thread, typically).
+  void increment_epoch() { epoch_->fetch_add(1, std::memory_order_relaxed); }
+  uint64_t epoch() const { return epoch_->load(std::memory_order_relaxed); }
+  const std::shared_ptr<std::atomic<uint64_t>>& epoch_counter() const { return epoch_; }
 
  private:
   Config config_;
+  std::shared_ptr<std::atomic<uint64_t>> epoch_;
 };
 
 // --- modules --------------------------------------------------------------------------------------
@@ -167,8 +180,15 @@ class Store {
   Store& operator=(const Store&) = delete;
   runtime::StoreData& impl() { return *impl_; }
 
+  // Guests stop (trap "interrupted") once the engine's epoch reaches now + ticks.
+  void set_epoch_deadline(uint64_t ticks);
+  // Fuel for guests compiled with consume_fuel; exhausted fuel traps ("all fuel consumed").
+  void set_fuel(uint64_t fuel);
+  uint64_t fuel() const;
+
  private:
   std::unique_ptr<runtime::StoreData> impl_;
+  std::shared_ptr<std::atomic<uint64_t>> epoch_;
 };
 
 // --- memory and globals ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@
 
 namespace atl::abi {
 
-constexpr uint32_t kArtifactVersion = 1;
+constexpr uint32_t kArtifactVersion = 2;
 
 enum class TrapCode : uint32_t {
   None = 0,
@@ -65,12 +65,17 @@ static_assert(sizeof(Table) == 16);
 static_assert(offsetof(Table, elements) == 0);
 static_assert(offsetof(Table, size) == 8);
 
-// Shared by all instances of a store, so the limit holds whichever instance a call reaches.
+// Shared by all instances of a store, so the limits hold whichever instance a call reaches.
 struct RuntimeLimits {
-  uintptr_t stack_limit;  // lowest stack address guest code may use
-  uint64_t reserved[3];
+  uintptr_t stack_limit;          // lowest stack address guest code may use
+  int64_t fuel;                   // remaining fuel (code compiled with fuel metering)
+  const uint64_t* epoch;          // the engine's epoch counter (read atomically)
+  uint64_t epoch_deadline;        // code compiled with epoch checks stops at this epoch
 };
 static_assert(offsetof(RuntimeLimits, stack_limit) == 0);
+static_assert(offsetof(RuntimeLimits, fuel) == 8);
+static_assert(offsetof(RuntimeLimits, epoch) == 16);
+static_assert(offsetof(RuntimeLimits, epoch_deadline) == 24);
 
 struct VMContext {
   uint8_t* memory_base;
@@ -122,7 +127,9 @@ constexpr size_t kSlotBytes = 16;
 //   table_copy(vmctx, u32 dst_table, u32 src_table, u32 dst, u32 src, u32 len)
 //   table_init(vmctx, u32 table, u32 seg, u32 dst, u32 src, u32 len)
 //   elem_drop(vmctx, u32 seg)
+//   epoch_reached(vmctx)                                   the store's epoch deadline passed
 #define ATL_BUILTINS(X) \
+  X(epoch_reached)      \
   X(trap)               \
   X(memory_grow)        \
   X(memory_fill)        \

@@ -37,8 +37,12 @@ struct MetaHeader {
   uint64_t cpu_features;   // CpuFeature bits the code needs
   char fingerprint[96];    // compiler build and options, NUL-padded
   char target_cpu[32];
+  uint32_t instrumentation;  // kEpochChecks | kFuelMetering
+  uint32_t reserved;
 };
-static_assert(sizeof(MetaHeader) == 168);
+static_assert(sizeof(MetaHeader) == 176);
+constexpr uint32_t kEpochChecks = 1;
+constexpr uint32_t kFuelMetering = 2;
 static_assert(offsetof(MetaHeader, checksum) == 24);
 
 // x86-64 features generated code may rely on (a subset of what LLVM can use).

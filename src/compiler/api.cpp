@@ -15,6 +15,8 @@ Result<std::vector<uint8_t>> compile(const Engine& engine, std::span<const uint8
   options.target_cpu = engine.config().target_cpu;
   options.threads = engine.config().compile_threads;
   options.chunk_bytes = engine.config().compile_chunk_bytes;
+  options.epoch_interruption = engine.config().epoch_interruption;
+  options.consume_fuel = engine.config().consume_fuel;
   return compiler::compile(*module, options);
 }
 

@@ -1,5 +1,11 @@
 // compile(): wasm::Module -> LLVM IR -> optimised x86-64 object -> sealed artifact.
 #include <llvm/Analysis/AliasAnalysis.h>
+#include <llvm/Analysis/AssumptionCache.h>
+#include <llvm/Analysis/LoopInfo.h>
+#include <llvm/Analysis/ScalarEvolution.h>
+#include <llvm/Analysis/TargetLibraryInfo.h>
+#include <llvm/IR/Dominators.h>
+#include <llvm/IR/MDBuilder.h>
 #include <llvm/Analysis/TypeBasedAliasAnalysis.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Verifier.h>
@@ -102,10 +108,59 @@ std::string fingerprint(const CompileOptions& options) {
   s += " O" + std::to_string(options.opt_level);
   s += options.bounds == BoundsMode::GuardPages ? " guard" : " explicit";
   s += " cpu=" + options.target_cpu;
+  if (options.epoch_interruption) s += " epochs";
+  if (options.consume_fuel) s += " fuel";
   return s;
 }
 
 namespace {
+
+// Epoch checks go in after optimisation, at the entry and at every loop header of the optimised
+// code: placed before, their atomic load and call would stop LLVM from vectorising and
+// unrolling loops (a 4x slowdown on matmul); placed after, a vectorised loop pays one check per
+// vector iteration. Innermost loops with a small constant trip count end by themselves and are
+// left to the check of the loop around them. The check: engine epoch (atomic load) >= store
+// deadline -> epoch_reached.
+void insert_epoch_checks(llvm::Module& mod, ModuleContext& mc) {
+  constexpr unsigned kUncheckedTrips = 65536;
+  llvm::Function* reached = mc.builtin("epoch_reached");
+  llvm::MDBuilder md(mc.ctx);
+  llvm::TargetLibraryInfoImpl tlii(llvm::Triple(mod.getTargetTriple()));
+  for (llvm::Function& f : mod) {
+    if (f.isDeclaration() || !f.getName().starts_with(abi::kFuncSymbolPrefix)) continue;
+    llvm::DominatorTree dt(f);
+    llvm::LoopInfo li(dt);
+    llvm::TargetLibraryInfo tli(tlii, &f);
+    llvm::AssumptionCache ac(f);
+    llvm::ScalarEvolution se(f, tli, ac, dt, li);
+    std::vector<llvm::BasicBlock*> sites{&f.getEntryBlock()};
+    for (llvm::Loop* l : li.getLoopsInPreorder()) {
+      const unsigned trips = se.getSmallConstantMaxTripCount(l);
+      if (l->isInnermost() && trips != 0 && trips <= kUncheckedTrips) continue;
+      sites.push_back(l->getHeader());
+    }
+    for (llvm::BasicBlock* bb : sites) {
+      llvm::BasicBlock* rest = bb->splitBasicBlock(bb->getFirstInsertionPt(), "epoch.ok");
+      bb->getTerminator()->eraseFromParent();
+      llvm::IRBuilder<> b(bb);
+      llvm::Value* limits_slot = b.CreateConstInBoundsGEP1_64(mc.i8, f.getArg(0), offsetof(abi::VMContext, limits));
+      llvm::LoadInst* limits = b.CreateAlignedLoad(mc.ptr, limits_slot, llvm::Align(8));
+      limits->setMetadata(llvm::LLVMContext::MD_invariant_load, llvm::MDNode::get(mc.ctx, {}));
+      llvm::LoadInst* epoch_ptr = b.CreateAlignedLoad(
+          mc.ptr, b.CreateConstInBoundsGEP1_64(mc.i8, limits, offsetof(abi::RuntimeLimits, epoch)), llvm::Align(8));
+      llvm::LoadInst* epoch = b.CreateAlignedLoad(mc.i64, epoch_ptr, llvm::Align(8));
+      epoch->setAtomic(llvm::AtomicOrdering::Monotonic);
+      llvm::LoadInst* deadline = b.CreateAlignedLoad(
+          mc.i64, b.CreateConstInBoundsGEP1_64(mc.i8, limits, offsetof(abi::RuntimeLimits, epoch_deadline)),
+          llvm::Align(8));
+      llvm::BasicBlock* slow = llvm::BasicBlock::Create(mc.ctx, "epoch.reached", &f);
+      b.CreateCondBr(b.CreateICmpUGE(epoch, deadline), slow, rest, md.createBranchWeights(1, 1u << 20));
+      b.SetInsertPoint(slow);
+      b.CreateCall(reached, {f.getArg(0)});
+      b.CreateBr(rest);
+    }
+  }
+}
 
 // One unit of parallel compilation: a contiguous range of defined functions in its own
 // LLVMContext. The primary chunk also carries the trampolines and the metadata sections.
@@ -181,6 +236,8 @@ Result<std::vector<uint8_t>> compile_chunk(const wasm::Module& wm, const Compile
     meta.version = abi::kArtifactVersion;
     meta.bounds_mode = static_cast<uint32_t>(options.bounds);
     meta.cpu_features = target_choice.required;
+    meta.instrumentation = (options.epoch_interruption ? artifact::kEpochChecks : 0) |
+                           (options.consume_fuel ? artifact::kFuelMetering : 0);
     const std::string fp = fingerprint(options);
     std::strncpy(meta.fingerprint, fp.c_str(), sizeof meta.fingerprint - 1);
     std::strncpy(meta.target_cpu, target_choice.cpu.c_str(), sizeof meta.target_cpu - 1);
@@ -221,6 +278,7 @@ Result<std::vector<uint8_t>> compile_chunk(const wasm::Module& wm, const Compile
                                                          : pb.buildPerModuleDefaultPipeline(level);
     mpm.run(*mod, mam);
   }
+  if (options.epoch_interruption) insert_epoch_checks(*mod, mc);
 
   llvm::SmallVector<char, 0> buffer;
   {

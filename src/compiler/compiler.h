@@ -24,6 +24,11 @@ struct CompileOptions {
   // Modules with more code than this are split into chunks compiled in parallel (at most two
   // per thread). Small values force splitting, which tests use to exercise the merge.
   uint64_t chunk_bytes = 64 * 1024;
+  // Interruption (off by default: nothing is emitted). Epoch checks at function entry and loop
+  // headers compare the engine's epoch with the store's deadline; fuel metering subtracts each
+  // block's instruction count from the store's fuel and traps when it runs out.
+  bool epoch_interruption = false;
+  bool consume_fuel = false;
 };
 
 // Compiles a validated module into an artifact: an ELF relocatable object holding the machine

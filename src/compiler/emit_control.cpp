@@ -135,6 +135,7 @@ bool FunctionTranslator::control(const wasm::Instr& in, const std::vector<uint32
         b_.SetInsertPoint(f.label);
         stack_.resize(f.height);
         for (llvm::PHINode* p : f.label_phis) push(p);
+
       } else {
         f.kind = in.op == Op::If ? FrameKind::If : FrameKind::Block;
         f.label = llvm::BasicBlock::Create(mc_.ctx, in.op == Op::If ? "if.end" : "block.end", fn_);

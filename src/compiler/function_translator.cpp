@@ -67,11 +67,12 @@ Result<void> FunctionTranslator::translate() {
     llvm::Function* read_reg = llvm::Intrinsic::getDeclaration(&mc_.mod, llvm::Intrinsic::read_register, {mc_.i64});
     llvm::Metadata* rsp = llvm::MDString::get(mc_.ctx, "rsp");
     llvm::Value* sp = b_.CreateCall(read_reg, {llvm::MetadataAsValue::get(mc_.ctx, llvm::MDNode::get(mc_.ctx, {rsp}))});
-    llvm::Value* limits = vmctx_field(offsetof(abi::VMContext, limits), mc_.ptr, true);
-    llvm::LoadInst* limit = b_.CreateAlignedLoad(mc_.i64, limits, llvm::Align(8));
+    limits_ = vmctx_field(offsetof(abi::VMContext, limits), mc_.ptr, true);
+    llvm::LoadInst* limit = b_.CreateAlignedLoad(mc_.i64, limits_, llvm::Align(8));
     limit->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_vmctx);
     trap_if(b_.CreateICmpULT(sp, limit), abi::TrapCode::StackOverflow);
   }
+
   if (!wm.memories.empty()) {
     // The memory never moves during an instance's life, in either bounds mode.
     memory_base_ = vmctx_field(offsetof(abi::VMContext, memory_base), mc_.ptr, true);
@@ -96,6 +97,19 @@ Result<void> FunctionTranslator::translate() {
     }
     // A load whose value is immediately dropped must still trap when out of bounds.
     next_load_dropped_ = !unreachable_ && r.peek_u8() == 0x1a;
+    if (mc_.opts.consume_fuel && !unreachable_) {
+      // Every executed instruction costs one unit; the count is settled before anything that
+      // ends or starts a block, or calls, so exhaustion happens at the same point every run.
+      ++pending_fuel_;
+      switch (in.op) {
+        case Op::Block: case Op::Loop: case Op::If: case Op::Else: case Op::End: case Op::Br:
+        case Op::BrIf: case Op::BrTable: case Op::Return: case Op::Call: case Op::CallIndirect:
+        case Op::Unreachable:
+          flush_fuel();
+          break;
+        default: break;
+      }
+    }
     const bool ok = unreachable_ ? skip_dead(in) : instruction(in, ir.br_targets());
     if (!ok) {
       const bool simd = wasm::op_info(in.op).prefix == 0xfd;
@@ -172,6 +186,17 @@ void FunctionTranslator::trap_if(llvm::Value* cond, abi::TrapCode code) {
   llvm::MDBuilder md(mc_.ctx);
   b_.CreateCondBr(cond, trap_bb, cont, md.createBranchWeights(1, 1u << 20));
   b_.SetInsertPoint(cont);
+}
+
+void FunctionTranslator::flush_fuel() {
+  if (pending_fuel_ == 0) return;
+  llvm::Value* p = b_.CreateConstInBoundsGEP1_64(mc_.i8, limits_, 8);
+  llvm::LoadInst* fuel = b_.CreateAlignedLoad(mc_.i64, p, llvm::Align(8));
+  fuel->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_global);
+  llvm::Value* left = b_.CreateSub(fuel, b_.getInt64(pending_fuel_));
+  b_.CreateAlignedStore(left, p, llvm::Align(8))->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_global);
+  pending_fuel_ = 0;
+  trap_if(b_.CreateICmpSLT(left, b_.getInt64(0)), abi::TrapCode::OutOfFuel);
 }
 
 llvm::Value* FunctionTranslator::intrinsic(llvm::Intrinsic::ID id, llvm::Type* type,

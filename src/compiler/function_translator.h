@@ -76,6 +76,9 @@ class FunctionTranslator {
   void trap_if(llvm::Value* cond, abi::TrapCode code);
   void trap_now(abi::TrapCode code);
 
+  // --- interruption ---------------------------------------------------------------------------
+  void flush_fuel();   // subtract the instructions counted since the last flush
+
   // --- VM context access ----------------------------------------------------------------------
   llvm::Value* vmctx_field(unsigned offset, llvm::Type* type, bool invariant);
   llvm::Value* memory_size_bytes();
@@ -104,6 +107,8 @@ class FunctionTranslator {
   llvm::IRBuilder<> b_;
   llvm::Value* vmctx_ = nullptr;
   llvm::Value* memory_base_ = nullptr;
+  llvm::Value* limits_ = nullptr;  // RuntimeLimits*, loaded once
+  uint32_t pending_fuel_ = 0;
   std::vector<llvm::AllocaInst*> locals_;
   std::vector<llvm::Type*> local_types_;
   std::vector<llvm::Value*> stack_;

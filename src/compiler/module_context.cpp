@@ -77,6 +77,8 @@ llvm::Function* ModuleContext::builtin(const char* name) {
     ft = llvm::FunctionType::get(void_ty, {ptr, i32, i32, i32}, false);
   } else if (n == "memory_init") {
     ft = llvm::FunctionType::get(void_ty, {ptr, i32, i32, i32, i32}, false);
+  } else if (n == "epoch_reached") {
+    ft = llvm::FunctionType::get(void_ty, {ptr}, false);
   } else if (n == "data_drop" || n == "elem_drop") {
     ft = llvm::FunctionType::get(void_ty, {ptr, i32}, false);
   } else if (n == "table_grow") {

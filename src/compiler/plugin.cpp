@@ -30,6 +30,8 @@ __attribute__((visibility("default"))) void atl_plugin_compile(const uint8_t* wa
   co.target_cpu = options->target_cpu ? options->target_cpu : "x86-64-v2";
   co.threads = options->threads;
   co.chunk_bytes = options->chunk_bytes;
+  co.epoch_interruption = options->epoch_interruption != 0;
+  co.consume_fuel = options->consume_fuel != 0;
   auto artifact = atl::compiler::compile(*module, co);
   if (!artifact.ok()) return fail(artifact.error());
   result->artifact = static_cast<uint8_t*>(std::malloc(artifact->size()));

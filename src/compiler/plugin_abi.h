@@ -13,6 +13,8 @@ struct atl_plugin_options {
   const char* target_cpu;
   uint32_t threads;
   uint64_t chunk_bytes;
+  uint32_t epoch_interruption;
+  uint32_t consume_fuel;
 };
 
 struct atl_plugin_result {
@@ -33,6 +35,6 @@ void atl_plugin_free(void* p);
 }  // extern "C"
 
 namespace atl::compiler {
-constexpr uint32_t kPluginAbiVersion = 1;
+constexpr uint32_t kPluginAbiVersion = 2;
 constexpr const char* kPluginFileName = "libatoll-compiler.so";
 }  // namespace atl::compiler

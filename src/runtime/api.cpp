@@ -3,6 +3,7 @@
 #include <map>
 
 #include "atoll/atoll.h"
+#include "artifact/artifact.h"
 #include "runtime/objects.h"
 #include "support/process.h"
 
@@ -95,6 +96,13 @@ Result<Module> Module::from_artifact(const Engine& engine, std::vector<uint8_t> 
                                             ", but the engine is configured for " +
                                             (explicit_checks ? "guard pages" : "explicit bounds checks"));
   }
+  const uint32_t inst = (*loaded)->meta.instrumentation;
+  if (engine.config().epoch_interruption && !(inst & artifact::kEpochChecks)) {
+    return make_error(ErrorKind::Usage, "artifact was compiled without epoch checks, but the engine wants epoch interruption");
+  }
+  if (engine.config().consume_fuel && !(inst & artifact::kFuelMetering)) {
+    return make_error(ErrorKind::Usage, "artifact was compiled without fuel metering, but the engine wants to consume fuel");
+  }
   Module m;
   m.impl_ = std::move(loaded.value());
   return m;
@@ -127,12 +135,22 @@ std::vector<ExportType> Module::exports() const {
 const std::vector<uint8_t>& Module::artifact() const { return impl_->artifact; }
 
 // --- Store ----------------------------------------------------------------------------------------
-Store::Store(const Engine& engine) : impl_(std::make_unique<runtime::StoreData>()) {
+Store::Store(const Engine& engine) : impl_(std::make_unique<runtime::StoreData>()), epoch_(engine.epoch_counter()) {
+  static_assert(sizeof(std::atomic<uint64_t>) == sizeof(uint64_t) && std::atomic<uint64_t>::is_always_lock_free);
+  // Generated code reads the counter with an atomic 64-bit load.
+  impl_->limits.epoch = reinterpret_cast<const uint64_t*>(epoch_.get());
   impl_->max_wasm_stack = engine.config().max_wasm_stack;
   impl_->host_stack_reserve = engine.config().host_stack_reserve;
   impl_->max_memory_pages = engine.config().max_memory_pages;
 }
 Store::~Store() = default;
+
+void Store::set_epoch_deadline(uint64_t ticks) {
+  const uint64_t now = epoch_->load(std::memory_order_relaxed);
+  impl_->limits.epoch_deadline = ticks > UINT64_MAX - now ? UINT64_MAX : now + ticks;
+}
+void Store::set_fuel(uint64_t fuel) { impl_->limits.fuel = fuel > INT64_MAX ? INT64_MAX : static_cast<int64_t>(fuel); }
+uint64_t Store::fuel() const { return impl_->limits.fuel < 0 ? 0 : static_cast<uint64_t>(impl_->limits.fuel); }
 
 // --- Memory, Global -------------------------------------------------------------------------------
 uint64_t Memory::size() const { return impl_->size_bytes(); }

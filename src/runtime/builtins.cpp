@@ -32,6 +32,9 @@ extern "C" {
   ATL_TRAP(static_cast<abi::TrapCode>(code));
 }
 
+// The store's epoch deadline passed. Without fibers (yet) the only answer is to stop the guest.
+void atl_builtin_epoch_reached(abi::VMContext*) { ATL_TRAP(abi::TrapCode::Interrupted); }
+
 uint32_t atl_builtin_memory_grow(abi::VMContext* ctx, uint32_t delta) {
   return static_cast<uint32_t>(instance_of(ctx).memory->grow(delta));
 }

@@ -154,7 +154,15 @@ struct Instance : std::enable_shared_from_this<Instance> {
   const wasm::Export* find_export(const std::string& name) const;
 };
 
+// The epoch of stores whose engine has none: never advances.
+inline const uint64_t kNoEpoch = 0;
+
 struct StoreData {
+  StoreData() {
+    limits.epoch = &kNoEpoch;
+    limits.epoch_deadline = UINT64_MAX;  // no deadline means never, not immediately
+    limits.fuel = INT64_MAX;
+  }
   abi::RuntimeLimits limits{};
   size_t max_wasm_stack = 1 << 20;
   size_t host_stack_reserve = 256 << 10;

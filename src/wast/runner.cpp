@@ -114,6 +114,8 @@ class ScriptRunner {
     config.opt_level = opts_.opt_level;
     config.compile_chunk_bytes = opts_.chunk_bytes;
     config.compile_threads = opts_.chunk_bytes < 64 * 1024 ? 2 : 0;
+    config.epoch_interruption = opts_.epoch_interruption;
+    config.consume_fuel = opts_.consume_fuel;
     auto artifact = atl::compile(Engine(config), *bytes);
     if (!artifact.ok()) return artifact.take_error();
     auto loaded = runtime::load_module(std::move(artifact.value()));

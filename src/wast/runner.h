@@ -23,6 +23,8 @@ struct Options {
   compiler::BoundsMode bounds = compiler::BoundsMode::GuardPages;
   int opt_level = 2;
   uint64_t chunk_bytes = 64 * 1024;  // see compiler::CompileOptions
+  bool epoch_interruption = false;   // compile epoch checks (never triggered: no deadline)
+  bool consume_fuel = false;         // compile fuel metering (fuel is unlimited)
 };
 
 struct Stats {

@@ -19,6 +19,8 @@ Config engine_config(const CodegenFlags& flags) {
   c.opt_level = flags.opt_level;
   c.bounds = flags.bounds == "explicit" ? BoundsChecks::Explicit : BoundsChecks::GuardPages;
   c.target_cpu = flags.target_cpu;
+  c.epoch_interruption = flags.epoch_interruption;
+  c.consume_fuel = flags.consume_fuel;
   return c;
 }
 

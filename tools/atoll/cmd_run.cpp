@@ -77,7 +77,8 @@ Result<Module> load_or_compile(const Engine& engine, const std::vector<uint8_t>&
 
 std::string cache_settings(const CodegenFlags& flags) {
   return std::string("atoll 0.1.0|artifact ") + std::to_string(abi::kArtifactVersion) + "|llvm " +
-         ATOLL_LLVM_VERSION + "|O" + std::to_string(flags.opt_level) + "|" + flags.bounds + "|" + flags.target_cpu;
+         ATOLL_LLVM_VERSION + "|O" + std::to_string(flags.opt_level) + "|" + flags.bounds + "|" + flags.target_cpu +
+         (flags.epoch_interruption ? "|epochs" : "") + (flags.consume_fuel ? "|fuel" : "");
 }
 
 int cache_clean() {

@@ -16,6 +16,8 @@ struct CodegenFlags {
   int opt_level = 2;
   std::string bounds = "guard";
   std::string target_cpu = "x86-64-v2";
+  bool epoch_interruption = false;
+  bool consume_fuel = false;
 };
 
 int compile(const std::string& input, std::string output, const CodegenFlags& flags);

@@ -20,6 +20,10 @@ void add_codegen_flags(CLI::App* cmd, atl::cli::CodegenFlags& flags) {
                   "x86-64, x86-64-v2, x86-64-v3, x86-64-v4, or native (the artifact then runs only on "
                   "CPUs with those features)")
       ->capture_default_str();
+  cmd->add_flag("--epoch-interruption", flags.epoch_interruption,
+                "compile epoch checks (function entry, loop headers) so an embedder can stop guests");
+  cmd->add_flag("--consume-fuel", flags.consume_fuel,
+                "compile fuel metering (one unit per executed instruction)");
 }
 
 }  // namespace
@@ -116,6 +120,8 @@ int main(int argc, char** argv) {
     wast_options.bounds = wast_flags.bounds == "explicit" ? atl::compiler::BoundsMode::Explicit
                                                           : atl::compiler::BoundsMode::GuardPages;
     wast_options.opt_level = wast_flags.opt_level;
+    wast_options.epoch_interruption = wast_flags.epoch_interruption;
+    wast_options.consume_fuel = wast_flags.consume_fuel;
     return atl::cli::wast(wast_files, wast_options);
   }
   return 2;
