@@ -182,6 +182,17 @@ class Store {
 
   // Guests stop (trap "interrupted") once the engine's epoch reaches now + ticks.
   void set_epoch_deadline(uint64_t ticks);
+  // Resource limits for everything this store creates. Growth past a cap, or refused by a
+  // callback, makes memory.grow / table.grow return -1 (the spec's answer), never a trap.
+  struct Limits {
+    uint64_t max_memory_bytes = uint64_t{65536} * 65536;
+    uint32_t max_table_elements = 10'000'000;
+    uint32_t max_instances = UINT32_MAX;
+    std::function<bool(uint64_t current_bytes, uint64_t desired_bytes)> memory_growing;
+    std::function<bool(uint32_t current, uint32_t desired)> table_growing;
+  };
+  void set_limits(Limits limits);
+
   // Fuel for guests compiled with consume_fuel; exhausted fuel traps ("all fuel consumed").
   void set_fuel(uint64_t fuel);
   uint64_t fuel() const;

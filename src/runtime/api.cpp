@@ -149,6 +149,15 @@ void Store::set_epoch_deadline(uint64_t ticks) {
   const uint64_t now = epoch_->load(std::memory_order_relaxed);
   impl_->limits.epoch_deadline = ticks > UINT64_MAX - now ? UINT64_MAX : now + ticks;
 }
+void Store::set_limits(Limits limits) {
+  runtime::StoreLimits& l = impl_->resource_limits;
+  l.max_memory_bytes = limits.max_memory_bytes;
+  l.max_table_elements = limits.max_table_elements;
+  l.max_instances = limits.max_instances;
+  l.memory_growing = std::move(limits.memory_growing);
+  l.table_growing = std::move(limits.table_growing);
+}
+
 void Store::set_fuel(uint64_t fuel) { impl_->limits.fuel = fuel > INT64_MAX ? INT64_MAX : static_cast<int64_t>(fuel); }
 uint64_t Store::fuel() const { return impl_->limits.fuel < 0 ? 0 : static_cast<uint64_t>(impl_->limits.fuel); }
 

@@ -35,8 +35,17 @@ extern "C" {
 // The store's epoch deadline passed. Without fibers (yet) the only answer is to stop the guest.
 void atl_builtin_epoch_reached(abi::VMContext*) { ATL_TRAP(abi::TrapCode::Interrupted); }
 
+// A refused growth returns -1, as the spec says, never a trap.
 uint32_t atl_builtin_memory_grow(abi::VMContext* ctx, uint32_t delta) {
-  return static_cast<uint32_t>(instance_of(ctx).memory->grow(delta));
+  Instance& inst = instance_of(ctx);
+  const StoreLimits& limits = inst.store->resource_limits;
+  const uint64_t current = inst.memory->size_bytes();
+  const uint64_t desired = current + (uint64_t{delta} << 16);
+  if (delta != 0) {
+    if (desired > limits.max_memory_bytes) return UINT32_MAX;
+    if (limits.memory_growing && !limits.memory_growing(current, desired)) return UINT32_MAX;
+  }
+  return static_cast<uint32_t>(inst.memory->grow(delta));
 }
 
 void atl_builtin_memory_fill(abi::VMContext* ctx, uint32_t dst, uint32_t value, uint32_t len) {
@@ -64,10 +73,15 @@ void atl_builtin_memory_init(abi::VMContext* ctx, uint32_t seg, uint32_t dst, ui
 void atl_builtin_data_drop(abi::VMContext* ctx, uint32_t seg) { instance_of(ctx).data_dropped[seg] = true; }
 
 uint32_t atl_builtin_table_grow(abi::VMContext* ctx, uint32_t t, void* init, uint32_t delta) {
-  TableObject& table = *instance_of(ctx).tables[t];
+  Instance& inst = instance_of(ctx);
+  TableObject& table = *inst.tables[t];
+  const StoreLimits& limits = inst.store->resource_limits;
   const uint64_t old = table.elements.size();
-  // Tables are capped at 10M elements: enough for real programs, bounded for hostile ones.
-  if (old + delta > table.max() || old + delta > 10'000'000) return UINT32_MAX;
+  if (old + delta > table.max() || old + delta > limits.max_table_elements) return UINT32_MAX;
+  if (delta && limits.table_growing &&
+      !limits.table_growing(static_cast<uint32_t>(old), static_cast<uint32_t>(old + delta))) {
+    return UINT32_MAX;
+  }
   table.elements.resize(old + delta, init);
   table.sync();
   return static_cast<uint32_t>(old);

@@ -85,6 +85,25 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, std::shared_ptr<
     return make_error(ErrorKind::Link, "module needs " + std::to_string(wm.imports.size()) +
                                            " imports, got " + std::to_string(imports.size()));
   }
+  const StoreLimits& limits = store.resource_limits;
+  if (store.instances.size() >= limits.max_instances) {
+    return make_error(ErrorKind::Other, "instance limit reached: the store allows " +
+                                            std::to_string(limits.max_instances) + " instances");
+  }
+  for (const wasm::MemoryType& mt : wm.memories) {
+    if ((mt.limits.min << 16) > limits.max_memory_bytes) {
+      return make_error(ErrorKind::Other, "memory limit: the module needs " + std::to_string(mt.limits.min) +
+                                              " pages, the store allows " +
+                                              std::to_string(limits.max_memory_bytes >> 16));
+    }
+  }
+  for (const wasm::TableType& tt : wm.tables) {
+    if (tt.limits.min > limits.max_table_elements) {
+      return make_error(ErrorKind::Other, "table limit: the module needs " + std::to_string(tt.limits.min) +
+                                              " elements, the store allows " +
+                                              std::to_string(limits.max_table_elements));
+    }
+  }
   auto inst = std::make_shared<Instance>();
   inst->module = m;
   inst->store = &store;

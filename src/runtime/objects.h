@@ -157,7 +157,17 @@ struct Instance : std::enable_shared_from_this<Instance> {
 // The epoch of stores whose engine has none: never advances.
 inline const uint64_t kNoEpoch = 0;
 
+// Per-store resource limits. The callbacks, when set, approve each growth after the caps pass.
+struct StoreLimits {
+  uint64_t max_memory_bytes = uint64_t{65536} * 65536;  // per linear memory
+  uint32_t max_table_elements = 10'000'000;             // per table
+  uint32_t max_instances = UINT32_MAX;
+  std::function<bool(uint64_t current_bytes, uint64_t desired_bytes)> memory_growing;
+  std::function<bool(uint32_t current, uint32_t desired)> table_growing;
+};
+
 struct StoreData {
+  StoreLimits resource_limits;
   StoreData() {
     limits.epoch = &kNoEpoch;
     limits.epoch_deadline = UINT64_MAX;  // no deadline means never, not immediately

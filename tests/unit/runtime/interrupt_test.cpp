@@ -121,3 +121,70 @@ TEST(Interrupt, EngineRefusesArtifactsWithoutTheInstrumentationItNeeds) {
 
 }  // namespace
 }  // namespace atl
+
+namespace atl {
+namespace {
+
+const char* kBomb = R"(
+(module
+  (memory (export "memory") 1)
+  (table 1 funcref)
+  (func (export "bomb") (result i32) (local $grown i32)
+    (block $done
+      (loop $more
+        (br_if $done (i32.eq (memory.grow (i32.const 1)) (i32.const -1)))
+        (local.set $grown (i32.add (local.get $grown) (i32.const 1)))
+        (br $more)))
+    (local.get $grown))
+  (func (export "table_bomb") (result i32) (local $n i32)
+    (block $done
+      (loop $more
+        (br_if $done (i32.eq (table.grow 0 (ref.null func) (i32.const 1000)) (i32.const -1)))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $more)))
+    (table.size 0)))
+)";
+
+TEST(Limits, MemoryBombIsCappedAndGrowReturnsMinusOne) {
+  Engine engine;
+  Store store(engine);
+  Store::Limits limits;
+  limits.max_memory_bytes = 16 << 20;
+  limits.max_table_elements = 5000;
+  store.set_limits(limits);
+  Linker linker(store);
+  auto m = compile_module(engine, test::wat(kBomb));
+  ASSERT_TRUE(m.ok());
+  auto inst = linker.instantiate(*m);
+  ASSERT_TRUE(inst.ok());
+  auto grown = (*inst->func<int32_t()>("bomb"))();
+  ASSERT_TRUE(grown.ok()) << grown.error().to_string();  // -1, not a trap
+  EXPECT_EQ(*grown, 255);                                  // 1 page + 255 = 16 MiB
+  EXPECT_EQ(inst->memory()->size(), 16u << 20);
+  EXPECT_EQ(*(*inst->func<int32_t()>("table_bomb"))(), 5000 - 1000 + 1);  // 1 + 4 x 1000 = 4001 <= 5000
+}
+
+TEST(Limits, CallbackApprovesGrowthAndInstancesAreCapped) {
+  Engine engine;
+  Store store(engine);
+  Store::Limits limits;
+  int asked = 0;
+  limits.memory_growing = [&](uint64_t, uint64_t desired) {
+    ++asked;
+    return desired <= (4u << 16);
+  };
+  limits.max_instances = 1;
+  store.set_limits(limits);
+  Linker linker(store);
+  auto m = compile_module(engine, test::wat(kBomb));
+  auto inst = linker.instantiate(*m);
+  ASSERT_TRUE(inst.ok());
+  EXPECT_EQ(*(*inst->func<int32_t()>("bomb"))(), 3);
+  EXPECT_EQ(asked, 4);
+  auto second = linker.instantiate(*m);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().message.find("instance limit"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace atl
