@@ -30,6 +30,7 @@
 namespace atl {
 
 namespace runtime {
+struct AsyncCallState;
 struct LoadedModule;
 struct StoreData;
 struct Instance;
@@ -292,10 +293,28 @@ class TypedFunc<R(A...)> {
   runtime::StoreData* store_ = nullptr;
 };
 
+// A guest call that may suspend inside a host function (Caller::suspend) and be resumed later,
+// from this or another thread, never two at once. Dropping an unfinished call cancels it: the
+// suspended host function gets an error from suspend() and must return it.
+class AsyncCall {
+ public:
+  enum class State { Suspended, Finished };
+  // Runs until the guest suspends or finishes; a trap is an Error.
+  Result<State> resume();
+  uint64_t suspended_value() const;       // what the host passed to Caller::suspend
+  const std::vector<Val>& results() const;  // once Finished
+
+  std::shared_ptr<runtime::AsyncCallState> impl_;
+  std::vector<ValType> result_types_;
+  std::vector<Val> results_;
+};
+
 class Func {
  public:
   FuncType type() const;
   Result<std::vector<Val>> call(std::span<const Val> args) const;
+  // Starts a call on its own stack (a fiber); nothing runs until AsyncCall::resume().
+  Result<AsyncCall> call_async(std::span<const Val> args) const;
   template <class Sig>
   Result<TypedFunc<Sig>> typed() const;
 
@@ -345,6 +364,10 @@ class Instance {
 class Caller {
  public:
   Result<Memory> memory(const std::string& name = "memory") const;
+  // Suspends the async call this host function runs in, handing `value` to the embedder; returns
+  // when the call is resumed. An error (not in an async call, or the call is being cancelled)
+  // must be returned by the host function.
+  Result<void> suspend(uint64_t value = 0);
   runtime::Instance* instance_ = nullptr;
 };
 

@@ -4,6 +4,7 @@
 
 #include "atoll/atoll.h"
 #include "artifact/artifact.h"
+#include "runtime/async.h"
 #include "runtime/objects.h"
 #include "support/process.h"
 
@@ -245,6 +246,49 @@ Result<std::vector<Val>> Func::call(std::span<const Val> args) const {
   }
   return out;
 }
+
+Result<AsyncCall> Func::call_async(std::span<const Val> args) const {
+  const wasm::FuncType& t = impl_->type;
+  if (args.size() != t.params.size()) {
+    return usage("expected " + std::to_string(t.params.size()) + " arguments, got " + std::to_string(args.size()));
+  }
+  std::vector<uint64_t> slots(2 * std::max<size_t>({t.params.size(), t.results.size(), 1}), 0);
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (to_wasm(args[i].type) != t.params[i]) {
+      return usage("argument " + std::to_string(i) + " should be " + wasm::valtype_name(t.params[i]));
+    }
+    slots[2 * i] = args[i].bits[0];
+    slots[2 * i + 1] = args[i].bits[1];
+  }
+  auto state = runtime::start_async(*store_, impl_, std::move(slots));
+  if (!state.ok()) return state.take_error();
+  AsyncCall call;
+  call.impl_ = std::move(state.value());
+  for (auto r : t.results) call.result_types_.push_back(from_wasm(r));
+  return call;
+}
+
+Result<AsyncCall::State> AsyncCall::resume() {
+  if (impl_->fiber->finished()) return usage("the call has already finished");
+  impl_->started = true;
+  if (!impl_->resume()) return State::Suspended;
+  if (!impl_->result.ok()) return impl_->result.take_error();
+  results_.clear();
+  for (size_t i = 0; i < result_types_.size(); ++i) {
+    Val v;
+    v.type = result_types_[i];
+    v.bits[0] = impl_->slots[2 * i];
+    v.bits[1] = v.type == ValType::V128 ? impl_->slots[2 * i + 1] : 0;
+    if (v.type == ValType::I32 || v.type == ValType::F32) v.bits[0] &= 0xffffffffu;
+    results_.push_back(v);
+  }
+  return State::Finished;
+}
+
+uint64_t AsyncCall::suspended_value() const { return impl_->suspended_value; }
+const std::vector<Val>& AsyncCall::results() const { return results_; }
+
+Result<void> Caller::suspend(uint64_t value) { return runtime::suspend_current(value); }
 
 // --- Instance -------------------------------------------------------------------------------------
 static Result<runtime::Extern> find_export(const runtime::Instance& inst, const std::string& name,

@@ -63,6 +63,30 @@ std::string backtrace(const StoreData& store, uintptr_t pc, uintptr_t fp) {
 
 }  // namespace
 
+// Calls `f` under a new Activation on the current stack (the thread's guest stack, a fiber's, or
+// the stack of a host function re-entering the guest).
+Result<void> guarded_call(StoreData& store, const FunctionObject& f, uint64_t* slots, bool switch_stack) {
+  Activation act;
+  push_activation(&act);
+  PendingCall call{&f, slots};
+  if (sigsetjmp(act.jump, 0) != 0) {
+    pop_activation(&act);
+    std::string message = abi::trap_message(act.code);
+    if (act.code == abi::TrapCode::HostError && !t_host_error.empty()) message += ": " + t_host_error;
+    Error e = make_error(ErrorKind::Trap, std::move(message));
+    e.trap_code = static_cast<uint32_t>(act.code);
+    e.backtrace = backtrace(store, act.pc, act.fp);
+    return e;
+  }
+  if (switch_stack) {
+    atl_call_on_stack(t_stack.stack->top(), call_thunk, &call);
+  } else {
+    call_thunk(&call);
+  }
+  pop_activation(&act);
+  return {};
+}
+
 Result<void> invoke(StoreData& store, const FunctionObject& f, uint64_t* slots) {
   if (f.host && !f.entry) {
     return f.host->fn(nullptr, slots);
@@ -80,25 +104,8 @@ Result<void> invoke(StoreData& store, const FunctionObject& f, uint64_t* slots) 
     }
     store.limits.stack_limit = t_stack.stack->limit();
   }
-  Activation act;
-  push_activation(&act);
-  PendingCall call{&f, slots};
-  if (sigsetjmp(act.jump, 0) != 0) {
-    pop_activation(&act);
-    std::string message = abi::trap_message(act.code);
-    if (act.code == abi::TrapCode::HostError && !t_host_error.empty()) message += ": " + t_host_error;
-    Error e = make_error(ErrorKind::Trap, std::move(message));
-    e.trap_code = static_cast<uint32_t>(act.code);
-    e.backtrace = backtrace(store, act.pc, act.fp);
-    return e;
-  }
-  if (outermost) {
-    atl_call_on_stack(t_stack.stack->top(), call_thunk, &call);
-  } else {
-    call_thunk(&call);  // re-entry from a host function: already on the guest stack
-  }
-  pop_activation(&act);
-  return {};
+  // Re-entry from a host function continues on the stack it runs on (guest or fiber).
+  return guarded_call(store, f, slots, outermost);
 }
 
 std::shared_ptr<HostFunctionData> make_host_function(wasm::FuncType type, HostFunction fn) {

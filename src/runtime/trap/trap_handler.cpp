@@ -166,6 +166,7 @@ void push_activation(Activation* a) {
   t_current = a;
 }
 void pop_activation(Activation* a) { t_current = a->prev; }
+void set_current_activation(Activation* a) { t_current = a; }
 
 void raise_trap(abi::TrapCode code, uintptr_t pc, uintptr_t fp) {
   Activation* a = t_current;

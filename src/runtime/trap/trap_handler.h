@@ -40,6 +40,8 @@ bool is_guest_pc(uintptr_t pc);
 Activation* current_activation();
 void push_activation(Activation* a);
 void pop_activation(Activation* a);
+// Fibers swap whole chains when they switch stacks.
+void set_current_activation(Activation* a);
 
 [[noreturn]] void raise_trap(abi::TrapCode code, uintptr_t pc, uintptr_t fp);
 

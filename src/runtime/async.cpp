@@ -1,0 +1,61 @@
+// Guest calls that can suspend: each runs on its own fiber; a host function suspends it with
+// suspend_current(), and the embedder resumes it later, on any thread (one at a time).
+#include "runtime/async.h"
+
+#include "runtime/trap/trap_handler.h"
+
+namespace atl::runtime {
+
+Result<void> guarded_call(StoreData& store, const FunctionObject& f, uint64_t* slots, bool switch_stack);
+
+namespace {
+void async_body(void* p) {
+  auto* s = static_cast<AsyncCallState*>(p);
+  s->result = guarded_call(*s->store, *s->f, s->slots.data(), false);
+}
+}  // namespace
+
+Result<std::shared_ptr<AsyncCallState>> start_async(StoreData& store, std::shared_ptr<FunctionObject> f,
+                                                    std::vector<uint64_t> slots) {
+  ensure_trap_handling();
+  auto stack = GuestStack::create(store.max_wasm_stack, store.host_stack_reserve);
+  if (!stack.ok()) return stack.take_error();
+  auto s = std::make_shared<AsyncCallState>();
+  s->store = &store;
+  s->f = std::move(f);
+  s->slots = std::move(slots);
+  s->fiber = std::make_unique<Fiber>(std::unique_ptr<GuestStack>(stack.value()), async_body, s.get());
+  return s;
+}
+
+bool AsyncCallState::resume() {
+  // A store runs one guest stack at a time: its stack limit follows the running fiber.
+  const uintptr_t saved_limit = store->limits.stack_limit;
+  store->limits.stack_limit = fiber->stack().limit();
+  const bool done = fiber->resume();
+  store->limits.stack_limit = saved_limit;
+  return done;
+}
+
+AsyncCallState::~AsyncCallState() {
+  // Dropped while suspended: suspend_current() reports the cancellation to the host function,
+  // which returns it as an error, so every frame on the fiber unwinds normally.
+  if (fiber && !fiber->finished() && started) {
+    cancelled = true;
+    while (!resume()) {
+    }
+  }
+}
+
+Result<void> suspend_current(uint64_t value) {
+  Fiber* f = Fiber::current();
+  if (!f) return make_error(ErrorKind::Usage, "suspend is only possible inside an async call");
+  auto* s = static_cast<AsyncCallState*>(f->arg());
+  if (s->cancelled) return make_error(ErrorKind::Other, "the async call was cancelled");
+  s->suspended_value = value;
+  f->suspend();
+  if (s->cancelled) return make_error(ErrorKind::Other, "the async call was cancelled");
+  return {};
+}
+
+}  // namespace atl::runtime
