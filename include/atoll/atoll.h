@@ -183,6 +183,10 @@ class Store {
 
   // Guests stop (trap "interrupted") once the engine's epoch reaches now + ticks.
   void set_epoch_deadline(uint64_t ticks);
+  // Time slicing: inside an async call, reaching the deadline yields instead (the call's
+  // suspended_value() is AsyncCall::kEpochYield) and each resume sets a deadline `ticks` later.
+  // 0 turns it off (deadlines trap).
+  void set_epoch_yield(uint64_t ticks);
   // Resource limits for everything this store creates. Growth past a cap, or refused by a
   // callback, makes memory.grow / table.grow return -1 (the spec's answer), never a trap.
   struct Limits {
@@ -299,6 +303,7 @@ class TypedFunc<R(A...)> {
 class AsyncCall {
  public:
   enum class State { Suspended, Finished };
+  static constexpr uint64_t kEpochYield = ~uint64_t{0};  // suspended by its epoch deadline
   // Runs until the guest suspends or finishes; a trap is an Error.
   Result<State> resume();
   uint64_t suspended_value() const;       // what the host passed to Caller::suspend

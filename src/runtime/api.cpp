@@ -150,6 +150,8 @@ void Store::set_epoch_deadline(uint64_t ticks) {
   const uint64_t now = epoch_->load(std::memory_order_relaxed);
   impl_->limits.epoch_deadline = ticks > UINT64_MAX - now ? UINT64_MAX : now + ticks;
 }
+void Store::set_epoch_yield(uint64_t ticks) { impl_->epoch_yield_ticks = ticks; }
+
 void Store::set_limits(Limits limits) {
   runtime::StoreLimits& l = impl_->resource_limits;
   l.max_memory_bytes = limits.max_memory_bytes;

@@ -7,6 +7,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "runtime/async.h"
 #include "runtime/objects.h"
 #include "runtime/trap/trap_handler.h"
 
@@ -32,8 +33,19 @@ extern "C" {
   ATL_TRAP(static_cast<abi::TrapCode>(code));
 }
 
-// The store's epoch deadline passed. Without fibers (yet) the only answer is to stop the guest.
-void atl_builtin_epoch_reached(abi::VMContext*) { ATL_TRAP(abi::TrapCode::Interrupted); }
+// The store's epoch deadline passed: inside an async call of a time-sliced store, yield and take
+// a new deadline on resumption; otherwise stop the guest. Only guest frames lie between here and
+// the fiber's activation, so trapping out of a cancelled yield skips no host destructors.
+void atl_builtin_epoch_reached(abi::VMContext* ctx) {
+  StoreData& store = *instance_of(ctx).store;
+  if (store.epoch_yield_ticks != 0 && Fiber::current() != nullptr) {
+    if (!suspend_current(kEpochYield).ok()) ATL_TRAP(abi::TrapCode::Interrupted);
+    const uint64_t now = __atomic_load_n(store.limits.epoch, __ATOMIC_RELAXED);
+    store.limits.epoch_deadline = now + store.epoch_yield_ticks;
+    return;
+  }
+  ATL_TRAP(abi::TrapCode::Interrupted);
+}
 
 // A refused growth returns -1, as the spec says, never a trap.
 uint32_t atl_builtin_memory_grow(abi::VMContext* ctx, uint32_t delta) {

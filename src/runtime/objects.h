@@ -166,8 +166,14 @@ struct StoreLimits {
   std::function<bool(uint32_t current, uint32_t desired)> table_growing;
 };
 
+// What an async call hands the embedder when it yields because its epoch deadline passed.
+constexpr uint64_t kEpochYield = ~uint64_t{0};
+
 struct StoreData {
   StoreLimits resource_limits;
+  // When non-zero, reaching the epoch deadline inside an async call yields (time slicing) and
+  // the next deadline is this many ticks after the resume; otherwise it traps.
+  uint64_t epoch_yield_ticks = 0;
   StoreData() {
     limits.epoch = &kNoEpoch;
     limits.epoch_deadline = UINT64_MAX;  // no deadline means never, not immediately

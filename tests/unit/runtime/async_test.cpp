@@ -203,3 +203,65 @@ TEST(Async, TenThousandSuspendedInstancesResumedInRandomOrderOnTwoThreads) {
 
 }  // namespace
 }  // namespace atl
+
+namespace atl {
+namespace {
+
+TEST(Async, EpochDeadlinesTimeSliceALongComputation) {
+  Config c;
+  c.epoch_interruption = true;
+  Engine engine(c);
+  Store store(engine);
+  Linker linker(store);
+  auto m = compile_module(engine, test::wat(R"(
+    (module (func (export "spin") (param $n i64) (result i64) (local $i i64) (local $x i64)
+      (local.set $x (i64.const 88172645463325252))
+      (loop $l
+        (local.set $x (i64.xor (local.get $x) (i64.shl (local.get $x) (i64.const 13))))
+        (local.set $x (i64.xor (local.get $x) (i64.shr_u (local.get $x) (i64.const 7))))
+        (local.set $x (i64.xor (local.get $x) (i64.shl (local.get $x) (i64.const 17))))
+        (local.set $i (i64.add (local.get $i) (i64.const 1)))
+        (br_if $l (i64.lt_u (local.get $i) (local.get $n))))
+      (local.get $x)))
+  )"));
+  ASSERT_TRUE(m.ok());
+  auto inst = linker.instantiate(*m);
+  store.set_epoch_yield(1);
+  store.set_epoch_deadline(1);
+  std::atomic<bool> stop{false};
+  std::thread ticker([&] {
+    while (!stop) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      engine.increment_epoch();
+    }
+  });
+  // The same computation natively, to check the sliced result.
+  uint64_t want = 88172645463325252ull;
+  for (int64_t i = 0; i < 200'000'000; ++i) {
+    want ^= want << 13;
+    want ^= want >> 7;
+    want ^= want << 17;
+  }
+  std::vector<Val> args = {Val::i64(200'000'000)};
+  auto call = inst->func("spin")->call_async(args);
+  ASSERT_TRUE(call.ok());
+  int slices = 0;
+  for (;;) {
+    auto s = call->resume();
+    ASSERT_TRUE(s.ok()) << s.error().to_string();
+    if (*s == AsyncCall::State::Finished) break;
+    EXPECT_EQ(call->suspended_value(), AsyncCall::kEpochYield);
+    ++slices;
+  }
+  stop = true;
+  ticker.join();
+  EXPECT_EQ(static_cast<uint64_t>(call->results()[0].i64()), want);
+  EXPECT_GT(slices, 10) << "the guest should have been sliced many times";
+  // Without yielding, the same deadline traps.
+  store.set_epoch_yield(0);
+  store.set_epoch_deadline(0);
+  EXPECT_EQ((*inst->func<int64_t(int64_t)>("spin"))(1000).error().message, "interrupted");
+}
+
+}  // namespace
+}  // namespace atl
