@@ -54,27 +54,8 @@ Result<void> write(const std::string& dir, const std::string& name, std::span<co
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return make_error(ErrorKind::Io, "cannot create the cache directory " + dir + ": " + ec.message());
-  std::string tmp = dir + "/." + name + ".XXXXXX";
-  const int fd = mkstemp(tmp.data());
-  if (fd < 0) return make_error(ErrorKind::Io, "cannot write to the cache " + dir + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      const int e = w < 0 ? errno : ENOSPC;
-      close(fd);
-      unlink(tmp.c_str());
-      return make_error(ErrorKind::Io, "cannot write to the cache " + dir + ": " + std::strerror(e));
-    }
-    done += static_cast<size_t>(w);
-  }
-  fchmod(fd, 0644);
-  if (close(fd) != 0 || rename(tmp.c_str(), (dir + "/" + name).c_str()) != 0) {
-    const int e = errno;
-    unlink(tmp.c_str());
-    return make_error(ErrorKind::Io, "cannot write to the cache " + dir + ": " + std::strerror(e));
-  }
+  auto r = write_file_atomically(dir + "/" + name, bytes);
+  if (!r.ok()) return make_error(ErrorKind::Io, "cannot write to the cache: " + r.error().message);
   return {};
 }
 

@@ -223,8 +223,8 @@ Result<void> detail::check_signature(const runtime::FunctionObject& f, const Fun
 
 FuncType Func::type() const { return from_wasm(impl_->type); }
 
-Result<std::vector<Val>> Func::call(std::span<const Val> args) const {
-  const wasm::FuncType& t = impl_->type;
+// Checks the arguments against the signature and lays them out in 16-byte slots.
+static Result<std::vector<uint64_t>> argument_slots(const wasm::FuncType& t, std::span<const Val> args) {
   if (args.size() != t.params.size()) {
     return usage("expected " + std::to_string(t.params.size()) + " arguments, got " + std::to_string(args.size()));
   }
@@ -236,6 +236,14 @@ Result<std::vector<Val>> Func::call(std::span<const Val> args) const {
     slots[2 * i] = args[i].bits[0];
     slots[2 * i + 1] = args[i].bits[1];
   }
+  return slots;
+}
+
+Result<std::vector<Val>> Func::call(std::span<const Val> args) const {
+  const wasm::FuncType& t = impl_->type;
+  auto marshalled = argument_slots(t, args);
+  if (!marshalled.ok()) return marshalled.take_error();
+  std::vector<uint64_t>& slots = *marshalled;
   Result<void> r = runtime::invoke(*store_, *impl_, slots.data());
   if (!r.ok()) return r.take_error();
   std::vector<Val> out(t.results.size());
@@ -251,18 +259,9 @@ Result<std::vector<Val>> Func::call(std::span<const Val> args) const {
 
 Result<AsyncCall> Func::call_async(std::span<const Val> args) const {
   const wasm::FuncType& t = impl_->type;
-  if (args.size() != t.params.size()) {
-    return usage("expected " + std::to_string(t.params.size()) + " arguments, got " + std::to_string(args.size()));
-  }
-  std::vector<uint64_t> slots(2 * std::max<size_t>({t.params.size(), t.results.size(), 1}), 0);
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (to_wasm(args[i].type) != t.params[i]) {
-      return usage("argument " + std::to_string(i) + " should be " + wasm::valtype_name(t.params[i]));
-    }
-    slots[2 * i] = args[i].bits[0];
-    slots[2 * i + 1] = args[i].bits[1];
-  }
-  auto state = runtime::start_async(*store_, impl_, std::move(slots));
+  auto slots = argument_slots(t, args);
+  if (!slots.ok()) return slots.take_error();
+  auto state = runtime::start_async(*store_, impl_, std::move(slots.value()));
   if (!state.ok()) return state.take_error();
   AsyncCall call;
   call.impl_ = std::move(state.value());

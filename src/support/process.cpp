@@ -99,3 +99,34 @@ Result<std::vector<uint8_t>> read_file(const std::string& path) {
 }
 
 }  // namespace atl
+
+namespace atl {
+
+Result<void> write_file_atomically(const std::string& path, std::span<const uint8_t> bytes) {
+  const size_t slash = path.rfind('/');
+  std::string tmp = (slash == std::string::npos ? std::string() : path.substr(0, slash + 1)) + "." +
+                    path.substr(slash == std::string::npos ? 0 : slash + 1) + ".XXXXXX";
+  const int fd = mkstemp(tmp.data());
+  if (fd < 0) return make_error(ErrorKind::Io, "cannot create " + path + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int e = n < 0 ? errno : ENOSPC;
+      close(fd);
+      unlink(tmp.c_str());
+      return make_error(ErrorKind::Io, "cannot write " + path + ": " + std::strerror(e));
+    }
+    done += static_cast<size_t>(n);
+  }
+  fchmod(fd, 0644);
+  if (close(fd) != 0 || rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    unlink(tmp.c_str());
+    return make_error(ErrorKind::Io, "cannot write " + path + ": " + std::strerror(e));
+  }
+  return {};
+}
+
+}  // namespace atl

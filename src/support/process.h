@@ -1,6 +1,7 @@
 // Running a helper program (wast2json, for instance) without a shell, capturing its output.
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -28,5 +29,9 @@ class TempDir {
 
 // Reads a whole file; the error names the file and the reason.
 Result<std::vector<uint8_t>> read_file(const std::string& path);
+
+// Writes through a temporary file in the same directory and a rename, so readers never see a
+// partial file and a failed write (a full disk, say) leaves nothing behind under `path`.
+Result<void> write_file_atomically(const std::string& path, std::span<const uint8_t> bytes);
 
 }  // namespace atl

@@ -2,6 +2,10 @@
 // proc_exit.
 #pragma once
 
+#include <sys/uio.h>
+
+#include <vector>
+
 #include "wasi/context.h"
 
 namespace atl::wasi {
@@ -24,6 +28,8 @@ extern const FunctionDef kMiscFunctions[];
 extern const size_t kNumMiscFunctions;
 
 // Shared helpers.
+// Reads a guest iovec array (pointer, count) into host iovecs pointing at guest memory.
+uint16_t guest_iovecs(Call& c, uint32_t ptr, uint32_t count, std::vector<struct iovec>& out);
 uint16_t write_filestat(Call& c, uint32_t ptr, const struct stat& st);
 uint16_t resolve_errno(int negative_errno);  // -EXDEV from sandboxed resolution -> ENOTCAPABLE
 

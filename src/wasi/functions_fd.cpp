@@ -18,8 +18,9 @@ constexpr uint16_t kFdflagAppend = 1, kFdflagDsync = 2, kFdflagNonblock = 4, kFd
 
 uint16_t host_err() { return errno_from_host(errno); }
 
-// Reads a guest iovec array (pointer, count) into host iovecs pointing at guest memory.
-uint16_t iovecs(Call& c, uint32_t ptr, uint32_t count, std::vector<iovec>& out) {
+}  // namespace
+
+uint16_t guest_iovecs(Call& c, uint32_t ptr, uint32_t count, std::vector<iovec>& out) {
   if (count > 1024) return kInval;
   if (!c.in(ptr, uint64_t{count} * 8)) return kFault;
   out.resize(count);
@@ -33,11 +34,13 @@ uint16_t iovecs(Call& c, uint32_t ptr, uint32_t count, std::vector<iovec>& out) 
   return kSuccess;
 }
 
+namespace {
+
 uint16_t fd_write(Context& ctx, Call& c) {
   Fd* fd = ctx.get(c.u32(0));
   if (!fd) return kBadf;
   std::vector<iovec> iov;
-  if (uint16_t e = iovecs(c, c.u32(1), c.u32(2), iov)) return e;
+  if (uint16_t e = guest_iovecs(c, c.u32(1), c.u32(2), iov)) return e;
   if (!c.in(c.u32(3), 4)) return kFault;
   const ssize_t n = writev(fd->host, iov.data(), static_cast<int>(iov.size()));
   if (n < 0) return host_err();
@@ -50,7 +53,7 @@ uint16_t fd_read(Context& ctx, Call& c) {
   if (!fd) return kBadf;
   if (fd->type == kDirectory) return kIsdir;
   std::vector<iovec> iov;
-  if (uint16_t e = iovecs(c, c.u32(1), c.u32(2), iov)) return e;
+  if (uint16_t e = guest_iovecs(c, c.u32(1), c.u32(2), iov)) return e;
   if (!c.in(c.u32(3), 4)) return kFault;
   const ssize_t n = readv(fd->host, iov.data(), static_cast<int>(iov.size()));
   if (n < 0) return host_err();
@@ -62,7 +65,7 @@ uint16_t fd_pwrite(Context& ctx, Call& c) {
   Fd* fd = ctx.get(c.u32(0));
   if (!fd) return kBadf;
   std::vector<iovec> iov;
-  if (uint16_t e = iovecs(c, c.u32(1), c.u32(2), iov)) return e;
+  if (uint16_t e = guest_iovecs(c, c.u32(1), c.u32(2), iov)) return e;
   if (!c.in(c.u32(4), 4)) return kFault;
   const ssize_t n = pwritev(fd->host, iov.data(), static_cast<int>(iov.size()), static_cast<off_t>(c.u64(3)));
   if (n < 0) return host_err();
@@ -75,7 +78,7 @@ uint16_t fd_pread(Context& ctx, Call& c) {
   if (!fd) return kBadf;
   if (fd->type == kDirectory) return kIsdir;
   std::vector<iovec> iov;
-  if (uint16_t e = iovecs(c, c.u32(1), c.u32(2), iov)) return e;
+  if (uint16_t e = guest_iovecs(c, c.u32(1), c.u32(2), iov)) return e;
   if (!c.in(c.u32(4), 4)) return kFault;
   const ssize_t n = preadv(fd->host, iov.data(), static_cast<int>(iov.size()), static_cast<off_t>(c.u64(3)));
   if (n < 0) return host_err();

@@ -209,25 +209,11 @@ uint16_t sock_accept(Context& ctx, Call& c) {
   return kSuccess;
 }
 
-uint16_t gather(Call& c, uint32_t ptr, uint32_t count, std::vector<iovec>& out) {
-  if (count > 1024) return kInval;
-  if (!c.in(ptr, uint64_t{count} * 8)) return kFault;
-  out.resize(count);
-  for (uint32_t i = 0; i < count; ++i) {
-    uint32_t buf, len;
-    c.load(ptr + i * 8, buf);
-    c.load(ptr + i * 8 + 4, len);
-    if (!c.in(buf, len)) return kFault;
-    out[i] = iovec{c.mem.data() + buf, len};
-  }
-  return kSuccess;
-}
-
 uint16_t sock_recv(Context& ctx, Call& c) {
   Fd* fd = ctx.get(c.u32(0));
   if (!fd) return kBadf;
   std::vector<iovec> iov;
-  if (uint16_t e = gather(c, c.u32(1), c.u32(2), iov)) return e;
+  if (uint16_t e = guest_iovecs(c, c.u32(1), c.u32(2), iov)) return e;
   if (!c.in(c.u32(4), 4) || !c.in(c.u32(5), 2)) return kFault;
   int flags = 0;
   if (c.u32(3) & 1) flags |= MSG_PEEK;
@@ -246,7 +232,7 @@ uint16_t sock_send(Context& ctx, Call& c) {
   Fd* fd = ctx.get(c.u32(0));
   if (!fd) return kBadf;
   std::vector<iovec> iov;
-  if (uint16_t e = gather(c, c.u32(1), c.u32(2), iov)) return e;
+  if (uint16_t e = guest_iovecs(c, c.u32(1), c.u32(2), iov)) return e;
   if (!c.in(c.u32(4), 4)) return kFault;
   msghdr msg{};
   msg.msg_iov = iov.data();
