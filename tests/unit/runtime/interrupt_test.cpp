@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <unistd.h>
+
+#include <fstream>
 #include <thread>
 
 #include "atoll/atoll.h"
@@ -184,6 +187,42 @@ TEST(Limits, CallbackApprovesGrowthAndInstancesAreCapped) {
   auto second = linker.instantiate(*m);
   ASSERT_FALSE(second.ok());
   EXPECT_NE(second.error().message.find("instance limit"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace atl
+
+namespace atl {
+namespace {
+
+long resident_kib() {
+  std::ifstream statm("/proc/self/statm");
+  long total = 0, resident = 0;
+  statm >> total >> resident;
+  return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+// Every cycle creates a store, instantiates (a memory, a data segment), calls, and drops it all.
+TEST(Density, MillionInstantiateDropCyclesKeepRssFlat) {
+#if defined(__SANITIZE_ADDRESS__) || (defined(__has_feature) && __has_feature(address_sanitizer))
+  GTEST_SKIP() << "RSS says nothing under AddressSanitizer; runs in the release build";
+#endif
+  Engine engine;
+  auto m = compile_module(engine, test::wat(R"((module (memory 1) (data (i32.const 0) "hi")
+      (func (export "f") (result i32) (i32.load (i32.const 0)))))"));
+  ASSERT_TRUE(m.ok());
+  long before = 0;
+  for (int i = 0; i < 1'000'000; ++i) {
+    Store store(engine);
+    Linker linker(store);
+    auto inst = linker.instantiate(*m);
+    if (!inst.ok()) FAIL() << inst.error().to_string();
+    auto r = (*inst->func<int32_t()>("f"))();
+    if (!r.ok() || *r != 0x6968) FAIL() << "cycle " << i;
+    if (i == 10'000) before = resident_kib();
+  }
+  const long grown = resident_kib() - before;
+  EXPECT_LT(grown, 1024) << "RSS grew by " << grown << " KiB over 990,000 cycles";
 }
 
 }  // namespace
