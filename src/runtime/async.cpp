@@ -6,12 +6,12 @@
 
 namespace atl::runtime {
 
-Result<void> guarded_call(StoreData& store, const FunctionObject& f, uint64_t* slots, bool switch_stack);
+Result<void> guarded_call(const FunctionObject& f, uint64_t* slots, bool switch_stack);
 
 namespace {
 void async_body(void* p) {
   auto* s = static_cast<AsyncCallState*>(p);
-  s->result = guarded_call(*s->store, *s->f, s->slots.data(), false);
+  s->result = guarded_call(*s->f, s->slots.data(), false);
 }
 }  // namespace
 

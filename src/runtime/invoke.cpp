@@ -31,17 +31,11 @@ __attribute__((no_sanitize("address", "function"))) void call_thunk(void* p) {
   c->f->entry(c->f->ref.vmctx, c->f->ref.code, c->slots);
 }
 
-std::string backtrace(const StoreData& store, uintptr_t pc, uintptr_t fp) {
+// At most 64 frames; each lookup is O(log modules + log functions).
+std::string backtrace(uintptr_t pc, uintptr_t fp) {
   std::string out;
   for (int depth = 0; depth < 64; ++depth) {
-    const LoadedModule* found = nullptr;
-    for (const auto& inst : store.instances) {
-      const LoadedModule& m = *inst->module;
-      if (pc >= m.code->code_start() && pc < m.code->code_end()) {
-        found = &m;
-        break;
-      }
-    }
+    const std::shared_ptr<const LoadedModule> found = module_at(pc);
     // Trampolines and host frames end the wasm part of the stack.
     const LoadedModule::FuncRange* f = found ? found->function_at(pc) : nullptr;
     if (!f) break;
@@ -65,7 +59,7 @@ std::string backtrace(const StoreData& store, uintptr_t pc, uintptr_t fp) {
 
 // Calls `f` under a new Activation on the current stack (the thread's guest stack, a fiber's, or
 // the stack of a host function re-entering the guest).
-Result<void> guarded_call(StoreData& store, const FunctionObject& f, uint64_t* slots, bool switch_stack) {
+Result<void> guarded_call(const FunctionObject& f, uint64_t* slots, bool switch_stack) {
   Activation act;
   push_activation(&act);
   PendingCall call{&f, slots};
@@ -75,7 +69,7 @@ Result<void> guarded_call(StoreData& store, const FunctionObject& f, uint64_t* s
     if (act.code == abi::TrapCode::HostError && !t_host_error.empty()) message += ": " + t_host_error;
     Error e = make_error(ErrorKind::Trap, std::move(message));
     e.trap_code = static_cast<uint32_t>(act.code);
-    e.backtrace = backtrace(store, act.pc, act.fp);
+    e.backtrace = backtrace(act.pc, act.fp);
     return e;
   }
   if (switch_stack) {
@@ -105,7 +99,7 @@ Result<void> invoke(StoreData& store, const FunctionObject& f, uint64_t* slots) 
     store.limits.stack_limit = t_stack.stack->limit();
   }
   // Re-entry from a host function continues on the stack it runs on (guest or fiber).
-  return guarded_call(store, f, slots, outermost);
+  return guarded_call(f, slots, outermost);
 }
 
 std::shared_ptr<HostFunctionData> make_host_function(wasm::FuncType type, HostFunction fn) {

@@ -12,6 +12,32 @@
 
 namespace atl::runtime {
 
+namespace {
+// Loaded modules by code start address (weak: the registry does not keep them alive).
+std::mutex g_modules_mu;
+std::map<uintptr_t, std::weak_ptr<const LoadedModule>>& modules_by_address() {
+  static std::map<uintptr_t, std::weak_ptr<const LoadedModule>> m;
+  return m;
+}
+}  // namespace
+
+LoadedModule::~LoadedModule() {
+  if (!code) return;
+  std::lock_guard<std::mutex> lock(g_modules_mu);
+  modules_by_address().erase(code->code_start());
+}
+
+std::shared_ptr<const LoadedModule> module_at(uintptr_t pc) {
+  std::lock_guard<std::mutex> lock(g_modules_mu);
+  auto& m = modules_by_address();
+  auto it = m.upper_bound(pc);
+  if (it == m.begin()) return nullptr;
+  --it;
+  auto module = it->second.lock();
+  if (!module || pc >= module->code->code_end()) return nullptr;
+  return module;
+}
+
 uint32_t canonical_type_id(const wasm::FuncType& t) {
   static std::mutex mu;
   static std::map<std::pair<std::vector<wasm::ValType>, std::vector<wasm::ValType>>, uint32_t> ids;
@@ -79,6 +105,10 @@ Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> bytes) {
   std::sort(m->func_ranges.begin(), m->func_ranges.end(),
             [](const LoadedModule::FuncRange& a, const LoadedModule::FuncRange& b) { return a.start < b.start; });
   write_perf_map(*m);
+  {
+    std::lock_guard<std::mutex> lock(g_modules_mu);
+    modules_by_address()[m->code->code_start()] = m;
+  }
   return m;
 }
 

@@ -97,6 +97,7 @@ struct FunctionObject {
 
 // --- modules ----------------------------------------------------------------------------------
 struct LoadedModule {
+  ~LoadedModule();
   std::vector<uint8_t> artifact;  // the bytes the view and code were loaded from
   artifact::MetaHeader meta;
   wasm::Module module;
@@ -117,6 +118,10 @@ struct LoadedModule {
 };
 
 Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> artifact_bytes);
+
+// The loaded module whose code contains `pc`, in O(log modules); null if none. For backtraces,
+// after a trap has returned to the host (not from the signal handler).
+std::shared_ptr<const LoadedModule> module_at(uintptr_t pc);
 
 // Process-wide canonical ids for function signatures: equal types, equal ids.
 uint32_t canonical_type_id(const wasm::FuncType& t);
