@@ -4,7 +4,8 @@
 #   scripts/install-deps.sh [--bench]
 set -euo pipefail
 packages=(
-  cmake ninja-build ccache            # build
+  cmake ninja-build ccache binutils   # build; objdump for the artifact tests
+  llvm-19-dev                         # the compiler's code generator (src/compiler only)
   clang-19 libclang-rt-19-dev         # compiler, sanitizers and libFuzzer runtimes
   lld-19 wasi-libc libclang-rt-19-dev-wasm32   # building wasm32-wasi guests from C
   libcli11-dev nlohmann-json3-dev     # CLI parsing; wast2json output
