@@ -28,5 +28,9 @@ if [ "$fuzz_seconds" -gt 0 ]; then
   # New inputs go to the scratch directory; the checked-in corpus is only read.
   build-fuzz/fuzz_decode_validate -max_total_time="$fuzz_seconds" -max_len=8192 -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 "$scratch" fuzz/corpus/decode_validate 2>&1 | tail -n 12
+  echo "== fuzzing compile+load of valid modules for 20s =="
+  mkdir -p "$scratch/compile"
+  build-fuzz/fuzz_compile_load -max_total_time=20 -max_len=8192 -timeout=30 -rss_limit_mb=4096 \
+    -print_final_stats=1 "$scratch/compile" fuzz/corpus/compile_load fuzz/corpus/decode_validate 2>&1 | tail -n 6
 fi
 echo "all tests passed"
