@@ -106,6 +106,24 @@ void BM_InstantiateDrop1MiBData(benchmark::State& state) {
 }
 BENCHMARK(BM_InstantiateDrop1MiBData)->Threads(1)->Threads(2)->UseRealTime();
 
+// A one-page memory: without a pool every instance maps and unmaps its 8 GiB reservation; with
+// one it takes a slot and gives it back (madvise + mprotect).
+void InstantiateDropMemory(benchmark::State& state, uint32_t pool_slots) {
+  atl::Config c;
+  c.memory_pool_slots = pool_slots;
+  atl::Engine engine(c);
+  auto m = *atl::compile_module(engine, atl::test::wat("(module (memory 1))"));
+  for (auto _ : state) {
+    atl::Store store(engine);
+    atl::Linker linker(store);
+    benchmark::DoNotOptimize(linker.instantiate(m).ok());
+  }
+}
+void BM_InstantiateDropMemory(benchmark::State& state) { InstantiateDropMemory(state, 0); }
+void BM_InstantiateDropMemoryPooled(benchmark::State& state) { InstantiateDropMemory(state, 64); }
+BENCHMARK(BM_InstantiateDropMemory);
+BENCHMARK(BM_InstantiateDropMemoryPooled);
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -19,6 +19,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <tuple>
@@ -30,6 +31,7 @@
 namespace atl {
 
 namespace runtime {
+class MemoryPool;
 struct AsyncCallState;
 struct LoadedModule;
 struct StoreData;
@@ -116,6 +118,10 @@ struct Config {
   // instruction against the store's fuel (Store::set_fuel). Either ends the guest with a trap.
   bool epoch_interruption = false;
   bool consume_fuel = false;
+  // Pooling: when non-zero, the engine reserves this many linear-memory slots up front (8 GiB
+  // each with guard pages, max_memory_pages * 64 KiB with explicit checks) and instances reuse
+  // them without unmapping. Instantiation fails with a clear error when all are in use.
+  uint32_t memory_pool_slots = 0;
 };
 
 class Engine {
@@ -127,10 +133,14 @@ class Engine {
   void increment_epoch() { epoch_->fetch_add(1, std::memory_order_relaxed); }
   uint64_t epoch() const { return epoch_->load(std::memory_order_relaxed); }
   const std::shared_ptr<std::atomic<uint64_t>>& epoch_counter() const { return epoch_; }
+  // The memory pool, created on first use when Config::memory_pool_slots is set.
+  Result<std::shared_ptr<runtime::MemoryPool>> memory_pool() const;
 
  private:
   Config config_;
   std::shared_ptr<std::atomic<uint64_t>> epoch_;
+  std::shared_ptr<std::shared_ptr<runtime::MemoryPool>> pool_ = std::make_shared<std::shared_ptr<runtime::MemoryPool>>();
+  std::shared_ptr<std::mutex> pool_mu_ = std::make_shared<std::mutex>();
 };
 
 // --- modules --------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include "atoll/atoll.h"
 #include "artifact/artifact.h"
 #include "runtime/async.h"
+#include "runtime/pool.h"
 #include "runtime/objects.h"
 #include "support/process.h"
 
@@ -135,6 +136,20 @@ std::vector<ExportType> Module::exports() const {
 
 const std::vector<uint8_t>& Module::artifact() const { return impl_->artifact; }
 
+// --- Engine ---------------------------------------------------------------------------------------
+Result<std::shared_ptr<runtime::MemoryPool>> Engine::memory_pool() const {
+  if (config_.memory_pool_slots == 0) return std::shared_ptr<runtime::MemoryPool>();
+  std::lock_guard<std::mutex> lock(*pool_mu_);
+  if (!*pool_) {
+    const uint64_t stride = config_.bounds == BoundsChecks::GuardPages ? (uint64_t{8} << 30)
+                                                                       : uint64_t{config_.max_memory_pages} << 16;
+    auto pool = runtime::MemoryPool::create(config_.memory_pool_slots, stride);
+    if (!pool.ok()) return pool.take_error();
+    *pool_ = std::move(pool.value());
+  }
+  return *pool_;
+}
+
 // --- Store ----------------------------------------------------------------------------------------
 Store::Store(const Engine& engine) : impl_(std::make_unique<runtime::StoreData>()), epoch_(engine.epoch_counter()) {
   static_assert(sizeof(std::atomic<uint64_t>) == sizeof(uint64_t) && std::atomic<uint64_t>::is_always_lock_free);
@@ -143,6 +158,12 @@ Store::Store(const Engine& engine) : impl_(std::make_unique<runtime::StoreData>(
   impl_->max_wasm_stack = engine.config().max_wasm_stack;
   impl_->host_stack_reserve = engine.config().host_stack_reserve;
   impl_->max_memory_pages = engine.config().max_memory_pages;
+  auto pool = engine.memory_pool();
+  if (pool.ok()) {
+    impl_->memory_pool = *pool;
+  } else {
+    impl_->memory_pool_error = pool.error().message;  // reported by every instantiation
+  }
 }
 Store::~Store() = default;
 

@@ -85,6 +85,7 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, std::shared_ptr<
     return make_error(ErrorKind::Link, "module needs " + std::to_string(wm.imports.size()) +
                                            " imports, got " + std::to_string(imports.size()));
   }
+  if (!store.memory_pool_error.empty()) return make_error(ErrorKind::Other, store.memory_pool_error);
   const StoreLimits& limits = store.resource_limits;
   if (store.instances.size() >= limits.max_instances) {
     return make_error(ErrorKind::Other, "instance limit reached: the store allows " +
@@ -174,7 +175,7 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, std::shared_ptr<
     inst->funcs[i] = abi::FuncRef{m->func_code[i], &inst->vmctx, m->type_ids[wm.func_types[i]], 0};
   }
   if (!inst->memory && !wm.memories.empty()) {
-    auto mem = LinearMemory::create(wm.memories[0], m->bounds(), store.max_memory_pages);
+    auto mem = LinearMemory::create(wm.memories[0], m->bounds(), store.max_memory_pages, store.memory_pool);
     if (!mem.ok()) return mem.take_error();
     inst->memory = std::move(mem.value());
   }

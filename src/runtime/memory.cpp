@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "runtime/objects.h"
+#include "runtime/pool.h"
 
 namespace atl::runtime {
 
@@ -13,7 +14,8 @@ constexpr uint64_t kGuardReservation = 8ull << 30;  // 4 GiB + 4 GiB guard
 }
 
 Result<std::shared_ptr<LinearMemory>> LinearMemory::create(const wasm::MemoryType& type, BoundsMode mode,
-                                                           uint64_t max_pages_limit) {
+                                                           uint64_t max_pages_limit,
+                                                           std::shared_ptr<MemoryPool> pool) {
   auto m = std::shared_ptr<LinearMemory>(new LinearMemory());
   m->type_ = type;
   m->mode_ = mode;
@@ -25,22 +27,46 @@ Result<std::shared_ptr<LinearMemory>> LinearMemory::create(const wasm::MemoryTyp
   }
   m->max_pages_ = max_pages;
   m->reserved_ = mode == BoundsMode::GuardPages ? kGuardReservation : std::max<uint64_t>(max_pages << 16, 4096);
-  void* p = mmap(nullptr, m->reserved_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED) {
-    return make_error(ErrorKind::Other, "cannot reserve " + std::to_string(m->reserved_ >> 20) +
-                                            " MiB for a linear memory: " + std::strerror(errno));
+  if (pool) {
+    // The slot must hold the whole reservation this mode relies on.
+    if (pool->stride() < m->reserved_) {
+      if (mode == BoundsMode::GuardPages) {
+        return make_error(ErrorKind::Other, "the memory pool's slots are too small for guard-page memories");
+      }
+      m->max_pages_ = std::min<uint64_t>(m->max_pages_, pool->stride() >> 16);
+      m->reserved_ = pool->stride();
+      if (type.limits.min > m->max_pages_) {
+        return make_error(ErrorKind::Other, "memory minimum exceeds the pool's slot size");
+      }
+    }
+    auto slot = pool->acquire();
+    if (!slot.ok()) return slot.take_error();
+    m->base_ = *slot;
+    m->pool_ = std::move(pool);
+  } else {
+    void* p = mmap(nullptr, m->reserved_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) {
+      return make_error(ErrorKind::Other, "cannot reserve " + std::to_string(m->reserved_ >> 20) +
+                                              " MiB for a linear memory: " + std::strerror(errno));
+    }
+    m->base_ = static_cast<uint8_t*>(p);
   }
-  m->base_ = static_cast<uint8_t*>(p);
   const uint64_t initial = type.limits.min << 16;
   if (initial && mprotect(m->base_, initial, PROT_READ | PROT_WRITE) != 0) {
     return make_error(ErrorKind::Other, std::string("cannot commit linear memory: ") + std::strerror(errno));
   }
   m->size_ = initial;
+  m->high_water_ = initial;
   return m;
 }
 
 LinearMemory::~LinearMemory() {
-  if (base_) munmap(base_, reserved_);
+  if (!base_) return;
+  if (pool_) {
+    pool_->release(base_, high_water_);
+  } else {
+    munmap(base_, reserved_);
+  }
 }
 
 int64_t LinearMemory::grow(uint32_t delta) {
@@ -50,6 +76,7 @@ int64_t LinearMemory::grow(uint32_t delta) {
   if (new_pages > max_pages_) return -1;
   if (mprotect(base_ + size_, uint64_t{delta} << 16, PROT_READ | PROT_WRITE) != 0) return -1;
   size_ = new_pages << 16;
+  high_water_ = std::max(high_water_, size_);
   for (abi::VMContext* c : users_) c->memory_size = size_;
   return static_cast<int64_t>(old_pages);
 }

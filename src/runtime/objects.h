@@ -18,6 +18,8 @@
 
 namespace atl::runtime {
 
+class MemoryPool;
+
 enum class BoundsMode : uint8_t { GuardPages = 0, Explicit = 1 };
 
 // --- linear memory ----------------------------------------------------------------------------
@@ -26,8 +28,10 @@ enum class BoundsMode : uint8_t { GuardPages = 0, Explicit = 1 };
 // maximum size. The base never moves, so generated code loads it once per function.
 class LinearMemory {
  public:
+  // With a pool, the memory lives in one of its slots (released, not unmapped, on destruction).
   static Result<std::shared_ptr<LinearMemory>> create(const wasm::MemoryType& type, BoundsMode mode,
-                                                      uint64_t max_pages_limit);
+                                                      uint64_t max_pages_limit,
+                                                      std::shared_ptr<class MemoryPool> pool = nullptr);
   ~LinearMemory();
 
   uint8_t* base() const { return base_; }
@@ -48,6 +52,8 @@ class LinearMemory {
   uint8_t* base_ = nullptr;
   uint64_t size_ = 0;
   uint64_t reserved_ = 0;
+  uint64_t high_water_ = 0;  // bytes ever made accessible (what a pooled slot must reset)
+  std::shared_ptr<class MemoryPool> pool_;
   uint64_t max_pages_ = 0;
   std::vector<abi::VMContext*> users_;
 };
@@ -176,6 +182,8 @@ constexpr uint64_t kEpochYield = ~uint64_t{0};
 
 struct StoreData {
   StoreLimits resource_limits;
+  std::shared_ptr<class MemoryPool> memory_pool;  // the engine's, when it pools memories
+  std::string memory_pool_error;                  // why the configured pool could not be made
   // When non-zero, reaching the epoch deadline inside an async call yields (time slicing) and
   // the next deadline is this many ticks after the resume; otherwise it traps.
   uint64_t epoch_yield_ticks = 0;

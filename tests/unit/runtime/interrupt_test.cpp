@@ -227,3 +227,63 @@ TEST(Density, MillionInstantiateDropCyclesKeepRssFlat) {
 
 }  // namespace
 }  // namespace atl
+
+namespace atl {
+namespace {
+
+const char* kMem = R"((module (memory (export "memory") 1 4)
+  (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+  (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))))";
+
+TEST(Pool, SlotsAreReusedZeroedAndCapped) {
+  for (BoundsChecks mode : {BoundsChecks::GuardPages, BoundsChecks::Explicit}) {
+    Config c;
+    c.bounds = mode;
+    c.memory_pool_slots = 2;
+    c.max_memory_pages = 16;
+    Engine engine(c);
+    auto m = compile_module(engine, test::wat(kMem));
+    ASSERT_TRUE(m.ok());
+    uint8_t* first_base = nullptr;
+    for (int round = 0; round < 3; ++round) {
+      Store store(engine);
+      Linker linker(store);
+      auto inst = linker.instantiate(*m);
+      ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+      auto mem = inst->memory();
+      auto view = mem->span(0, 1);
+      if (round == 0) first_base = view->data();
+      EXPECT_EQ(view->data(), first_base) << "the slot is reused";
+      auto load = *inst->func<int32_t(int32_t)>("load");
+      EXPECT_EQ(*load(100), 0) << "a reused slot reads as zero";
+      EXPECT_EQ(*(*inst->func<int32_t(int32_t)>("grow"))(1), 1);
+      ASSERT_TRUE((*inst->func<void(int32_t, int32_t)>("store"))(70000, 77).ok());  // in the grown page
+      EXPECT_EQ(*load(70000), 77);
+      EXPECT_EQ(load(2 * 65536).error().message, "out of bounds memory access");
+    }
+    // Two live instances fill the pool; a third gets a clear error.
+    Store a(engine), b(engine), d(engine);
+    Linker la(a), lb(b), ld(d);
+    ASSERT_TRUE(la.instantiate(*m).ok());
+    ASSERT_TRUE(lb.instantiate(*m).ok());
+    auto third = ld.instantiate(*m);
+    ASSERT_FALSE(third.ok());
+    EXPECT_NE(third.error().message.find("memory pool is exhausted: all 2 slots are in use"), std::string::npos);
+  }
+}
+
+TEST(Pool, OversizedPoolIsAClearError) {
+  Config c;
+  c.memory_pool_slots = 20000;  // 20,000 x 8 GiB does not fit the address space
+  Engine engine(c);
+  Store store(engine);
+  Linker linker(store);
+  auto m = compile_module(engine, test::wat(kMem));
+  auto inst = linker.instantiate(*m);
+  ASSERT_FALSE(inst.ok());
+  EXPECT_NE(inst.error().message.find("address-space budget"), std::string::npos) << inst.error().message;
+}
+
+}  // namespace
+}  // namespace atl
