@@ -1,6 +1,8 @@
 // Test helper: WebAssembly text to binary through wabt's wat2wasm.
 #pragma once
 
+#include <unistd.h>
+
 #include <fstream>
 #include <string>
 #include <vector>
@@ -20,6 +22,14 @@ inline std::vector<uint8_t> wat(const std::string& text) {
   if (!rc.ok() || *rc != 0) return {};
   auto bytes = read_file(out);
   return bytes.ok() ? std::move(bytes.value()) : std::vector<uint8_t>{};
+}
+
+// Resident set size of this process, in KiB.
+inline long resident_kib() {
+  std::ifstream statm("/proc/self/statm");
+  long total = 0, resident = 0;
+  statm >> total >> resident;
+  return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
 }  // namespace atl::test

@@ -159,13 +159,6 @@ TEST(Runtime, StackExhaustionTrapsAndTheHostCanCallAgain) {
   EXPECT_EQ(*(*add)(1, 1), 2);
 }
 
-long rss_kib() {
-  std::ifstream statm("/proc/self/statm");
-  long pages_total = 0, pages_resident = 0;
-  statm >> pages_total >> pages_resident;
-  return pages_resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
 TEST(Runtime, AMillionTrapsDoNotLeak) {
 #if defined(__SANITIZE_ADDRESS__) || (defined(__has_feature) && __has_feature(address_sanitizer))
   GTEST_SKIP() << "RSS says nothing under AddressSanitizer (its quarantine keeps freed memory); "
@@ -177,13 +170,13 @@ TEST(Runtime, AMillionTrapsDoNotLeak) {
   auto load = inst.func<int32_t(int32_t)>("load");
   auto boom = inst.func<void()>("boom");
   for (int i = 0; i < 1000; ++i) ASSERT_FALSE((*load)(-4).ok());  // warm up
-  const long before = rss_kib();
+  const long before = test::resident_kib();
   for (int i = 0; i < 1'000'000; ++i) {
     // Alternate the signal path (fault in guest code) and the builtin path (unreachable).
     const bool trapped = (i & 1) ? !(*load)(-4).ok() : !(*boom)().ok();
     if (!trapped) FAIL() << "call " << i << " did not trap";
   }
-  const long grown = rss_kib() - before;
+  const long grown = test::resident_kib() - before;
   EXPECT_LT(grown, 1024) << "RSS grew by " << grown << " KiB over 1,000,000 traps";
 }
 
