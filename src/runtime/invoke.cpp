@@ -18,6 +18,10 @@ struct ThreadStack {
 thread_local ThreadStack t_stack;
 thread_local std::string t_host_error;  // why the last host function on this thread failed
 
+// Out of line on purpose: a host function may suspend and resume on another thread, so the
+// thread-local must be looked up after it returns, never through an address computed before.
+__attribute__((noinline)) void set_host_error(std::string message) { t_host_error = std::move(message); }
+
 struct PendingCall {
   const FunctionObject* f;
   uint64_t* slots;
@@ -113,7 +117,7 @@ std::shared_ptr<HostFunctionData> make_host_function(wasm::FuncType type, HostFu
     auto* self = static_cast<HostFunctionData*>(ctx->data);
     Result<void> r = self->fn(static_cast<Instance*>(ctx->caller), slots);
     if (r.ok()) return 0;
-    t_host_error = r.error().message;
+    set_host_error(r.error().message);
     return 1;
   };
   return h;
