@@ -94,13 +94,13 @@ std::vector<uint8_t> module_descriptor(const wasm::Module& m) {
   return out;
 }
 
-uint64_t checksum(std::span<const uint8_t> bytes) {
+uint64_t checksum(std::span<const uint8_t> bytes, uint64_t zeroed_at) {
   // 64-bit multiply-xorshift over 8-byte words; fast, and any change or truncation shows.
   uint64_t h = 0x9e3779b97f4a7c15ull ^ bytes.size();
   size_t i = 0;
   for (; i + 8 <= bytes.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, bytes.data() + i, 8);
+    uint64_t w = 0;
+    if (i != zeroed_at) std::memcpy(&w, bytes.data() + i, 8);
     h = (h ^ w) * 0xff51afd7ed558ccdull;
     h ^= h >> 32;
   }
@@ -151,12 +151,16 @@ Result<ArtifactView> open(std::span<const uint8_t> bytes, uint64_t available_cpu
     return artifact_error("corrupt artifact: size is " + std::to_string(bytes.size()) +
                           " bytes, expected " + std::to_string(h.file_size) + " (truncated?)");
   }
-  const uint64_t want = h.checksum;
-  std::vector<uint8_t> copy(bytes.begin(), bytes.end());
-  MetaHeader zeroed = h;
-  zeroed.checksum = 0;
-  std::memcpy(copy.data() + *off, &zeroed, sizeof zeroed);
-  if (checksum(copy) != want) return artifact_error("corrupt artifact: checksum mismatch");
+  const uint64_t field = *off + offsetof(MetaHeader, checksum);
+  uint64_t actual;
+  if (field % 8 == 0) {
+    actual = checksum(bytes, field);  // in place: no copy of the artifact
+  } else {
+    std::vector<uint8_t> copy(bytes.begin(), bytes.end());
+    std::memset(copy.data() + field, 0, 8);
+    actual = checksum(copy);
+  }
+  if (actual != h.checksum) return artifact_error("corrupt artifact: checksum mismatch");
   const uint64_t missing = h.cpu_features & ~available_cpu_features;
   if (missing) {
     return artifact_error("artifact needs CPU features this machine lacks: " + feature_names(missing) +

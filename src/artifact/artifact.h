@@ -72,7 +72,9 @@ std::string feature_names(uint64_t features);
 // The module descriptor stored in .atoll.module.
 std::vector<uint8_t> module_descriptor(const wasm::Module& m);
 
-uint64_t checksum(std::span<const uint8_t> bytes);
+// The artifact checksum; the 8 bytes at `zeroed_at` (8-aligned: the header's own checksum field)
+// count as zero, so a file can be verified in place.
+uint64_t checksum(std::span<const uint8_t> bytes, uint64_t zeroed_at = UINT64_MAX);
 
 // Fills in file_size and checksum of the .atoll.meta section of a freshly emitted object.
 Result<void> seal(std::vector<uint8_t>& elf);

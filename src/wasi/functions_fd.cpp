@@ -36,54 +36,30 @@ uint16_t guest_iovecs(Call& c, uint32_t ptr, uint32_t count, std::vector<iovec>&
 
 namespace {
 
-uint16_t fd_write(Context& ctx, Call& c) {
+// fd_read, fd_write, fd_pread, fd_pwrite: (fd, iovs, iovs_len, [offset], result pointer).
+template <class Io>
+uint16_t vectored(Context& ctx, Call& c, bool reading, int result_arg, Io io) {
   Fd* fd = ctx.get(c.u32(0));
   if (!fd) return kBadf;
+  if (reading && fd->type == kDirectory) return kIsdir;
   std::vector<iovec> iov;
   if (uint16_t e = guest_iovecs(c, c.u32(1), c.u32(2), iov)) return e;
-  if (!c.in(c.u32(3), 4)) return kFault;
-  const ssize_t n = writev(fd->host, iov.data(), static_cast<int>(iov.size()));
+  if (!c.in(c.u32(result_arg), 4)) return kFault;
+  const ssize_t n = io(fd->host, iov.data(), static_cast<int>(iov.size()));
   if (n < 0) return host_err();
-  c.store<uint32_t>(c.u32(3), static_cast<uint32_t>(n));
+  c.store<uint32_t>(c.u32(result_arg), static_cast<uint32_t>(n));
   return kSuccess;
 }
 
-uint16_t fd_read(Context& ctx, Call& c) {
-  Fd* fd = ctx.get(c.u32(0));
-  if (!fd) return kBadf;
-  if (fd->type == kDirectory) return kIsdir;
-  std::vector<iovec> iov;
-  if (uint16_t e = guest_iovecs(c, c.u32(1), c.u32(2), iov)) return e;
-  if (!c.in(c.u32(3), 4)) return kFault;
-  const ssize_t n = readv(fd->host, iov.data(), static_cast<int>(iov.size()));
-  if (n < 0) return host_err();
-  c.store<uint32_t>(c.u32(3), static_cast<uint32_t>(n));
-  return kSuccess;
-}
-
+uint16_t fd_write(Context& ctx, Call& c) { return vectored(ctx, c, false, 3, writev); }
+uint16_t fd_read(Context& ctx, Call& c) { return vectored(ctx, c, true, 3, readv); }
 uint16_t fd_pwrite(Context& ctx, Call& c) {
-  Fd* fd = ctx.get(c.u32(0));
-  if (!fd) return kBadf;
-  std::vector<iovec> iov;
-  if (uint16_t e = guest_iovecs(c, c.u32(1), c.u32(2), iov)) return e;
-  if (!c.in(c.u32(4), 4)) return kFault;
-  const ssize_t n = pwritev(fd->host, iov.data(), static_cast<int>(iov.size()), static_cast<off_t>(c.u64(3)));
-  if (n < 0) return host_err();
-  c.store<uint32_t>(c.u32(4), static_cast<uint32_t>(n));
-  return kSuccess;
+  const off_t at = static_cast<off_t>(c.u64(3));
+  return vectored(ctx, c, false, 4, [at](int f, const iovec* v, int n) { return pwritev(f, v, n, at); });
 }
-
 uint16_t fd_pread(Context& ctx, Call& c) {
-  Fd* fd = ctx.get(c.u32(0));
-  if (!fd) return kBadf;
-  if (fd->type == kDirectory) return kIsdir;
-  std::vector<iovec> iov;
-  if (uint16_t e = guest_iovecs(c, c.u32(1), c.u32(2), iov)) return e;
-  if (!c.in(c.u32(4), 4)) return kFault;
-  const ssize_t n = preadv(fd->host, iov.data(), static_cast<int>(iov.size()), static_cast<off_t>(c.u64(3)));
-  if (n < 0) return host_err();
-  c.store<uint32_t>(c.u32(4), static_cast<uint32_t>(n));
-  return kSuccess;
+  const off_t at = static_cast<off_t>(c.u64(3));
+  return vectored(ctx, c, true, 4, [at](int f, const iovec* v, int n) { return preadv(f, v, n, at); });
 }
 
 uint16_t fd_seek(Context& ctx, Call& c) {
