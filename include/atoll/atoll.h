@@ -32,6 +32,7 @@ namespace atl {
 
 namespace runtime {
 class MemoryPool;
+struct EngineState;
 struct AsyncCallState;
 struct LoadedModule;
 struct StoreData;
@@ -120,27 +121,31 @@ struct Config {
   bool consume_fuel = false;
   // Pooling: when non-zero, the engine reserves this many linear-memory slots up front (8 GiB
   // each with guard pages, max_memory_pages * 64 KiB with explicit checks) and instances reuse
-  // them without unmapping. Instantiation fails with a clear error when all are in use.
+  // them without unmapping. Instantiation fails with a clear error when all are in use. A slot
+  // is reset on release with madvise, or, for memories of at most memory_pool_keep_resident
+  // bytes without a data image, by zeroing (faster reuse; the pages stay resident). See
+  // docs/POOLING.md for sizing.
   uint32_t memory_pool_slots = 0;
+  uint64_t memory_pool_keep_resident = 0;
+  // Fiber stacks (max_wasm_stack + host_stack_reserve each) of finished async calls are kept
+  // for reuse, up to this many.
+  uint32_t fiber_stack_cache = 1024;
 };
 
+// Engines are cheap to copy (copies share the epoch, the pools and the configuration). Every
+// Store keeps its engine's shared state alive.
 class Engine {
  public:
-  explicit Engine(Config config = {})
-      : config_(std::move(config)), epoch_(std::make_shared<std::atomic<uint64_t>>(0)) {}
+  explicit Engine(Config config = {});
   const Config& config() const { return config_; }
   // Advances the epoch; safe from any thread (a timer thread, typically).
-  void increment_epoch() { epoch_->fetch_add(1, std::memory_order_relaxed); }
-  uint64_t epoch() const { return epoch_->load(std::memory_order_relaxed); }
-  const std::shared_ptr<std::atomic<uint64_t>>& epoch_counter() const { return epoch_; }
-  // The memory pool, created on first use when Config::memory_pool_slots is set.
-  Result<std::shared_ptr<runtime::MemoryPool>> memory_pool() const;
+  void increment_epoch();
+  uint64_t epoch() const;
+  const std::shared_ptr<runtime::EngineState>& state() const { return state_; }
 
  private:
   Config config_;
-  std::shared_ptr<std::atomic<uint64_t>> epoch_;
-  std::shared_ptr<std::shared_ptr<runtime::MemoryPool>> pool_ = std::make_shared<std::shared_ptr<runtime::MemoryPool>>();
-  std::shared_ptr<std::mutex> pool_mu_ = std::make_shared<std::mutex>();
+  std::shared_ptr<runtime::EngineState> state_;
 };
 
 // --- modules --------------------------------------------------------------------------------------
@@ -214,7 +219,6 @@ class Store {
 
  private:
   std::unique_ptr<runtime::StoreData> impl_;
-  std::shared_ptr<std::atomic<uint64_t>> epoch_;
 };
 
 // --- memory and globals ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include "atoll/atoll.h"
 #include "artifact/artifact.h"
 #include "runtime/async.h"
+#include "runtime/engine_state.h"
 #include "runtime/pool.h"
 #include "runtime/objects.h"
 #include "support/process.h"
@@ -137,38 +138,43 @@ std::vector<ExportType> Module::exports() const {
 const std::vector<uint8_t>& Module::artifact() const { return impl_->artifact; }
 
 // --- Engine ---------------------------------------------------------------------------------------
-Result<std::shared_ptr<runtime::MemoryPool>> Engine::memory_pool() const {
-  if (config_.memory_pool_slots == 0) return std::shared_ptr<runtime::MemoryPool>();
-  std::lock_guard<std::mutex> lock(*pool_mu_);
-  if (!*pool_) {
-    const uint64_t stride = config_.bounds == BoundsChecks::GuardPages ? (uint64_t{8} << 30)
-                                                                       : uint64_t{config_.max_memory_pages} << 16;
-    auto pool = runtime::MemoryPool::create(config_.memory_pool_slots, stride);
-    if (!pool.ok()) return pool.take_error();
-    *pool_ = std::move(pool.value());
+namespace runtime {
+EngineState::EngineState(const Config& c)
+    : config(c), fiber_stacks(c.max_wasm_stack, c.host_stack_reserve, c.fiber_stack_cache) {
+  if (c.memory_pool_slots == 0) return;
+  MemoryPool::Options o;
+  o.slots = c.memory_pool_slots;
+  o.guard_pages = c.bounds == BoundsChecks::GuardPages;
+  o.stride = o.guard_pages ? (uint64_t{8} << 30) : uint64_t{c.max_memory_pages} << 16;
+  o.keep_resident = c.memory_pool_keep_resident;
+  auto pool = MemoryPool::create(o);
+  if (pool.ok()) {
+    memory_pool = std::move(pool.value());
+  } else {
+    memory_pool_error = pool.error().message;  // reported by every instantiation
   }
-  return *pool_;
 }
+}  // namespace runtime
+
+Engine::Engine(Config config)
+    : config_(std::move(config)), state_(make_sharded<runtime::EngineState>(config_)) {}
+void Engine::increment_epoch() { state_->epoch.fetch_add(1, std::memory_order_relaxed); }
+uint64_t Engine::epoch() const { return state_->epoch.load(std::memory_order_relaxed); }
 
 // --- Store ----------------------------------------------------------------------------------------
-Store::Store(const Engine& engine) : impl_(std::make_unique<runtime::StoreData>()), epoch_(engine.epoch_counter()) {
+Store::Store(const Engine& engine) : impl_(std::make_unique<runtime::StoreData>()) {
   static_assert(sizeof(std::atomic<uint64_t>) == sizeof(uint64_t) && std::atomic<uint64_t>::is_always_lock_free);
+  impl_->engine = SharedRef<runtime::EngineState>(engine.state());
   // Generated code reads the counter with an atomic 64-bit load.
-  impl_->limits.epoch = reinterpret_cast<const uint64_t*>(epoch_.get());
+  impl_->limits.epoch = reinterpret_cast<const uint64_t*>(&impl_->engine->epoch);
   impl_->max_wasm_stack = engine.config().max_wasm_stack;
   impl_->host_stack_reserve = engine.config().host_stack_reserve;
   impl_->max_memory_pages = engine.config().max_memory_pages;
-  auto pool = engine.memory_pool();
-  if (pool.ok()) {
-    impl_->memory_pool = *pool;
-  } else {
-    impl_->memory_pool_error = pool.error().message;  // reported by every instantiation
-  }
 }
 Store::~Store() = default;
 
 void Store::set_epoch_deadline(uint64_t ticks) {
-  const uint64_t now = epoch_->load(std::memory_order_relaxed);
+  const uint64_t now = impl_->engine->epoch.load(std::memory_order_relaxed);
   impl_->limits.epoch_deadline = ticks > UINT64_MAX - now ? UINT64_MAX : now + ticks;
 }
 void Store::set_epoch_yield(uint64_t ticks) { impl_->epoch_yield_ticks = ticks; }

@@ -2,6 +2,7 @@
 // suspend_current(), and the embedder resumes it later, on any thread (one at a time).
 #include "runtime/async.h"
 
+#include "runtime/engine_state.h"
 #include "runtime/trap/trap_handler.h"
 
 namespace atl::runtime {
@@ -18,13 +19,19 @@ void async_body(void* p) {
 Result<std::shared_ptr<AsyncCallState>> start_async(StoreData& store, std::shared_ptr<FunctionObject> f,
                                                     std::vector<uint64_t> slots) {
   ensure_trap_handling();
-  auto stack = GuestStack::create(store.max_wasm_stack, store.host_stack_reserve);
+  // Stores made by an engine take pooled stacks; others (the spec-test runner's) their own.
+  auto stack = store.engine ? store.engine->fiber_stacks.acquire()
+                            : [&]() -> Result<std::unique_ptr<GuestStack>> {
+                                auto s = GuestStack::create(store.max_wasm_stack, store.host_stack_reserve);
+                                if (!s.ok()) return s.take_error();
+                                return std::unique_ptr<GuestStack>(s.value());
+                              }();
   if (!stack.ok()) return stack.take_error();
   auto s = std::make_shared<AsyncCallState>();
   s->store = &store;
   s->f = std::move(f);
   s->slots = std::move(slots);
-  s->fiber = std::make_unique<Fiber>(std::unique_ptr<GuestStack>(stack.value()), async_body, s.get());
+  s->fiber = std::make_unique<Fiber>(std::move(stack.value()), async_body, s.get());
   return s;
 }
 
@@ -45,6 +52,7 @@ AsyncCallState::~AsyncCallState() {
     while (!resume()) {
     }
   }
+  if (fiber && store->engine) store->engine->fiber_stacks.release(fiber->take_stack());
 }
 
 Result<void> suspend_current(uint64_t value) {

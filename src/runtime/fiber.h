@@ -38,6 +38,8 @@ class Fiber {
   bool finished() const { return finished_; }
   void* arg() const { return arg_; }
   const GuestStack& stack() const { return *stack_; }
+  // The stack back, once the fiber has finished or never started (for reuse).
+  std::unique_ptr<GuestStack> take_stack() { return std::move(stack_); }
   static Fiber* current();  // the fiber running on this thread, or null
 
  private:

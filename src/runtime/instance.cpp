@@ -1,6 +1,8 @@
 // Instantiation (linking, globals, tables, segments, start) in the spec's order of effects.
 #include <cstring>
 
+#include "runtime/engine_state.h"
+#include "runtime/memory_image.h"
 #include "runtime/objects.h"
 
 namespace atl::runtime {
@@ -23,6 +25,13 @@ Error trap_error(abi::TrapCode code) {
 }
 
 }  // namespace
+
+StoreData::StoreData() {
+  limits.epoch = &kNoEpoch;
+  limits.epoch_deadline = UINT64_MAX;  // no deadline means never, not immediately
+  limits.fuel = INT64_MAX;
+}
+StoreData::~StoreData() = default;
 
 Instance::~Instance() {
   if (memory) memory->detach(&vmctx);
@@ -78,14 +87,16 @@ static void eval_const(const Instance& inst, const wasm::ConstExpr& c, uint8_t* 
   }
 }
 
-Result<std::shared_ptr<Instance>> instantiate(StoreData& store, std::shared_ptr<const LoadedModule> m,
+Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::shared_ptr<const LoadedModule>& m,
                                               const std::vector<Extern>& imports) {
   const wasm::Module& wm = m->module;
   if (imports.size() != wm.imports.size()) {
     return make_error(ErrorKind::Link, "module needs " + std::to_string(wm.imports.size()) +
                                            " imports, got " + std::to_string(imports.size()));
   }
-  if (!store.memory_pool_error.empty()) return make_error(ErrorKind::Other, store.memory_pool_error);
+  if (store.engine && !store.engine->memory_pool_error.empty()) {
+    return make_error(ErrorKind::Other, store.engine->memory_pool_error);
+  }
   const StoreLimits& limits = store.resource_limits;
   if (store.instances.size() >= limits.max_instances) {
     return make_error(ErrorKind::Other, "instance limit reached: the store allows " +
@@ -106,7 +117,7 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, std::shared_ptr<
     }
   }
   auto inst = std::make_shared<Instance>();
-  inst->module = m;
+  inst->module = SharedRef<const LoadedModule>(m);
   inst->store = &store;
   inst->funcs.resize(wm.num_funcs());
   inst->vmctx.limits = &store.limits;
@@ -174,10 +185,14 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, std::shared_ptr<
   for (uint32_t i = wm.num_imported_funcs; i < wm.num_funcs(); ++i) {
     inst->funcs[i] = abi::FuncRef{m->func_code[i], &inst->vmctx, m->type_ids[wm.func_types[i]], 0};
   }
+  const MemoryImage* image = nullptr;  // when set, the active data segments are already in place
   if (!inst->memory && !wm.memories.empty()) {
-    auto mem = LinearMemory::create(wm.memories[0], m->bounds(), store.max_memory_pages, store.memory_pool);
+    static const std::shared_ptr<MemoryPool> kNoPool;
+    const std::shared_ptr<MemoryPool>& pool = store.engine ? store.engine->memory_pool : kNoPool;
+    auto mem = LinearMemory::create(wm.memories[0], m->bounds(), store.max_memory_pages, pool, m->memory_image());
     if (!mem.ok()) return mem.take_error();
     inst->memory = std::move(mem.value());
+    image = m->memory_image().get();
   }
   if (inst->memory) inst->memory->attach(&inst->vmctx);
   for (size_t t = wm.num_imported_tables; t < wm.tables.size(); ++t) {
@@ -227,6 +242,9 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, std::shared_ptr<
       std::memcpy(&offset, cell, 4);
       TableObject& table = *inst->tables[seg.table];
       if (uint64_t{offset} + seg.items.size() > table.elements.size()) {
+        // Data segments come after elements: functions already placed in an imported table may
+        // read this memory, and must find the data not yet written.
+        if (image) std::memset(inst->memory->base() + image->offset(), 0, image->size());
         return trap_error(abi::TrapCode::TableOutOfBounds);
       }
       std::copy(inst->elem_values[s].begin(), inst->elem_values[s].end(), table.elements.begin() + offset);
@@ -236,6 +254,10 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, std::shared_ptr<
   for (size_t s = 0; s < wm.datas.size(); ++s) {
     const wasm::DataSegment& seg = wm.datas[s];
     if (seg.mode != wasm::SegmentMode::Active) continue;
+    if (image) {
+      inst->data_dropped[s] = true;
+      continue;
+    }
     uint8_t cell[16];
     eval_const(*inst, seg.offset, cell);
     uint32_t offset;

@@ -39,7 +39,7 @@ __attribute__((no_sanitize("address", "function"))) void call_thunk(void* p) {
 std::string backtrace(uintptr_t pc, uintptr_t fp) {
   std::string out;
   for (int depth = 0; depth < 64; ++depth) {
-    const std::shared_ptr<const LoadedModule> found = module_at(pc);
+    const LoadedModule* found = module_at(pc);
     // Trampolines and host frames end the wasm part of the stack.
     const LoadedModule::FuncRange* f = found ? found->function_at(pc) : nullptr;
     if (!f) break;

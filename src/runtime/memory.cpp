@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "runtime/memory_image.h"
 #include "runtime/objects.h"
 #include "runtime/pool.h"
 
@@ -15,7 +16,8 @@ constexpr uint64_t kGuardReservation = 8ull << 30;  // 4 GiB + 4 GiB guard
 
 Result<std::shared_ptr<LinearMemory>> LinearMemory::create(const wasm::MemoryType& type, BoundsMode mode,
                                                            uint64_t max_pages_limit,
-                                                           std::shared_ptr<MemoryPool> pool) {
+                                                           const std::shared_ptr<MemoryPool>& pool,
+                                                           const std::shared_ptr<const MemoryImage>& image) {
   auto m = std::shared_ptr<LinearMemory>(new LinearMemory());
   m->type_ = type;
   m->mode_ = mode;
@@ -39,10 +41,11 @@ Result<std::shared_ptr<LinearMemory>> LinearMemory::create(const wasm::MemoryTyp
         return make_error(ErrorKind::Other, "memory minimum exceeds the pool's slot size");
       }
     }
-    auto slot = pool->acquire();
-    if (!slot.ok()) return slot.take_error();
-    m->base_ = *slot;
-    m->pool_ = std::move(pool);
+    auto lease = pool->acquire(image, type.limits.min << 16);
+    if (!lease.ok()) return lease.take_error();
+    m->base_ = lease->base;
+    m->slot_ = lease->slot;
+    m->pool_ = SharedRef<MemoryPool>(pool);
   } else {
     void* p = mmap(nullptr, m->reserved_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) {
@@ -50,11 +53,16 @@ Result<std::shared_ptr<LinearMemory>> LinearMemory::create(const wasm::MemoryTyp
                                               " MiB for a linear memory: " + std::strerror(errno));
     }
     m->base_ = static_cast<uint8_t*>(p);
+    const uint64_t initial = type.limits.min << 16;
+    if (initial && mprotect(m->base_, initial, PROT_READ | PROT_WRITE) != 0) {
+      return make_error(ErrorKind::Other, std::string("cannot commit linear memory: ") + std::strerror(errno));
+    }
+    if (image) {
+      auto mapped = image->map_into(m->base_);
+      if (!mapped.ok()) return mapped.take_error();
+    }
   }
   const uint64_t initial = type.limits.min << 16;
-  if (initial && mprotect(m->base_, initial, PROT_READ | PROT_WRITE) != 0) {
-    return make_error(ErrorKind::Other, std::string("cannot commit linear memory: ") + std::strerror(errno));
-  }
   m->size_ = initial;
   m->high_water_ = initial;
   return m;
@@ -63,7 +71,7 @@ Result<std::shared_ptr<LinearMemory>> LinearMemory::create(const wasm::MemoryTyp
 LinearMemory::~LinearMemory() {
   if (!base_) return;
   if (pool_) {
-    pool_->release(base_, high_water_);
+    pool_->release(slot_, high_water_);
   } else {
     munmap(base_, reserved_);
   }
@@ -74,7 +82,11 @@ int64_t LinearMemory::grow(uint32_t delta) {
   if (delta == 0) return static_cast<int64_t>(old_pages);
   const uint64_t new_pages = old_pages + delta;
   if (new_pages > max_pages_) return -1;
-  if (mprotect(base_ + size_, uint64_t{delta} << 16, PROT_READ | PROT_WRITE) != 0) return -1;
+  if (new_pages << 16 > high_water_) {
+    const bool ok = pool_ ? pool_->grow(slot_, high_water_, new_pages << 16)
+                          : mprotect(base_ + high_water_, (new_pages << 16) - high_water_, PROT_READ | PROT_WRITE) == 0;
+    if (!ok) return -1;
+  }
   size_ = new_pages << 16;
   high_water_ = std::max(high_water_, size_);
   for (abi::VMContext* c : users_) c->memory_size = size_;

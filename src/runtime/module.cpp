@@ -8,15 +8,16 @@
 #include <map>
 #include <mutex>
 
+#include "runtime/memory_image.h"
 #include "runtime/objects.h"
 
 namespace atl::runtime {
 
 namespace {
-// Loaded modules by code start address (weak: the registry does not keep them alive).
+// Loaded modules by code start address (not owned: a module removes itself when destroyed).
 std::mutex g_modules_mu;
-std::map<uintptr_t, std::weak_ptr<const LoadedModule>>& modules_by_address() {
-  static std::map<uintptr_t, std::weak_ptr<const LoadedModule>> m;
+std::map<uintptr_t, const LoadedModule*>& modules_by_address() {
+  static std::map<uintptr_t, const LoadedModule*> m;
   return m;
 }
 }  // namespace
@@ -27,15 +28,19 @@ LoadedModule::~LoadedModule() {
   modules_by_address().erase(code->code_start());
 }
 
-std::shared_ptr<const LoadedModule> module_at(uintptr_t pc) {
+const LoadedModule* module_at(uintptr_t pc) {
   std::lock_guard<std::mutex> lock(g_modules_mu);
   auto& m = modules_by_address();
   auto it = m.upper_bound(pc);
   if (it == m.begin()) return nullptr;
   --it;
-  auto module = it->second.lock();
-  if (!module || pc >= module->code->code_end()) return nullptr;
-  return module;
+  const LoadedModule* module = it->second;
+  return pc < module->code->code_end() ? module : nullptr;
+}
+
+const std::shared_ptr<const MemoryImage>& LoadedModule::memory_image() const {
+  std::call_once(image_once_, [this] { image_ = MemoryImage::build(module); });
+  return image_;
 }
 
 uint32_t canonical_type_id(const wasm::FuncType& t) {
@@ -60,7 +65,7 @@ bool parse_index(const std::string& s, size_t from, uint32_t* out) {
 void write_perf_map(const LoadedModule& m);
 
 Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> bytes) {
-  auto m = std::make_shared<LoadedModule>();
+  auto m = make_sharded<LoadedModule>();
   m->artifact = std::move(bytes);
   auto view = artifact::open(m->artifact, artifact::host_cpu_features());
   if (!view.ok()) return view.take_error();
@@ -107,7 +112,7 @@ Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> bytes) {
   write_perf_map(*m);
   {
     std::lock_guard<std::mutex> lock(g_modules_mu);
-    modules_by_address()[m->code->code_start()] = m;
+    modules_by_address()[m->code->code_start()] = m.get();
   }
   return m;
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -14,11 +15,14 @@
 #include "artifact/artifact.h"
 #include "runtime/code_image.h"
 #include "atoll/result.h"
+#include "support/sharded_refs.h"
 #include "wasm/module.h"
 
 namespace atl::runtime {
 
 class MemoryPool;
+class MemoryImage;
+struct EngineState;
 
 enum class BoundsMode : uint8_t { GuardPages = 0, Explicit = 1 };
 
@@ -28,10 +32,13 @@ enum class BoundsMode : uint8_t { GuardPages = 0, Explicit = 1 };
 // maximum size. The base never moves, so generated code loads it once per function.
 class LinearMemory {
  public:
-  // With a pool, the memory lives in one of its slots (released, not unmapped, on destruction).
+  // With a pool (its primary reference), the memory lives in one of its slots (released, not
+  // unmapped, on destruction). With an image, the memory starts as the image's copy-on-write
+  // mapping (see memory_image.h) rather than zeros.
   static Result<std::shared_ptr<LinearMemory>> create(const wasm::MemoryType& type, BoundsMode mode,
                                                       uint64_t max_pages_limit,
-                                                      std::shared_ptr<class MemoryPool> pool = nullptr);
+                                                      const std::shared_ptr<MemoryPool>& pool = nullptr,
+                                                      const std::shared_ptr<const MemoryImage>& image = nullptr);
   ~LinearMemory();
 
   uint8_t* base() const { return base_; }
@@ -53,7 +60,8 @@ class LinearMemory {
   uint64_t size_ = 0;
   uint64_t reserved_ = 0;
   uint64_t high_water_ = 0;  // bytes ever made accessible (what a pooled slot must reset)
-  std::shared_ptr<class MemoryPool> pool_;
+  SharedRef<MemoryPool> pool_;
+  uint32_t slot_ = 0;
   uint64_t max_pages_ = 0;
   std::vector<abi::VMContext*> users_;
 };
@@ -121,13 +129,23 @@ struct LoadedModule {
   std::vector<FuncRange> func_ranges;
   const FuncRange* function_at(uintptr_t pc) const;
   BoundsMode bounds() const { return static_cast<BoundsMode>(meta.bounds_mode); }
+  // The copy-on-write image of the data segments, built on first use; null when they are copied.
+  const std::shared_ptr<const MemoryImage>& memory_image() const;
+
+  mutable ShardedRefs refs;  // instances hold secondary references (see sharded_refs.h)
+
+ private:
+  mutable std::once_flag image_once_;
+  mutable std::shared_ptr<const MemoryImage> image_;
 };
 
+// The result is the module's primary reference (make_sharded).
 Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> artifact_bytes);
 
-// The loaded module whose code contains `pc`, in O(log modules); null if none. For backtraces,
-// after a trap has returned to the host (not from the signal handler).
-std::shared_ptr<const LoadedModule> module_at(uintptr_t pc);
+// The loaded module whose code contains `pc`, in O(log modules); null if none. For backtraces of
+// frames on the current stack (whose instances keep their modules alive), after a trap has
+// returned to the host (not from the signal handler).
+const LoadedModule* module_at(uintptr_t pc);
 
 // Process-wide canonical ids for function signatures: equal types, equal ids.
 uint32_t canonical_type_id(const wasm::FuncType& t);
@@ -145,7 +163,7 @@ struct StoreData;
 
 struct Instance : std::enable_shared_from_this<Instance> {
   ~Instance();
-  std::shared_ptr<const LoadedModule> module;
+  SharedRef<const LoadedModule> module;
   StoreData* store = nullptr;
   abi::VMContext vmctx{};
   std::vector<abi::FuncRef> funcs;
@@ -182,16 +200,12 @@ constexpr uint64_t kEpochYield = ~uint64_t{0};
 
 struct StoreData {
   StoreLimits resource_limits;
-  std::shared_ptr<class MemoryPool> memory_pool;  // the engine's, when it pools memories
-  std::string memory_pool_error;                  // why the configured pool could not be made
+  SharedRef<EngineState> engine;  // epoch counter, memory pool, fiber stacks
   // When non-zero, reaching the epoch deadline inside an async call yields (time slicing) and
   // the next deadline is this many ticks after the resume; otherwise it traps.
   uint64_t epoch_yield_ticks = 0;
-  StoreData() {
-    limits.epoch = &kNoEpoch;
-    limits.epoch_deadline = UINT64_MAX;  // no deadline means never, not immediately
-    limits.fuel = INT64_MAX;
-  }
+  StoreData();  // out of line, where EngineState is complete
+  ~StoreData();
   abi::RuntimeLimits limits{};
   size_t max_wasm_stack = 1 << 20;
   size_t host_stack_reserve = 256 << 10;
@@ -201,7 +215,7 @@ struct StoreData {
 
 // Instantiates with imports given in the module's import order (already matched by name).
 // Runs element and data initialisation and the start function; a trap is returned as an error.
-Result<std::shared_ptr<Instance>> instantiate(StoreData& store, std::shared_ptr<const LoadedModule> m,
+Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::shared_ptr<const LoadedModule>& m,
                                               const std::vector<Extern>& imports);
 
 // Calls a function with arguments and results in 16-byte slots (at least max(params, results)).

@@ -2,62 +2,168 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
 
+#include "runtime/memory_image.h"
+
 namespace atl::runtime {
 
-Result<std::shared_ptr<MemoryPool>> MemoryPool::create(uint32_t slots, uint64_t stride) {
-  if (slots == 0 || stride == 0 || stride % 65536 != 0) {
+namespace {
+constexpr uint64_t kMaxChunkBytes = uint64_t{512} << 30;
+constexpr uint64_t kAddressBudget = uint64_t{120} << 40;
+
+int slot_protection(bool guard_pages) { return guard_pages ? PROT_NONE : PROT_READ | PROT_WRITE; }
+}  // namespace
+
+Result<std::shared_ptr<MemoryPool>> MemoryPool::create(const Options& o) {
+  if (o.slots == 0 || o.stride == 0 || o.stride % 65536 != 0) {
     return make_error(ErrorKind::Usage, "a memory pool needs slots and a stride that is a multiple of 64 KiB");
   }
-  const uint64_t total = uint64_t{slots} * stride;
-  if (total / stride != slots || total > (uint64_t{120} << 40)) {
-    return make_error(ErrorKind::Usage, "a pool of " + std::to_string(slots) + " slots of " +
-                                            std::to_string(stride >> 20) + " MiB exceeds the 120 TiB address-space budget");
+  const uint64_t total = uint64_t{o.slots} * o.stride;
+  if (total / o.stride != o.slots || total > kAddressBudget) {
+    return make_error(ErrorKind::Usage, "a pool of " + std::to_string(o.slots) + " slots of " +
+                                            std::to_string(o.stride >> 20) +
+                                            " MiB exceeds the 120 TiB address-space budget");
   }
-  void* p = mmap(nullptr, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED) {
-    return make_error(ErrorKind::Other, "cannot reserve " + std::to_string(total >> 30) + " GiB for the memory pool: " +
-                                            std::strerror(errno));
+  auto pool = make_sharded<MemoryPool>();
+  pool->options_ = o;
+  pool->slots_.resize(o.slots);
+  // Chunks rather than one mapping: a position-independent executable sits in the middle of the
+  // address space, so no single gap holds 100+ TiB.
+  const uint32_t per_chunk = static_cast<uint32_t>(std::max<uint64_t>(1, kMaxChunkBytes / o.stride));
+  for (uint32_t first = 0; first < o.slots; first += per_chunk) {
+    const uint32_t n = std::min(per_chunk, o.slots - first);
+    const uint64_t bytes = uint64_t{n} * o.stride;
+    void* p = mmap(nullptr, bytes, slot_protection(o.guard_pages), MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) {
+      return make_error(ErrorKind::Other, "cannot reserve " + std::to_string(total >> 30) +
+                                              " GiB for the memory pool (failed at slot " + std::to_string(first) +
+                                              "): " + std::strerror(errno));
+    }
+    pool->chunks_.emplace_back(p, bytes);
+    for (uint32_t i = 0; i < n; ++i) pool->slots_[first + i].base = static_cast<uint8_t*>(p) + uint64_t{i} * o.stride;
   }
-  auto pool = std::shared_ptr<MemoryPool>(new MemoryPool());
-  pool->base_ = static_cast<uint8_t*>(p);
-  pool->stride_ = stride;
-  pool->slots_ = slots;
-  pool->free_.reserve(slots);
-  for (uint32_t i = slots; i-- > 0;) pool->free_.push_back(i);  // low slots first
+  pool->free_plain_.reserve(o.slots);
+  for (uint32_t i = o.slots; i-- > 0;) pool->free_plain_.push_back(i);  // low slots first
+  pool->free_count_ = o.slots;
   return pool;
 }
 
 MemoryPool::~MemoryPool() {
-  if (base_) munmap(base_, uint64_t{slots_} * stride_);
+  for (auto [p, n] : chunks_) munmap(p, n);
 }
 
-Result<uint8_t*> MemoryPool::acquire() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (free_.empty()) {
-    return make_error(ErrorKind::Other, "the memory pool is exhausted: all " + std::to_string(slots_) + " slots are in use");
+bool MemoryPool::unmap_image(Slot& s) {
+  if (!s.image) return true;
+  // The image lies inside [0, accessible): anonymous read-write zeros take its place.
+  void* p = mmap(s.base + s.image->offset(), s.image->size(), PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  if (p == MAP_FAILED) return false;
+  s.image.reset();
+  return true;
+}
+
+bool MemoryPool::prepare(Slot& s, const std::shared_ptr<const MemoryImage>& image, uint64_t initial) {
+  if (s.unknown) {
+    // An earlier mmap/mprotect failed part-way (ENOMEM at the mapping limit, typically): start the
+    // slot over as one fresh mapping.
+    void* p = mmap(s.base, options_.stride, slot_protection(options_.guard_pages),
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+    if (p == MAP_FAILED) return false;
+    s.image.reset();
+    s.accessible = 0;
+    s.unknown = false;
   }
-  const uint32_t slot = free_.back();
-  free_.pop_back();
-  return base_ + uint64_t{slot} * stride_;
+  s.unknown = true;  // until every step below has succeeded
+  if (s.image != image && !unmap_image(s)) return false;
+  if (options_.guard_pages && s.accessible != initial) {
+    if (s.accessible < initial) {
+      if (mprotect(s.base + s.accessible, initial - s.accessible, PROT_READ | PROT_WRITE) != 0) return false;
+    } else if (mprotect(s.base + initial, s.accessible - initial, PROT_NONE) != 0) {
+      return false;
+    }
+    s.accessible = initial;
+  }
+  if (image && !s.image) {
+    if (!image->map_into(s.base).ok()) return false;
+    s.image = image;
+  }
+  s.unknown = false;
+  return true;
 }
 
-void MemoryPool::release(uint8_t* base, uint64_t used) {
+Result<MemoryPool::Lease> MemoryPool::acquire(const std::shared_ptr<const MemoryImage>& image, uint64_t initial) {
+  uint32_t slot = UINT32_MAX;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto take = [&](std::vector<uint32_t>& list) {
+      slot = list.back();
+      list.pop_back();
+    };
+    if (image) {
+      auto it = free_by_image_.find(image.get());
+      if (it != free_by_image_.end() && !it->second.empty()) take(it->second);
+    }
+    if (slot == UINT32_MAX && !free_plain_.empty()) take(free_plain_);
+    if (slot == UINT32_MAX) {
+      // Every free slot holds some other module's image: take one over.
+      for (auto it = free_by_image_.begin(); it != free_by_image_.end();) {
+        if (it->second.empty()) {
+          it = free_by_image_.erase(it);
+          continue;
+        }
+        take(it->second);
+        break;
+      }
+    }
+    if (slot == UINT32_MAX) {
+      return make_error(ErrorKind::Other, "the memory pool is exhausted: all " + std::to_string(options_.slots) +
+                                              " slots are in use");
+    }
+    --free_count_;
+  }
+  Slot& s = slots_[slot];
+  if (!prepare(s, image, initial)) {
+    const int err = errno;
+    release(slot, 0);
+    return make_error(ErrorKind::Other, std::string("cannot prepare a memory pool slot: ") + std::strerror(err));
+  }
+  return Lease{slot, s.base};
+}
+
+bool MemoryPool::grow(uint32_t slot, uint64_t from, uint64_t to) {
+  if (!options_.guard_pages) return true;
+  return mprotect(slots_[slot].base + from, to - from, PROT_READ | PROT_WRITE) == 0;
+}
+
+void MemoryPool::release(uint32_t slot, uint64_t used) {
+  Slot& s = slots_[slot];
   if (used) {
-    // The pages read as zero afterwards; PROT_NONE restores the slot's guard behaviour.
-    madvise(base, used, MADV_DONTNEED);
-    mprotect(base, used, PROT_NONE);
+    if (!s.image && used <= options_.keep_resident) {
+      std::memset(s.base, 0, used);
+    } else {
+      madvise(s.base, used, MADV_DONTNEED);
+    }
+    if (options_.guard_pages && used > s.accessible &&
+        mprotect(s.base + s.accessible, used - s.accessible, PROT_NONE) != 0) {
+      s.unknown = true;  // the grown part must not stay accessible: the next lease remaps it all
+    }
   }
   std::lock_guard<std::mutex> lock(mu_);
-  free_.push_back(static_cast<uint32_t>((base - base_) / stride_));
+  if (s.image) {
+    free_by_image_[s.image.get()].push_back(slot);
+  } else {
+    free_plain_.push_back(slot);
+  }
+  ++free_count_;
 }
 
 uint32_t MemoryPool::in_use() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return slots_ - static_cast<uint32_t>(free_.size());
+  return options_.slots - free_count_;
 }
 
 }  // namespace atl::runtime

@@ -1,50 +1,90 @@
 // A pool of linear-memory slots, reserved once and reused without unmapping.
 //
-//   base                                                                  base + slots * stride
-//   | slot 0                        | slot 1                        | ... | slot N-1            |
-//   | [committed RW][ PROT_NONE ... | [committed RW][ PROT_NONE ... |     |                     |
-//     ^ memory_base, grows right      stride = 8 GiB (guard pages) or the maximum memory size
+//   chunk (one mmap of up to 64 slots; a pool is as many chunks as it needs)
+//   | slot 0                             | slot 1                             | ...
+//   | [image / RW][ PROT_NONE .......... ] [image / RW][ PROT_NONE ......... ]
+//     ^ memory base, grows right           stride = 8 GiB (guard pages) or the maximum memory size
 //
-// One mapping for the whole pool (one mmap, no munmap on the hot path): an instance takes a free
-// slot, makes its initial pages read-write, and on release the pages it used are dropped with
-// madvise(MADV_DONTNEED) (they read as zero again) and made inaccessible. The number of slots,
-// and with it the address space and mapping budget, is fixed when the pool is created: each live
-// slot adds at most two mappings (its read-write part and the rest), so a pool of N slots needs
-// about 2N entries of vm.max_map_count (65,530 by default: about 30,000 live slots), and
-// N * 8 GiB of address space in guard-page mode (x86-64 gives processes 128 TiB: at most about
-// 15,000 guard-page slots).
+// Guard-page mode: [0, accessible) is read-write, the rest of the slot PROT_NONE, so any i32
+// address plus offset faults outside the memory. Explicit-bounds mode: generated code checks
+// every access, so the whole chunk is read-write from the start and no slot ever changes its
+// protection (one mapping per chunk, however many slots are live).
+//
+// The hot path stays off the address-space lock's write side: a slot remembers what it holds
+// (its copy-on-write memory image, if any, and how many bytes are accessible), and is handed
+// preferably to the next instance of the same module, which then needs no mmap or mprotect at
+// all. Releasing a slot resets it with madvise(MADV_DONTNEED) (private pages dropped: anonymous
+// ones read as zero again, image pages as the image), which only reads the lock; or, for memories
+// without an image within Config::memory_pool_keep_resident bytes, by zeroing them in place (no
+// page faults next time, no TLB shootdown, but the pages stay resident).
+//
+// Budget: each slot in use costs up to three mappings in guard-page mode (read-write part, image,
+// PROT_NONE rest), two with an image in explicit mode, none otherwise; vm.max_map_count defaults
+// to 65,530. Guard-page slots cost 8 GiB of address space each: x86-64 gives a process 128 TiB,
+// so at most about 15,000 (the pool refuses more than 120 TiB). See docs/POOLING.md.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "atoll/result.h"
+#include "support/sharded_refs.h"
 
 namespace atl::runtime {
 
+class MemoryImage;
+
 class MemoryPool {
  public:
-  static Result<std::shared_ptr<MemoryPool>> create(uint32_t slots, uint64_t stride);
+  struct Options {
+    uint32_t slots = 0;
+    uint64_t stride = 0;            // bytes per slot, a multiple of 64 KiB
+    bool guard_pages = true;        // false: explicit bounds checks, slots always read-write
+    uint64_t keep_resident = 0;     // reset memories this small (without an image) by zeroing
+  };
+  static Result<std::shared_ptr<MemoryPool>> create(const Options& options);
+  MemoryPool() = default;  // use create()
   ~MemoryPool();
 
-  // A free slot's base address, or an error when every slot is in use.
-  Result<uint8_t*> acquire();
+  struct Lease {
+    uint32_t slot;
+    uint8_t* base;
+  };
+  // A free slot holding `image` (null: none) with [0, initial_bytes) accessible and everything
+  // else reading as zero; an error when every slot is in use.
+  Result<Lease> acquire(const std::shared_ptr<const MemoryImage>& image, uint64_t initial_bytes);
   // Returns a slot; `used` is how many bytes from its base were ever made accessible.
-  void release(uint8_t* base, uint64_t used);
+  void release(uint32_t slot, uint64_t used);
+  // Makes [from, to) of a leased slot accessible (memory.grow).
+  bool grow(uint32_t slot, uint64_t from, uint64_t to);
 
-  uint64_t stride() const { return stride_; }
-  uint32_t capacity() const { return slots_; }
+  uint64_t stride() const { return options_.stride; }
+  uint32_t capacity() const { return options_.slots; }
+  bool guard_pages() const { return options_.guard_pages; }
   uint32_t in_use() const;
 
+  mutable ShardedRefs refs;  // memories hold secondary references (see sharded_refs.h)
+
  private:
-  MemoryPool() = default;
-  uint8_t* base_ = nullptr;
-  uint64_t stride_ = 0;
-  uint32_t slots_ = 0;
+  struct Slot {
+    uint8_t* base = nullptr;
+    std::shared_ptr<const MemoryImage> image;  // mapped at base + image->offset()
+    uint64_t accessible = 0;                   // guard-page mode: read-write bytes from base
+    bool unknown = false;                      // a protection change failed: remap before use
+  };
+  bool prepare(Slot& s, const std::shared_ptr<const MemoryImage>& image, uint64_t initial);
+  bool unmap_image(Slot& s);
+
+  Options options_;
+  std::vector<std::pair<void*, uint64_t>> chunks_;
+  std::vector<Slot> slots_;
   mutable std::mutex mu_;
-  std::vector<uint32_t> free_;
+  std::vector<uint32_t> free_plain_;  // free slots without an image
+  std::unordered_map<const MemoryImage*, std::vector<uint32_t>> free_by_image_;
+  uint32_t free_count_ = 0;
 };
 
 }  // namespace atl::runtime

@@ -48,3 +48,39 @@ GuestStack::~GuestStack() {
 }
 
 }  // namespace atl::runtime
+
+namespace atl::runtime {
+
+void GuestStack::discard_below(size_t keep) {
+  const uintptr_t low = reinterpret_cast<uintptr_t>(mapping_) + static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t high = (top_ - keep) & ~uintptr_t{4095};
+  if (high > low) madvise(reinterpret_cast<void*>(low), high - low, MADV_DONTNEED);
+}
+
+Result<std::unique_ptr<GuestStack>> StackPool::acquire() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!free_.empty()) {
+      auto s = std::move(free_.back());
+      free_.pop_back();
+      return s;
+    }
+  }
+  auto s = GuestStack::create(wasm_bytes_, reserve_bytes_);
+  if (!s.ok()) return s.take_error();
+  return std::unique_ptr<GuestStack>(s.value());
+}
+
+void StackPool::release(std::unique_ptr<GuestStack> stack) {
+  stack->discard_below(kKeepResident);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (free_.size() < max_cached_) free_.push_back(std::move(stack));
+  // Otherwise unmapped here, as `stack` goes out of scope (after the lock: declared first).
+}
+
+size_t StackPool::cached() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return free_.size();
+}
+
+}  // namespace atl::runtime

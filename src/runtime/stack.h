@@ -10,6 +10,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
 
 #include "atoll/result.h"
 
@@ -24,6 +27,8 @@ class GuestStack {
 
   uintptr_t top() const { return top_; }
   uintptr_t limit() const { return limit_; }
+  // Gives the pages below the top `keep` bytes back to the kernel (they read as zero again).
+  void discard_below(size_t keep);
 
  private:
   GuestStack() = default;
@@ -31,6 +36,28 @@ class GuestStack {
   size_t mapping_size_ = 0;
   uintptr_t top_ = 0;
   uintptr_t limit_ = 0;
+};
+
+// Stacks for fibers, kept for reuse: an async call takes one and gives it back when it ends, so
+// the mmap, guard mprotect and munmap (and their two mappings' worth of address-space lock
+// traffic) happen once per stack rather than once per call. A returned stack keeps only its top
+// pages resident. At most `max_cached` idle stacks are kept; more are unmapped.
+class StackPool {
+ public:
+  StackPool(size_t wasm_bytes, size_t reserve_bytes, size_t max_cached)
+      : wasm_bytes_(wasm_bytes), reserve_bytes_(reserve_bytes), max_cached_(max_cached) {}
+  Result<std::unique_ptr<GuestStack>> acquire();
+  void release(std::unique_ptr<GuestStack> stack);
+  size_t cached() const;
+
+  static constexpr size_t kKeepResident = 8 * 1024;
+
+ private:
+  const size_t wasm_bytes_;
+  const size_t reserve_bytes_;
+  const size_t max_cached_;
+  mutable std::mutex mu_;
+  std::vector<std::unique_ptr<GuestStack>> free_;
 };
 
 // Calls fn(arg) with the stack pointer at `top` (16-byte aligned) and returns on the original

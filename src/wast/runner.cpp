@@ -9,6 +9,7 @@
 #include <ostream>
 
 #include "atoll/atoll.h"
+#include "runtime/engine_state.h"
 #include "runtime/objects.h"
 #include "support/process.h"
 #include "wasm/decoder.h"
