@@ -1,10 +1,22 @@
-// Runtime micro-benchmarks (Google Benchmark): host->guest calls, yield+resume, traps, and
-// instantiate+drop. Baselines for the density issue; run build/atoll_runtime_bench.
+// Runtime micro-benchmarks (Google Benchmark): host->guest calls, yield+resume, traps,
+// instantiate+drop on one and two threads, resident memory per suspended instance and the most
+// live instances a pool sustains. Run build/atoll_runtime_bench (bench/runtime/run.sh prints
+// the density summary).
+//
+// Multi-threaded runs use real time: Google Benchmark then reports wall time divided by the
+// iterations of all threads, i.e. the inverse of the combined rate, so "threads:2" beside
+// "threads:1" reads directly as the scaling.
 #include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <unistd.h>
 
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "atoll/atoll.h"
+#include "atoll/wasi.h"
 #include "../../tests/unit/wat.h"
 
 namespace {
@@ -19,18 +31,36 @@ const char* kGuest = R"(
   (func (export "forever") (loop $l (drop (call $wait (i32.const 1))) (br $l))))
 )";
 
+std::string data_1mib_wat() {
+  std::string data = "(module (memory 17) (data (i32.const 0) \"";
+  for (int i = 0; i < (1 << 20); ++i) data += "\\2a";
+  return data + "\"))";
+}
+
+atl::Config pooled_config(uint32_t slots) {
+  atl::Config c;
+  c.memory_pool_slots = slots;
+  return c;
+}
+
 struct Env {
   atl::Engine engine;
+  atl::Engine pooled{pooled_config(64)};
   atl::Module module;
   atl::Module empty;
   atl::Module data_1mib;
+  atl::Module data_1mib_pooled;
+  atl::Module hello_pooled;
+  int dev_null = open("/dev/null", O_WRONLY | O_CLOEXEC);
   Env() {
     module = *atl::compile_module(engine, atl::test::wat(kGuest));
     empty = *atl::compile_module(engine, atl::test::wat("(module)"));
-    std::string data = "(module (memory 17) (data (i32.const 0) \"";
-    for (int i = 0; i < (1 << 20); ++i) data += "\\2a";
-    data += "\"))";
-    data_1mib = *atl::compile_module(engine, atl::test::wat(data));
+    const auto data = atl::test::wat(data_1mib_wat());
+    data_1mib = *atl::compile_module(engine, data);
+    data_1mib_pooled = *atl::compile_module(pooled, data);
+    std::ifstream in(ATOLL_HELLO_WASM, std::ios::binary);
+    std::vector<uint8_t> hello((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    hello_pooled = *atl::compile_module(pooled, hello);
   }
 };
 Env& env() {
@@ -88,6 +118,7 @@ void BM_TrapAndRecover(benchmark::State& state) {
 }
 BENCHMARK(BM_TrapAndRecover);
 
+// (a) An empty module: the store, the instance and their bookkeeping.
 void BM_InstantiateDropEmpty(benchmark::State& state) {
   for (auto _ : state) {
     atl::Store store(env().engine);
@@ -97,32 +128,64 @@ void BM_InstantiateDropEmpty(benchmark::State& state) {
 }
 BENCHMARK(BM_InstantiateDropEmpty)->Threads(1)->Threads(2)->UseRealTime();
 
-void BM_InstantiateDrop1MiBData(benchmark::State& state) {
-  for (auto _ : state) {
-    atl::Store store(env().engine);
-    atl::Linker linker(store);
-    benchmark::DoNotOptimize(linker.instantiate(env().data_1mib).ok());
-  }
-}
-BENCHMARK(BM_InstantiateDrop1MiBData)->Threads(1)->Threads(2)->UseRealTime();
-
-// A one-page memory: without a pool every instance maps and unmaps its 8 GiB reservation; with
-// one it takes a slot and gives it back (madvise + mprotect).
-void InstantiateDropMemory(benchmark::State& state, uint32_t pool_slots) {
-  atl::Config c;
-  c.memory_pool_slots = pool_slots;
-  atl::Engine engine(c);
-  auto m = *atl::compile_module(engine, atl::test::wat("(module (memory 1))"));
+// (b) A 17-page memory with a 1 MiB data segment. Pooled: the slot keeps the module's
+// copy-on-write image between instances. Unpooled: every instance maps an 8 GiB reservation
+// and the image into it, and unmaps them.
+void InstantiateDrop1MiB(benchmark::State& state, const atl::Engine& engine, const atl::Module& m) {
   for (auto _ : state) {
     atl::Store store(engine);
     atl::Linker linker(store);
     benchmark::DoNotOptimize(linker.instantiate(m).ok());
   }
 }
-void BM_InstantiateDropMemory(benchmark::State& state) { InstantiateDropMemory(state, 0); }
-void BM_InstantiateDropMemoryPooled(benchmark::State& state) { InstantiateDropMemory(state, 64); }
-BENCHMARK(BM_InstantiateDropMemory);
-BENCHMARK(BM_InstantiateDropMemoryPooled);
+void BM_InstantiateDrop1MiBDataPooled(benchmark::State& state) {
+  InstantiateDrop1MiB(state, env().pooled, env().data_1mib_pooled);
+}
+void BM_InstantiateDrop1MiBDataUnpooled(benchmark::State& state) {
+  InstantiateDrop1MiB(state, env().engine, env().data_1mib);
+}
+BENCHMARK(BM_InstantiateDrop1MiBDataPooled)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_InstantiateDrop1MiBDataUnpooled)->Threads(1)->Threads(2)->UseRealTime();
+
+// (c) A WASI hello world (C, wasi-libc): WASI context and imports, instantiate, run _start
+// (printf to /dev/null, proc_exit-free return), drop.
+void BM_InstantiateRunDropWasiHello(benchmark::State& state) {
+  atl::wasi::Config wc;
+  wc.args = {"hello"};
+  wc.stdout_fd = env().dev_null;
+  for (auto _ : state) {
+    atl::Store store(env().pooled);
+    atl::Linker linker(store);
+    auto ctx = atl::wasi::add_to_linker(linker, wc);
+    auto inst = linker.instantiate(env().hello_pooled);
+    auto start = inst->func<void()>("_start");
+    benchmark::DoNotOptimize((*start)().ok());
+  }
+}
+BENCHMARK(BM_InstantiateRunDropWasiHello)->Threads(1)->Threads(2)->UseRealTime();
+
+// A one-page memory, pooled and not: what the slot reuse saves over mmap + munmap of 8 GiB.
+void InstantiateDropMemory(benchmark::State& state, uint32_t pool_slots, uint64_t keep_resident) {
+  atl::Config c = pooled_config(pool_slots);
+  c.memory_pool_keep_resident = keep_resident;
+  atl::Engine engine(c);
+  auto m = *atl::compile_module(engine, atl::test::wat(
+      "(module (memory 1) (func (export \"touch\") (i32.store (i32.const 100) (i32.const 1))))"));
+  for (auto _ : state) {
+    atl::Store store(engine);
+    atl::Linker linker(store);
+    auto inst = linker.instantiate(m);
+    benchmark::DoNotOptimize((*inst->func<void()>("touch"))().ok());
+  }
+}
+void BM_InstantiateTouchDropMemory(benchmark::State& state) { InstantiateDropMemory(state, 0, 0); }
+void BM_InstantiateTouchDropMemoryPooled(benchmark::State& state) { InstantiateDropMemory(state, 64, 0); }
+void BM_InstantiateTouchDropMemoryPooledKeepResident(benchmark::State& state) {
+  InstantiateDropMemory(state, 64, 65536);
+}
+BENCHMARK(BM_InstantiateTouchDropMemory)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_InstantiateTouchDropMemoryPooled)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_InstantiateTouchDropMemoryPooledKeepResident)->Threads(1)->Threads(2)->UseRealTime();
 
 }  // namespace
 

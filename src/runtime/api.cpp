@@ -206,6 +206,7 @@ Result<void> Memory::read(uint64_t offset, std::span<uint8_t> out) const {
 Result<void> Memory::write(uint64_t offset, std::span<const uint8_t> in) {
   auto ok = check_range(*impl_, offset, in.size());
   if (!ok.ok()) return ok;
+  impl_->mark_written();
   if (!in.empty()) std::memcpy(impl_->base() + offset, in.data(), in.size());
   return {};
 }
@@ -219,6 +220,7 @@ Result<std::string> Memory::read_string(uint64_t offset, uint64_t length) const 
 Result<std::span<uint8_t>> Memory::span(uint64_t offset, uint64_t length) const {
   auto ok = check_range(*impl_, offset, length);
   if (!ok.ok()) return ok.take_error();
+  impl_->mark_written();  // the span is writable
   return std::span<uint8_t>(impl_->base() + offset, length);
 }
 

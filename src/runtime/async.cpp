@@ -19,6 +19,7 @@ void async_body(void* p) {
 Result<std::shared_ptr<AsyncCallState>> start_async(StoreData& store, std::shared_ptr<FunctionObject> f,
                                                     std::vector<uint64_t> slots) {
   ensure_trap_handling();
+  store.ran_guest_code = true;
   // Stores made by an engine take pooled stacks; others (the spec-test runner's) their own.
   auto stack = store.engine ? store.engine->fiber_stacks.acquire()
                             : [&]() -> Result<std::unique_ptr<GuestStack>> {

@@ -31,7 +31,10 @@ StoreData::StoreData() {
   limits.epoch_deadline = UINT64_MAX;  // no deadline means never, not immediately
   limits.fuel = INT64_MAX;
 }
-StoreData::~StoreData() = default;
+StoreData::~StoreData() {
+  // Before the instances (and with them, perhaps, the memories) go.
+  for (LinearMemory* m : created_memories) m->owner_closed(ran_guest_code);
+}
 
 Instance::~Instance() {
   if (memory) memory->detach(&vmctx);
@@ -54,7 +57,6 @@ Extern Instance::export_extern(const wasm::Export& e) {
       f->ref = funcs[e.index];
       f->entry = module->entry[type_index];
       f->type = module->module.types[type_index];
-      f->owner = shared_from_this();
       x.func = std::move(f);
       break;
     }
@@ -192,9 +194,11 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
     auto mem = LinearMemory::create(wm.memories[0], m->bounds(), store.max_memory_pages, pool, m->memory_image());
     if (!mem.ok()) return mem.take_error();
     inst->memory = std::move(mem.value());
+    inst->memory->set_owner(&store);
+    store.created_memories.push_back(inst->memory.get());
     image = m->memory_image().get();
   }
-  if (inst->memory) inst->memory->attach(&inst->vmctx);
+  if (inst->memory) inst->memory->attach(&inst->vmctx, &store);
   for (size_t t = wm.num_imported_tables; t < wm.tables.size(); ++t) {
     auto table = std::make_shared<TableObject>();
     table->type = wm.tables[t];
@@ -265,6 +269,7 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
     if (uint64_t{offset} + seg.size > inst->memory->size_bytes()) {
       return trap_error(abi::TrapCode::MemoryOutOfBounds);
     }
+    if (seg.size) inst->memory->mark_written();
     std::memcpy(inst->memory->base() + offset, wm.bytes.data() + seg.data_offset, seg.size);
     inst->data_dropped[s] = true;
   }

@@ -90,6 +90,7 @@ Result<void> invoke(StoreData& store, const FunctionObject& f, uint64_t* slots) 
     return f.host->fn(nullptr, slots);
   }
   ensure_trap_handling();
+  store.ran_guest_code = true;
   const bool outermost = current_activation() == nullptr;
   if (outermost) {
     if (!t_stack.stack || t_stack.wasm_bytes != store.max_wasm_stack ||

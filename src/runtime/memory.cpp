@@ -71,7 +71,7 @@ Result<std::shared_ptr<LinearMemory>> LinearMemory::create(const wasm::MemoryTyp
 LinearMemory::~LinearMemory() {
   if (!base_) return;
   if (pool_) {
-    pool_->release(slot_, high_water_);
+    pool_->release(slot_, high_water_, !known_clean_);
   } else {
     munmap(base_, reserved_);
   }
@@ -93,7 +93,8 @@ int64_t LinearMemory::grow(uint32_t delta) {
   return static_cast<int64_t>(old_pages);
 }
 
-void LinearMemory::attach(abi::VMContext* ctx) {
+void LinearMemory::attach(abi::VMContext* ctx, const StoreData* store) {
+  if (store != owner_) mark_written();
   users_.push_back(ctx);
   ctx->memory_base = base_;
   ctx->memory_size = size_;

@@ -23,6 +23,7 @@ namespace atl::runtime {
 class MemoryPool;
 class MemoryImage;
 struct EngineState;
+struct StoreData;
 
 enum class BoundsMode : uint8_t { GuardPages = 0, Explicit = 1 };
 
@@ -48,9 +49,25 @@ class LinearMemory {
   BoundsMode mode() const { return mode_; }
   // Returns the old size in pages, or -1 if the memory cannot grow by `delta` pages.
   int64_t grow(uint32_t delta);
-  // VM contexts that hold a copy of this memory's base and size (updated on growth).
-  void attach(abi::VMContext* ctx);
+  // VM contexts that hold a copy of this memory's base and size (updated on growth), and the
+  // store they belong to.
+  void attach(abi::VMContext* ctx, const StoreData* store);
   void detach(abi::VMContext* ctx);
+
+  // Whether a pooled slot must be reset when this memory goes. Resetting (madvise) costs half a
+  // microsecond and, when threads overlap, TLB shootdowns; a memory that nothing wrote needs
+  // none. Writers: the data-segment copy, host access (mark_written), and guest code, which
+  // runs only inside calls of its store: when the creating store closes it reports whether it
+  // ever ran guest code. Use from another store counts as written.
+  void set_owner(const StoreData* store) { owner_ = store; }
+  void mark_written() {
+    written_ = true;
+    known_clean_ = false;
+  }
+  void owner_closed(bool ran_guest_code) {
+    known_clean_ = !written_ && !ran_guest_code;
+    owner_ = nullptr;
+  }
 
  private:
   LinearMemory() = default;
@@ -62,6 +79,9 @@ class LinearMemory {
   uint64_t high_water_ = 0;  // bytes ever made accessible (what a pooled slot must reset)
   SharedRef<MemoryPool> pool_;
   uint32_t slot_ = 0;
+  const StoreData* owner_ = nullptr;
+  bool written_ = false;
+  bool known_clean_ = false;
   uint64_t max_pages_ = 0;
   std::vector<abi::VMContext*> users_;
 };
@@ -106,7 +126,6 @@ struct FunctionObject {
   abi::EntryTrampoline entry = nullptr;
   wasm::FuncType type;
   std::shared_ptr<HostFunctionData> host;  // set for host functions
-  std::shared_ptr<void> owner;             // the instance that defines a wasm function
 };
 
 // --- modules ----------------------------------------------------------------------------------
@@ -161,7 +180,9 @@ struct Extern {
 
 struct StoreData;
 
-struct Instance : std::enable_shared_from_this<Instance> {
+// Owned by its store (StoreData::instances): functions, tables and memories handed out from an
+// instance are valid as long as the store is.
+struct Instance {
   ~Instance();
   SharedRef<const LoadedModule> module;
   StoreData* store = nullptr;
@@ -201,6 +222,8 @@ constexpr uint64_t kEpochYield = ~uint64_t{0};
 struct StoreData {
   StoreLimits resource_limits;
   SharedRef<EngineState> engine;  // epoch counter, memory pool, fiber stacks
+  bool ran_guest_code = false;     // any guest call made (see LinearMemory::owner_closed)
+  std::vector<LinearMemory*> created_memories;
   // When non-zero, reaching the epoch deadline inside an async call yields (time slicing) and
   // the next deadline is this many ticks after the resume; otherwise it traps.
   uint64_t epoch_yield_ticks = 0;

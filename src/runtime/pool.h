@@ -24,6 +24,7 @@
 // so at most about 15,000 (the pool refuses more than 120 TiB). See docs/POOLING.md.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -56,8 +57,9 @@ class MemoryPool {
   // A free slot holding `image` (null: none) with [0, initial_bytes) accessible and everything
   // else reading as zero; an error when every slot is in use.
   Result<Lease> acquire(const std::shared_ptr<const MemoryImage>& image, uint64_t initial_bytes);
-  // Returns a slot; `used` is how many bytes from its base were ever made accessible.
-  void release(uint32_t slot, uint64_t used);
+  // Returns a slot; `used` is how many bytes from its base were ever made accessible, `reset`
+  // false when nothing can have written them.
+  void release(uint32_t slot, uint64_t used, bool reset = true);
   // Makes [from, to) of a leased slot accessible (memory.grow).
   bool grow(uint32_t slot, uint64_t from, uint64_t to);
 
@@ -69,7 +71,7 @@ class MemoryPool {
   mutable ShardedRefs refs;  // memories hold secondary references (see sharded_refs.h)
 
  private:
-  struct Slot {
+  struct alignas(128) Slot {  // one per cache-line pair: neighbours are used by other threads
     uint8_t* base = nullptr;
     std::shared_ptr<const MemoryImage> image;  // mapped at base + image->offset()
     uint64_t accessible = 0;                   // guard-page mode: read-write bytes from base
@@ -78,13 +80,23 @@ class MemoryPool {
   bool prepare(Slot& s, const std::shared_ptr<const MemoryImage>& image, uint64_t initial);
   bool unmap_image(Slot& s);
 
+  // Free slots are kept in shards, each behind its own lock, so threads releasing and taking
+  // slots do not queue on one mutex: a thread uses its own shard first (see sharded_refs.h for
+  // the thread-to-shard mapping) and looks at the others only when its own has nothing.
+  struct alignas(128) FreeList {
+    std::mutex mu;
+    std::vector<uint32_t> plain;  // free slots without an image
+    std::unordered_map<const MemoryImage*, std::vector<uint32_t>> by_image;
+  };
+  static constexpr uint32_t kFreeShards = 8;
+  static uint32_t pop(std::vector<uint32_t>& list);
+  uint32_t take_from(FreeList& f, const MemoryImage* image, int pass);
+
   Options options_;
   std::vector<std::pair<void*, uint64_t>> chunks_;
   std::vector<Slot> slots_;
-  mutable std::mutex mu_;
-  std::vector<uint32_t> free_plain_;  // free slots without an image
-  std::unordered_map<const MemoryImage*, std::vector<uint32_t>> free_by_image_;
-  uint32_t free_count_ = 0;
+  std::mutex reset_mu_;  // serialises madvise (see release())
+  FreeList free_[kFreeShards];
 };
 
 }  // namespace atl::runtime

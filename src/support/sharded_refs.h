@@ -4,7 +4,7 @@
 // most of their time waiting for that line: the rate on two threads fell below one thread's.
 //
 // There is one primary reference (the object's owner handle, e.g. a Module) and any number of
-// secondary ones, each counted on the shard of the thread that took it and given back to that
+// secondary ones, each counted on the shard of the core that took it and given back to that
 // same shard (from any thread). Only after the primary is gone does a release look at all the
 // shards; until then, taking and dropping a reference touches one line, normally the thread's own.
 //
@@ -14,6 +14,8 @@
 // can be taken (only the primary's holders create them), so shard totals only fall, and a zero
 // sum is final. Several may see zero; `claimed_` lets exactly one of them destroy.
 #pragma once
+
+#include <sched.h>
 
 #include <atomic>
 #include <cstdint>
@@ -25,8 +27,17 @@ namespace atl {
 class ShardedRefs {
  public:
   static constexpr uint32_t kShards = 16;
+  // The shard for the calling thread: its current CPU (glibc reads it from the rseq area, a
+  // few nanoseconds), so threads running at the same moment on different cores use different
+  // shards; a thread that migrates merely shares a shard for a while. Also used by other
+  // per-core sharded structures (the memory pool's free lists).
+  static uint32_t this_thread_shard() {
+    const int cpu = sched_getcpu();
+    return cpu >= 0 ? static_cast<uint32_t>(cpu) % kShards : 0;
+  }
 
-  // A secondary reference, counted on this thread's shard; give the shard back to release().
+  // A secondary reference, counted on this thread's shard; give the shard back to release()
+  // (from any thread).
   uint32_t acquire() {
     const uint32_t s = this_thread_shard();
     shards_[s].n.fetch_add(1, std::memory_order_relaxed);
@@ -45,23 +56,18 @@ class ShardedRefs {
   }
 
  private:
-  static uint32_t this_thread_shard() {
-    static std::atomic<uint32_t> next{0};
-    thread_local const uint32_t shard = next.fetch_add(1, std::memory_order_relaxed) % kShards;
-    return shard;
-  }
   bool last_reference_gone() {
     int64_t sum = 0;
     for (const Shard& s : shards_) sum += s.n.load(std::memory_order_seq_cst);
     return sum == 0 && !claimed_.exchange(true, std::memory_order_acq_rel);
   }
 
-  struct alignas(64) Shard {
+  struct alignas(128) Shard {  // 128: the adjacent-line prefetcher pairs 64-byte lines
     std::atomic<int64_t> n{0};
   };
   Shard shards_[kShards];
   // Read on every release, written once: on its own line so it stays shared in every cache.
-  alignas(64) std::atomic<bool> primary_gone_{false};
+  alignas(128) std::atomic<bool> primary_gone_{false};
   std::atomic<bool> claimed_{false};
 };
 
