@@ -12,6 +12,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -186,6 +187,81 @@ void BM_InstantiateTouchDropMemoryPooledKeepResident(benchmark::State& state) {
 BENCHMARK(BM_InstantiateTouchDropMemory)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_InstantiateTouchDropMemoryPooled)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_InstantiateTouchDropMemoryPooledKeepResident)->Threads(1)->Threads(2)->UseRealTime();
+
+uint64_t resident_kib() {
+  std::ifstream in("/proc/self/statm");
+  uint64_t size = 0, resident = 0;
+  in >> size >> resident;
+  return resident * 4;
+}
+
+// Resident memory per idle instance suspended in a host call: `kGuest` (a one-page memory,
+// untouched) in a pooled explicit-bounds engine with 64 KiB guest stacks. Reported as a counter
+// (KiB per instance); the timing is not the point.
+void BM_ResidentPerSuspendedInstance(benchmark::State& state) {
+  atl::Config c;
+  c.bounds = atl::BoundsChecks::Explicit;
+  c.max_memory_pages = 1024;
+  c.memory_pool_slots = 10000;
+  c.max_wasm_stack = 48 << 10;
+  c.host_stack_reserve = 16 << 10;
+  atl::Engine engine(c);
+  auto m = *atl::compile_module(engine, atl::test::wat(kGuest));
+  const int n = static_cast<int>(state.range(0));
+  double per_instance = 0;
+  for (auto _ : state) {
+    std::vector<std::unique_ptr<atl::Store>> stores;
+    std::vector<atl::AsyncCall> calls;
+    stores.reserve(n);
+    calls.reserve(n);
+    const uint64_t before = resident_kib();
+    for (int i = 0; i < n; ++i) {
+      stores.push_back(std::make_unique<atl::Store>(engine));
+      atl::Linker linker(*stores.back());
+      define_wait(linker);
+      auto inst = *linker.instantiate(m);
+      calls.push_back(*inst.func("forever")->call_async({}));
+      if (*calls.back().resume() != atl::AsyncCall::State::Suspended) state.SkipWithError("did not suspend");
+    }
+    per_instance = static_cast<double>(resident_kib() - before) / n;
+  }
+  state.counters["KiB_per_instance"] = per_instance;
+}
+BENCHMARK(BM_ResidentPerSuspendedInstance)->Arg(10000)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+// The most live instances (each with a one-page memory, called once) a pool sustains: guard-page
+// mode (8 GiB slots, arg 0) and bounds-checked mode with 64 MiB memories (arg 1). Stops at the
+// target or the first failure; the counter is how many were alive at once.
+void BM_MaxLiveInstances(benchmark::State& state) {
+  const bool guard = state.range(0) == 0;
+  const uint32_t target = guard ? 15000 : 100000;
+  atl::Config c;
+  c.bounds = guard ? atl::BoundsChecks::GuardPages : atl::BoundsChecks::Explicit;
+  c.max_memory_pages = 1024;
+  c.memory_pool_slots = target;
+  atl::Engine engine(c);
+  auto m = *atl::compile_module(engine, atl::test::wat(
+      "(module (memory 1) (func (export \"touch\") (i32.store (i32.const 100) (i32.const 1))))"));
+  uint32_t live = 0;
+  std::string error;
+  for (auto _ : state) {
+    std::vector<std::unique_ptr<atl::Store>> stores;
+    stores.reserve(target);
+    for (live = 0; live < target; ++live) {
+      stores.push_back(std::make_unique<atl::Store>(engine));
+      atl::Linker linker(*stores.back());
+      auto inst = linker.instantiate(m);
+      if (!inst.ok()) {
+        error = inst.error().message;
+        break;
+      }
+      if (!(*inst->func<void()>("touch"))().ok()) break;
+    }
+  }
+  state.counters["live"] = live;
+  if (!error.empty()) state.SetLabel(error);
+}
+BENCHMARK(BM_MaxLiveInstances)->Arg(0)->Arg(1)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
