@@ -42,6 +42,9 @@ bool AsyncCallState::resume() {
   store->limits.stack_limit = fiber->stack().limit();
   const bool done = fiber->resume();
   store->limits.stack_limit = saved_limit;
+  // The stack goes back to the pool now, while the store (and its engine) is surely alive: a
+  // finished call may outlive its store.
+  if (done && store->engine) store->engine->fiber_stacks.release(fiber->take_stack());
   return done;
 }
 
@@ -53,7 +56,7 @@ AsyncCallState::~AsyncCallState() {
     while (!resume()) {
     }
   }
-  if (fiber && store->engine) store->engine->fiber_stacks.release(fiber->take_stack());
+  // A call that never started just unmaps its stack (its store may be gone already).
 }
 
 Result<void> suspend_current(uint64_t value) {
