@@ -22,11 +22,7 @@ Result<std::shared_ptr<AsyncCallState>> start_async(StoreData& store, std::share
   store.ran_guest_code = true;
   // Stores made by an engine take pooled stacks; others (the spec-test runner's) their own.
   auto stack = store.engine ? store.engine->fiber_stacks.acquire()
-                            : [&]() -> Result<std::unique_ptr<GuestStack>> {
-                                auto s = GuestStack::create(store.max_wasm_stack, store.host_stack_reserve);
-                                if (!s.ok()) return s.take_error();
-                                return std::unique_ptr<GuestStack>(s.value());
-                              }();
+                            : GuestStack::create(store.max_wasm_stack, store.host_stack_reserve);
   if (!stack.ok()) return stack.take_error();
   auto s = std::make_shared<AsyncCallState>();
   s->store = &store;

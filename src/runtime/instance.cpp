@@ -191,12 +191,13 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
   if (!inst->memory && !wm.memories.empty()) {
     static const std::shared_ptr<MemoryPool> kNoPool;
     const std::shared_ptr<MemoryPool>& pool = store.engine ? store.engine->memory_pool : kNoPool;
-    auto mem = LinearMemory::create(wm.memories[0], m->bounds(), store.max_memory_pages, pool, m->memory_image());
+    const std::shared_ptr<const MemoryImage>& module_image = m->memory_image();
+    auto mem = LinearMemory::create(wm.memories[0], m->bounds(), store.max_memory_pages, pool, module_image);
     if (!mem.ok()) return mem.take_error();
     inst->memory = std::move(mem.value());
     inst->memory->set_owner(&store);
     store.created_memories.push_back(inst->memory.get());
-    image = m->memory_image().get();
+    image = module_image.get();
   }
   if (inst->memory) inst->memory->attach(&inst->vmctx, &store);
   for (size_t t = wm.num_imported_tables; t < wm.tables.size(); ++t) {

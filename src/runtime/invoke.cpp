@@ -97,7 +97,7 @@ Result<void> invoke(StoreData& store, const FunctionObject& f, uint64_t* slots) 
         t_stack.reserve_bytes != store.host_stack_reserve) {
       auto s = GuestStack::create(store.max_wasm_stack, store.host_stack_reserve);
       if (!s.ok()) return s.take_error();
-      t_stack.stack.reset(s.value());
+      t_stack.stack = std::move(s.value());
       t_stack.wasm_bytes = store.max_wasm_stack;
       t_stack.reserve_bytes = store.host_stack_reserve;
     }

@@ -173,7 +173,7 @@ void MemoryPool::release(uint32_t slot, uint64_t used, bool reset) {
 
 uint32_t MemoryPool::in_use() const {
   uint32_t free = 0;
-  for (FreeList& f : const_cast<MemoryPool*>(this)->free_) {
+  for (FreeList& f : free_) {
     std::lock_guard<std::mutex> lock(f.mu);
     free += static_cast<uint32_t>(f.plain.size());
     for (const auto& [image, list] : f.by_image) free += static_cast<uint32_t>(list.size());

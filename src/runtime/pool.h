@@ -96,7 +96,7 @@ class MemoryPool {
   std::vector<std::pair<void*, uint64_t>> chunks_;
   std::vector<Slot> slots_;
   std::mutex reset_mu_;  // serialises madvise (see release())
-  FreeList free_[kFreeShards];
+  mutable FreeList free_[kFreeShards];
 };
 
 }  // namespace atl::runtime

@@ -22,7 +22,7 @@ extern "C" __attribute__((naked)) void atl_call_on_stack(uintptr_t, void (*)(voi
       "ret\n\t");
 }
 
-Result<GuestStack*> GuestStack::create(size_t wasm_bytes, size_t reserve_bytes) {
+Result<std::unique_ptr<GuestStack>> GuestStack::create(size_t wasm_bytes, size_t reserve_bytes) {
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   const size_t usable = (wasm_bytes + reserve_bytes + page - 1) & ~(page - 1);
   const size_t total = usable + page;
@@ -34,7 +34,7 @@ Result<GuestStack*> GuestStack::create(size_t wasm_bytes, size_t reserve_bytes) 
     munmap(m, total);
     return make_error(ErrorKind::Other, std::string("cannot protect a guest stack guard: ") + std::strerror(errno));
   }
-  auto* s = new GuestStack();
+  auto s = std::unique_ptr<GuestStack>(new GuestStack());
   s->mapping_ = m;
   s->mapping_size_ = total;
   const uintptr_t base = reinterpret_cast<uintptr_t>(m) + page;
@@ -66,9 +66,7 @@ Result<std::unique_ptr<GuestStack>> StackPool::acquire() {
       return s;
     }
   }
-  auto s = GuestStack::create(wasm_bytes_, reserve_bytes_);
-  if (!s.ok()) return s.take_error();
-  return std::unique_ptr<GuestStack>(s.value());
+  return GuestStack::create(wasm_bytes_, reserve_bytes_);
 }
 
 void StackPool::release(std::unique_ptr<GuestStack> stack) {

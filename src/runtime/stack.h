@@ -20,7 +20,7 @@ namespace atl::runtime {
 
 class GuestStack {
  public:
-  static Result<GuestStack*> create(size_t wasm_stack_bytes, size_t host_reserve_bytes);
+  static Result<std::unique_ptr<GuestStack>> create(size_t wasm_stack_bytes, size_t host_reserve_bytes);
   ~GuestStack();
   GuestStack(const GuestStack&) = delete;
   GuestStack& operator=(const GuestStack&) = delete;
