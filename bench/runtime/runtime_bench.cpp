@@ -179,14 +179,15 @@ void InstantiateDropMemory(benchmark::State& state, uint32_t pool_slots, uint64_
     benchmark::DoNotOptimize((*inst->func<void()>("touch"))().ok());
   }
 }
+// Pooled slots are reset by zeroing the touched page (default) or by madvise (keep_resident 0).
 void BM_InstantiateTouchDropMemory(benchmark::State& state) { InstantiateDropMemory(state, 0, 0); }
-void BM_InstantiateTouchDropMemoryPooled(benchmark::State& state) { InstantiateDropMemory(state, 64, 0); }
-void BM_InstantiateTouchDropMemoryPooledKeepResident(benchmark::State& state) {
-  InstantiateDropMemory(state, 64, 65536);
+void BM_InstantiateTouchDropMemoryPooled(benchmark::State& state) {
+  InstantiateDropMemory(state, 64, atl::Config{}.memory_pool_keep_resident);
 }
+void BM_InstantiateTouchDropMemoryPooledMadvise(benchmark::State& state) { InstantiateDropMemory(state, 64, 0); }
 BENCHMARK(BM_InstantiateTouchDropMemory)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_InstantiateTouchDropMemoryPooled)->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK(BM_InstantiateTouchDropMemoryPooledKeepResident)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_InstantiateTouchDropMemoryPooledMadvise)->Threads(1)->Threads(2)->UseRealTime();
 
 uint64_t resident_kib() {
   std::ifstream in("/proc/self/statm");

@@ -122,11 +122,12 @@ struct Config {
   // Pooling: when non-zero, the engine reserves this many linear-memory slots up front (8 GiB
   // each with guard pages, max_memory_pages * 64 KiB with explicit checks) and instances reuse
   // them without unmapping. Instantiation fails with a clear error when all are in use. A slot
-  // is reset on release with madvise, or, for memories of at most memory_pool_keep_resident
-  // bytes without a data image, by zeroing (faster reuse; the pages stay resident). See
-  // docs/POOLING.md for sizing.
+  // is reset on release by zeroing its resident pages in place when they are at most
+  // memory_pool_keep_resident bytes (and the memory has no data image): faster reuse and no
+  // TLB shootdowns between threads, but a free slot keeps up to that much resident. Otherwise,
+  // or with 0, by madvise. See docs/POOLING.md for sizing.
   uint32_t memory_pool_slots = 0;
-  uint64_t memory_pool_keep_resident = 0;
+  uint64_t memory_pool_keep_resident = 256 * 1024;
   // Fiber stacks (max_wasm_stack + host_stack_reserve each) of finished async calls are kept
   // for reuse, up to this many.
   uint32_t fiber_stack_cache = 1024;

@@ -13,10 +13,11 @@
 // The hot path stays off the address-space lock's write side: a slot remembers what it holds
 // (its copy-on-write memory image, if any, and how many bytes are accessible), and is handed
 // preferably to the next instance of the same module, which then needs no mmap or mprotect at
-// all. Releasing a slot resets it with madvise(MADV_DONTNEED) (private pages dropped: anonymous
-// ones read as zero again, image pages as the image), which only reads the lock; or, for memories
-// without an image within Config::memory_pool_keep_resident bytes, by zeroing them in place (no
-// page faults next time, no TLB shootdown, but the pages stay resident).
+// all. Releasing a slot zeroes in place the pages that are resident (mincore) when they are at
+// most Config::memory_pool_keep_resident bytes and there is no image: no page faults next time,
+// no TLB shootdown, but those pages stay resident. Otherwise madvise(MADV_DONTNEED) drops the
+// private pages (anonymous ones read as zero again, image pages as the image). A memory that
+// nothing wrote is not reset at all.
 //
 // Budget: each slot in use costs up to three mappings in guard-page mode (read-write part, image,
 // PROT_NONE rest), two with an image in explicit mode, none otherwise; vm.max_map_count defaults
@@ -44,7 +45,7 @@ class MemoryPool {
     uint32_t slots = 0;
     uint64_t stride = 0;            // bytes per slot, a multiple of 64 KiB
     bool guard_pages = true;        // false: explicit bounds checks, slots always read-write
-    uint64_t keep_resident = 0;     // reset memories this small (without an image) by zeroing
+    uint64_t keep_resident = 0;     // zero up to this many resident bytes instead of madvise
   };
   static Result<std::shared_ptr<MemoryPool>> create(const Options& options);
   MemoryPool() = default;  // use create()

@@ -171,3 +171,52 @@ TEST(ShardedRefs, DestroyedExactlyOnceWhateverTheOrder) {
 
 }  // namespace
 }  // namespace atl
+
+namespace atl {
+namespace {
+
+// Reused slots read as zero whether reset by zeroing resident pages or by madvise, including
+// pages only read (mapped to the kernel's zero page) and pages in grown memory.
+TEST(Pool, ResetByZeroingOrMadviseLeavesNothingBehind) {
+  const char* wat = R"((module (memory 4 8)
+    (func (export "sum") (result i64) (local $a i32) (local $s i64)
+      (block $done (loop $l
+        (br_if $done (i32.ge_u (local.get $a) (i32.mul (memory.size) (i32.const 65536))))
+        (local.set $s (i64.add (local.get $s) (i64.load (local.get $a))))
+        (local.set $a (i32.add (local.get $a) (i32.const 8)))
+        (br $l)))
+      (local.get $s))
+    (func (export "dirty") (param $seed i32) (local $a i32)
+      (drop (memory.grow (i32.const 1)))
+      (block $done (loop $l
+        (br_if $done (i32.ge_u (local.get $a) (i32.const 327680)))
+        (i64.store (local.get $a) (i64.extend_i32_u (i32.add (local.get $seed) (local.get $a))))
+        (local.set $a (i32.add (local.get $a) (i32.const 12288)))
+        (br $l))))
+    (func (export "read_only") (result i32) (i32.load (i32.const 200000)))))";
+  for (BoundsChecks mode : {BoundsChecks::GuardPages, BoundsChecks::Explicit}) {
+    for (uint64_t keep : {uint64_t{0}, uint64_t{4096}, Config{}.memory_pool_keep_resident}) {
+      Config c;
+      c.bounds = mode;
+      c.memory_pool_slots = 1;
+      c.max_memory_pages = 16;
+      c.memory_pool_keep_resident = keep;
+      Engine engine(c);
+      auto m = compile_module(engine, test::wat(wat));
+      ASSERT_TRUE(m.ok());
+      for (int round = 0; round < 4; ++round) {
+        Store store(engine);
+        Linker linker(store);
+        auto inst = linker.instantiate(*m);
+        ASSERT_TRUE(inst.ok());
+        EXPECT_EQ(*(*inst->func<int64_t()>("sum"))(), 0) << "keep " << keep << " round " << round;
+        EXPECT_EQ(*(*inst->func<int32_t()>("read_only"))(), 0);
+        ASSERT_TRUE((*inst->func<void(int32_t)>("dirty"))(round + 1).ok());
+        EXPECT_NE(*(*inst->func<int64_t()>("sum"))(), 0);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace atl
