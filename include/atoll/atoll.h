@@ -24,6 +24,7 @@
 #include <string>
 #include <tuple>
 #include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 #include "atoll/result.h"
@@ -36,6 +37,7 @@ struct EngineState;
 struct AsyncCallState;
 struct LoadedModule;
 struct StoreData;
+struct Extern;
 struct Instance;
 struct FunctionObject;
 class LinearMemory;
@@ -218,6 +220,12 @@ class Store {
   void set_fuel(uint64_t fuel);
   uint64_t fuel() const;
 
+  // Per-store state of a host library whose functions are shared by many stores (defined once
+  // in a store-independent Linker): its functions find it with Caller::host_state(key). The key
+  // is the address of something the library owns; the store keeps `state` alive.
+  void set_host_state(const void* key, std::shared_ptr<void> state);
+  void* host_state(const void* key) const;
+
  private:
   std::unique_ptr<runtime::StoreData> impl_;
 };
@@ -388,6 +396,8 @@ class Caller {
   // when the call is resumed. An error (not in an async call, or the call is being cancelled)
   // must be returned by the host function.
   Result<void> suspend(uint64_t value = 0);
+  // The calling store's state for `key` (Store::set_host_state), or null.
+  void* host_state(const void* key) const;
   runtime::Instance* instance_ = nullptr;
 };
 
@@ -416,11 +426,21 @@ struct HostTraits<R (*)(A...)> {
   using Args = std::tuple<A...>;
 };
 
+// Whether a host callable's first parameter is `Caller&` (written so that a callable without
+// parameters never names tuple_element 0).
+template <class Tuple>
+constexpr bool takes_caller() {
+  if constexpr (std::tuple_size_v<Tuple> > 0) {
+    return std::is_same_v<std::tuple_element_t<0, Tuple>, Caller&>;
+  } else {
+    return false;
+  }
+}
+
 template <class F, class R, class Tuple, size_t... I>
 RawHost wrap_host(F f, std::index_sequence<I...>) {
   return [f = std::move(f)](Caller& caller, uint64_t* slots) -> Result<void> {
-    constexpr bool with_caller = std::tuple_size_v<Tuple> > 0 &&
-                                 std::is_same_v<std::tuple_element_t<0, Tuple>, Caller&>;
+    constexpr bool with_caller = takes_caller<Tuple>();
     auto invoke = [&]() -> decltype(auto) {
       if constexpr (with_caller) {
         return f(caller, from_slot<std::decay_t<std::tuple_element_t<I + 1, Tuple>>>(&slots[2 * I])...);
@@ -452,9 +472,15 @@ std::vector<ValType> param_types(std::index_sequence<I...>) {
 }
 }  // namespace detail
 
+// Resolves imports by (module, name). A Linker made for a store instantiates into it; one made
+// without a store is defined once and instantiates into any store (`instantiate(store, module)`),
+// from several threads at once as long as nothing is being defined meanwhile: the server
+// pattern of a fresh store per request without redefining every host function each time.
 class Linker {
  public:
+  Linker() = default;
   explicit Linker(Store& store) : store_(&store) {}
+  Store* store() const { return store_; }
 
   // Defines a host function from a C++ callable. Its wasm signature comes from its C++ types:
   // parameters and result among int32_t/uint32_t, int64_t/uint64_t, float, double (a result may
@@ -466,7 +492,7 @@ class Linker {
     using Args = typename Traits::Args;
     using R = typename Traits::Ret;
     constexpr size_t n = std::tuple_size_v<Args>;
-    constexpr bool with_caller = n > 0 && std::is_same_v<std::tuple_element_t<0, Args>, Caller&>;
+    constexpr bool with_caller = detail::takes_caller<Args>();
     constexpr size_t skip = with_caller ? 1 : 0;
     FuncType type;
     type.params = detail::param_types<Args, skip>(std::make_index_sequence<n - skip>());
@@ -486,12 +512,14 @@ class Linker {
 
   // Resolves the module's imports by (module, name), checks their types, and instantiates:
   // data and element segments, then the start function. Failures are Link or Trap errors.
-  Result<Instance> instantiate(const Module& module);
+  Result<Instance> instantiate(const Module& module);  // into the Linker's store
+  Result<Instance> instantiate(Store& store, const Module& module) const;
 
  private:
   struct Definition;
-  Store* store_;
-  std::vector<std::shared_ptr<Definition>> defs_;
+  void add(const std::string& module, const std::string& name, runtime::Extern x);
+  Store* store_ = nullptr;
+  std::unordered_map<std::string, std::unordered_map<std::string, std::shared_ptr<Definition>>> defs_;
 };
 
 }  // namespace atl

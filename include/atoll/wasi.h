@@ -5,6 +5,8 @@
 //   config.preopens = {{"/srv/data", "/data"}};   // the only directories the guest can see
 //   auto wasi = atl::wasi::add_to_linker(linker, config);
 //   ... instantiate, call "_start" ...
+//   (or, for many stores: wasi::add_to_linker(shared_linker) once, wasi::attach(store, config)
+//   per store, shared_linker.instantiate(store, module))
 //   if (auto code = atl::wasi::exit_code(**wasi)) ...  // the guest called proc_exit
 //
 // Files are reached only through preopened directories: every path is resolved beneath its
@@ -41,8 +43,15 @@ struct Config {
 
 class Context;
 
-// Opens the preopened directories and defines every wasi_snapshot_preview1 function.
+// Opens the preopened directories and defines every wasi_snapshot_preview1 function on a
+// Linker made for one store: attach() and add_to_linker() below, in one call.
 Result<std::shared_ptr<Context>> add_to_linker(Linker& linker, const Config& config);
+
+// For many stores (a fresh sandbox per request): define the functions once on a
+// store-independent Linker, and give each store its own context. The functions find the
+// calling store's context; a store without one gets an error (a trap in the guest).
+void add_to_linker(Linker& linker);
+Result<std::shared_ptr<Context>> attach(Store& store, const Config& config);
 
 // The status the guest passed to proc_exit, if it called it. proc_exit ends the guest with a
 // trap (kind Trap, "host function failed: proc_exit(N)"); check this first.

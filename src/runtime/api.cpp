@@ -188,6 +188,21 @@ void Store::set_limits(Limits limits) {
   l.table_growing = std::move(limits.table_growing);
 }
 
+void Store::set_host_state(const void* key, std::shared_ptr<void> state) {
+  for (auto& [k, v] : impl_->host_state) {
+    if (k == key) {
+      v = std::move(state);
+      return;
+    }
+  }
+  impl_->host_state.emplace_back(key, std::move(state));
+}
+void* Store::host_state(const void* key) const { return impl_->find_host_state(key); }
+
+void* Caller::host_state(const void* key) const {
+  return instance_ ? instance_->store->find_host_state(key) : nullptr;
+}
+
 void Store::set_fuel(uint64_t fuel) { impl_->limits.fuel = fuel > INT64_MAX ? INT64_MAX : static_cast<int64_t>(fuel); }
 uint64_t Store::fuel() const { return impl_->limits.fuel < 0 ? 0 : static_cast<uint64_t>(impl_->limits.fuel); }
 
@@ -368,10 +383,12 @@ Result<Memory> Caller::memory(const std::string& name) const {
 
 // --- Linker ---------------------------------------------------------------------------------------
 struct Linker::Definition {
-  std::string module;
-  std::string name;
   runtime::Extern value;
 };
+
+void Linker::add(const std::string& module, const std::string& name, runtime::Extern x) {
+  defs_[module][name] = std::make_shared<Definition>(Definition{std::move(x)});  // the latest wins
+}
 
 void Linker::define_host(const std::string& module, const std::string& name, FuncType type, detail::RawHost fn) {
   auto host = runtime::make_host_function(
@@ -383,50 +400,56 @@ void Linker::define_host(const std::string& module, const std::string& name, Fun
   runtime::Extern x;
   x.kind = wasm::ExternKind::Func;
   x.func = runtime::host_function_object(std::move(host));
-  defs_.push_back(std::make_shared<Definition>(Definition{module, name, std::move(x)}));
+  add(module, name, std::move(x));
 }
 
 void Linker::define(const std::string& module, const std::string& name, const Func& f) {
   runtime::Extern x;
   x.kind = wasm::ExternKind::Func;
   x.func = f.impl_;
-  defs_.push_back(std::make_shared<Definition>(Definition{module, name, std::move(x)}));
+  add(module, name, std::move(x));
 }
 
 void Linker::define(const std::string& module, const std::string& name, const Memory& m) {
   runtime::Extern x;
   x.kind = wasm::ExternKind::Memory;
   x.memory = m.impl_;
-  defs_.push_back(std::make_shared<Definition>(Definition{module, name, std::move(x)}));
+  add(module, name, std::move(x));
 }
 
 void Linker::define(const std::string& module, const std::string& name, const Global& g) {
   runtime::Extern x;
   x.kind = wasm::ExternKind::Global;
   x.global = g.impl_;
-  defs_.push_back(std::make_shared<Definition>(Definition{module, name, std::move(x)}));
+  add(module, name, std::move(x));
 }
 
 void Linker::define_instance(const std::string& module, const Instance& instance) {
   for (const wasm::Export& e : instance.impl_->module->module.exports) {
-    defs_.push_back(std::make_shared<Definition>(Definition{module, e.name, instance.impl_->export_extern(e)}));
+    add(module, e.name, instance.impl_->export_extern(e));
   }
 }
 
 Result<Instance> Linker::instantiate(const Module& module) {
-  std::vector<runtime::Extern> imports;
+  if (!store_) return usage("this Linker has no store: use instantiate(store, module)");
+  return instantiate(*store_, module);
+}
+
+Result<Instance> Linker::instantiate(Store& store, const Module& module) const {
+  std::vector<const runtime::Extern*> imports;
+  imports.reserve(module.impl()->module.imports.size());
   for (const wasm::Import& imp : module.impl()->module.imports) {
     const Definition* found = nullptr;
-    for (auto it = defs_.rbegin(); it != defs_.rend() && !found; ++it) {  // latest definition wins
-      if ((*it)->module == imp.module && (*it)->name == imp.name) found = it->get();
+    if (auto m = defs_.find(imp.module); m != defs_.end()) {
+      if (auto d = m->second.find(imp.name); d != m->second.end()) found = d->second.get();
     }
     if (!found) {
       return make_error(ErrorKind::Link, "unknown import: " + imp.module + "." + imp.name + " (" +
                                              wasm::extern_kind_name(imp.kind) + ") is not defined");
     }
-    imports.push_back(found->value);
+    imports.push_back(&found->value);
   }
-  auto inst = runtime::instantiate(store_->impl(), module.impl(), imports);
+  auto inst = runtime::instantiate(store.impl(), module.impl(), imports);
   if (!inst.ok()) return inst.take_error();
   Instance out;
   out.impl_ = std::move(inst.value());

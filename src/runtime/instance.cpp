@@ -90,7 +90,7 @@ static void eval_const(const Instance& inst, const wasm::ConstExpr& c, uint8_t* 
 }
 
 Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::shared_ptr<const LoadedModule>& m,
-                                              const std::vector<Extern>& imports) {
+                                              std::span<const Extern* const> imports) {
   const wasm::Module& wm = m->module;
   if (imports.size() != wm.imports.size()) {
     return make_error(ErrorKind::Link, "module needs " + std::to_string(wm.imports.size()) +
@@ -126,10 +126,13 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
   inst->vmctx.type_ids = m->type_ids.data();
   inst->vmctx.instance = inst.get();
 
+  inst->host_contexts.reserve(wm.num_imported_funcs);
+  inst->host_imports.reserve(wm.num_imported_funcs);
+  size_t next_import_func = 0;
   // Imports, checked against the module's import types.
   for (size_t k = 0; k < imports.size(); ++k) {
     const wasm::Import& imp = wm.imports[k];
-    const Extern& x = imports[k];
+    const Extern& x = *imports[k];
     if (x.kind != imp.kind) {
       return link_error(imp, std::string("expected a ") + wasm::extern_kind_name(imp.kind) + ", got a " +
                                  wasm::extern_kind_name(x.kind));
@@ -141,17 +144,16 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
           return link_error(imp, "expected " + wasm::functype_to_string(want) + ", got " +
                                      (x.func ? wasm::functype_to_string(x.func->type) : "nothing"));
         }
-        const size_t i = inst->imported_funcs.size();
+        const size_t i = next_import_func++;
         if (x.func->host) {
           const abi::HostContext& h = x.func->host->ctx;
           inst->host_contexts.push_back(std::make_unique<abi::HostContext>(abi::HostContext{h.callback, h.data, inst.get()}));
-          inst->host_imports.push_back(x.func->host);
+          inst->host_imports.emplace_back(x.func->host);
           inst->funcs[i] = abi::FuncRef{m->host_adapter[imp.func_type], inst->host_contexts.back().get(),
                                         m->type_ids[imp.func_type], 0};
         } else {
           inst->funcs[i] = x.func->ref;
         }
-        inst->imported_funcs.push_back(x.func);
         break;
       }
       case wasm::ExternKind::Table: {

@@ -108,7 +108,7 @@ Result<void> invoke(StoreData& store, const FunctionObject& f, uint64_t* slots) 
 }
 
 std::shared_ptr<HostFunctionData> make_host_function(wasm::FuncType type, HostFunction fn) {
-  auto h = std::make_shared<HostFunctionData>();
+  auto h = make_sharded<HostFunctionData>();
   h->type = std::move(type);
   h->type_id = canonical_type_id(h->type);
   h->fn = std::move(fn);

@@ -44,11 +44,21 @@ const std::shared_ptr<const MemoryImage>& LoadedModule::memory_image() const {
 }
 
 uint32_t canonical_type_id(const wasm::FuncType& t) {
+  using Key = std::pair<std::vector<wasm::ValType>, std::vector<wasm::ValType>>;
+  // Ids never change once given, so each thread keeps the ones it has seen: defining host
+  // functions on many threads then does not queue on the registry's lock.
+  thread_local std::map<Key, uint32_t> seen;
+  Key key(t.params, t.results);
+  if (auto it = seen.find(key); it != seen.end()) return it->second;
   static std::mutex mu;
-  static std::map<std::pair<std::vector<wasm::ValType>, std::vector<wasm::ValType>>, uint32_t> ids;
-  std::lock_guard<std::mutex> lock(mu);
-  auto [it, inserted] = ids.emplace(std::make_pair(t.params, t.results), static_cast<uint32_t>(ids.size() + 1));
-  return it->second;
+  static std::map<Key, uint32_t> ids;
+  uint32_t id;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    id = ids.emplace(key, static_cast<uint32_t>(ids.size() + 1)).first->second;
+  }
+  seen.emplace(std::move(key), id);
+  return id;
 }
 
 namespace {

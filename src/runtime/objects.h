@@ -119,6 +119,9 @@ struct HostFunctionData {
   wasm::FuncType type;
   uint32_t type_id = 0;
   HostFunction fn;
+  // Importing instances hold secondary references: a host function shared by every store of a
+  // server is linked on many threads at once (see sharded_refs.h).
+  mutable ShardedRefs refs;
 };
 
 struct FunctionObject {
@@ -188,9 +191,8 @@ struct Instance {
   StoreData* store = nullptr;
   abi::VMContext vmctx{};
   std::vector<abi::FuncRef> funcs;
-  std::vector<std::shared_ptr<HostFunctionData>> host_imports;
+  std::vector<SharedRef<HostFunctionData>> host_imports;
   std::vector<std::unique_ptr<abi::HostContext>> host_contexts;  // per host import: knows its caller
-  std::vector<std::shared_ptr<FunctionObject>> imported_funcs;
   std::vector<std::shared_ptr<GlobalObject>> globals;
   std::vector<uint8_t*> global_cells;
   std::vector<std::shared_ptr<TableObject>> tables;
@@ -223,6 +225,14 @@ struct StoreData {
   StoreLimits resource_limits;
   SharedRef<EngineState> engine;  // epoch counter, memory pool, fiber stacks
   bool ran_guest_code = false;     // any guest call made (see LinearMemory::owner_closed)
+  // Host libraries' per-store state (Store::set_host_state); a handful of entries at most.
+  std::vector<std::pair<const void*, std::shared_ptr<void>>> host_state;
+  void* find_host_state(const void* key) const {
+    for (const auto& [k, v] : host_state) {
+      if (k == key) return v.get();
+    }
+    return nullptr;
+  }
   std::vector<LinearMemory*> created_memories;
   // When non-zero, reaching the epoch deadline inside an async call yields (time slicing) and
   // the next deadline is this many ticks after the resume; otherwise it traps.
@@ -236,10 +246,11 @@ struct StoreData {
   std::vector<std::shared_ptr<Instance>> instances;
 };
 
-// Instantiates with imports given in the module's import order (already matched by name).
-// Runs element and data initialisation and the start function; a trap is returned as an error.
+// Instantiates with imports given in the module's import order (already matched by name; the
+// caller keeps them alive during the call). Runs element and data initialisation and the start
+// function; a trap is returned as an error.
 Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::shared_ptr<const LoadedModule>& m,
-                                              const std::vector<Extern>& imports);
+                                              std::span<const Extern* const> imports);
 
 // Calls a function with arguments and results in 16-byte slots (at least max(params, results)).
 Result<void> invoke(StoreData& store, const FunctionObject& f, uint64_t* slots);

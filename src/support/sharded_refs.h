@@ -26,7 +26,7 @@ namespace atl {
 
 class ShardedRefs {
  public:
-  static constexpr uint32_t kShards = 16;
+  static constexpr uint32_t kShards = 8;
   // The shard for the calling thread: its current CPU (glibc reads it from the rseq area, a
   // few nanoseconds), so threads running at the same moment on different cores use different
   // shards; a thread that migrates merely shares a shard for a while. Also used by other
@@ -62,12 +62,12 @@ class ShardedRefs {
     return sum == 0 && !claimed_.exchange(true, std::memory_order_acq_rel);
   }
 
-  struct alignas(128) Shard {  // 128: the adjacent-line prefetcher pairs 64-byte lines
+  struct alignas(64) Shard {
     std::atomic<int64_t> n{0};
   };
   Shard shards_[kShards];
   // Read on every release, written once: on its own line so it stays shared in every cache.
-  alignas(128) std::atomic<bool> primary_gone_{false};
+  alignas(64) std::atomic<bool> primary_gone_{false};
   std::atomic<bool> claimed_{false};
 };
 

@@ -97,7 +97,12 @@ uint32_t Context::insert(Fd fd) {
 
 std::optional<int> exit_code(const Context& ctx) { return ctx.exit_code; }
 
-Result<std::shared_ptr<Context>> add_to_linker(Linker& linker, const Config& config) {
+namespace {
+// Identifies WASI's per-store state (Store::set_host_state).
+const char kContextKey = 0;
+}  // namespace
+
+Result<std::shared_ptr<Context>> attach(Store& store, const Config& config) {
   auto ctx = std::make_shared<Context>();
   ctx->args = config.args;
   ctx->env = config.env;
@@ -137,25 +142,31 @@ Result<std::shared_ptr<Context>> add_to_linker(Linker& linker, const Config& con
     }
     ctx->insert(Fd{s, kSocketStream, false, true, {}});
   }
+  store.set_host_state(&kContextKey, ctx);
+  return ctx;
+}
+
+void add_to_linker(Linker& linker) {
   auto define = [&](const FunctionDef& d) {
     FuncType type;
     for (const char* p = d.params; *p; ++p) type.params.push_back(*p == 'I' ? ValType::I64 : ValType::I32);
     if (d.returns_errno) type.results.push_back(ValType::I32);
     const Handler h = d.handler;
-    const std::string name = d.name;
-    // The host functions own the context: it lives as long as any instance can call them.
-    linker.define_host("wasi_snapshot_preview1", name, std::move(type),
-                       [ctx, h](Caller& caller, uint64_t* slots) -> Result<void> {
-                         Context* raw = ctx.get();
+    linker.define_host("wasi_snapshot_preview1", d.name, std::move(type),
+                       [h](Caller& caller, uint64_t* slots) -> Result<void> {
+                         auto* ctx = static_cast<Context*>(caller.host_state(&kContextKey));
+                         if (!ctx) {
+                           return make_error(ErrorKind::Usage, "the store has no WASI context (wasi::attach)");
+                         }
                          Call call{slots, {}};
                          auto mem = caller.memory();
                          if (mem.ok()) {
                            auto view = mem->span(0, mem->size());
                            if (view.ok()) call.mem = *view;
                          }
-                         const uint16_t r = h(*raw, call);
+                         const uint16_t r = h(*ctx, call);
                          if (r == kExit) {
-                           return make_error(ErrorKind::Other, "proc_exit(" + std::to_string(*raw->exit_code) + ")");
+                           return make_error(ErrorKind::Other, "proc_exit(" + std::to_string(*ctx->exit_code) + ")");
                          }
                          slots[0] = r;
                          slots[1] = 0;
@@ -165,6 +176,13 @@ Result<std::shared_ptr<Context>> add_to_linker(Linker& linker, const Config& con
   for (size_t i = 0; i < kNumFdFunctions; ++i) define(kFdFunctions[i]);
   for (size_t i = 0; i < kNumPathFunctions; ++i) define(kPathFunctions[i]);
   for (size_t i = 0; i < kNumMiscFunctions; ++i) define(kMiscFunctions[i]);
+}
+
+Result<std::shared_ptr<Context>> add_to_linker(Linker& linker, const Config& config) {
+  if (!linker.store()) return make_error(ErrorKind::Usage, "wasi::add_to_linker with a config needs a Linker made for a store");
+  auto ctx = attach(*linker.store(), config);
+  if (!ctx.ok()) return ctx;
+  add_to_linker(linker);
   return ctx;
 }
 

@@ -149,7 +149,9 @@ class ScriptRunner {
     if (!loaded.ok()) return loaded.take_error();
     auto imports = resolve_imports((*loaded)->module);
     if (!imports.ok()) return imports.take_error();
-    return runtime::instantiate(store_, *loaded, *imports);
+    std::vector<const runtime::Extern*> refs;
+    for (const runtime::Extern& x : *imports) refs.push_back(&x);
+    return runtime::instantiate(store_, *loaded, refs);
   }
 
   void module_command(const json& cmd) {
