@@ -130,6 +130,13 @@ struct Config {
   // or with 0, by madvise. See docs/POOLING.md for sizing.
   uint32_t memory_pool_slots = 0;
   uint64_t memory_pool_keep_resident = 256 * 1024;
+  // The rest of the pool's capacity, across all of the engine's stores (0: unlimited): live
+  // instances, tables defined by live instances, and elements per table (a store's own
+  // Limits::max_table_elements may lower it). Past a cap instantiation fails with a clear error,
+  // and table.grow returns -1.
+  uint32_t pool_instances = 0;
+  uint32_t pool_tables = 0;
+  uint32_t pool_table_elements = 0;
   // Fiber stacks (max_wasm_stack + host_stack_reserve each) of finished async calls are kept
   // for reuse, up to this many.
   uint32_t fiber_stack_cache = 1024;

@@ -1,4 +1,5 @@
 // The public embedding API (include/atoll/atoll.h) over the runtime's object model.
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -170,6 +171,9 @@ Store::Store(const Engine& engine) : impl_(std::make_unique<runtime::StoreData>(
   impl_->max_wasm_stack = engine.config().max_wasm_stack;
   impl_->host_stack_reserve = engine.config().host_stack_reserve;
   impl_->max_memory_pages = engine.config().max_memory_pages;
+  if (const uint32_t cap = engine.config().pool_table_elements) {
+    impl_->resource_limits.max_table_elements = std::min(impl_->resource_limits.max_table_elements, cap);
+  }
 }
 Store::~Store() = default;
 
@@ -182,7 +186,8 @@ void Store::set_epoch_yield(uint64_t ticks) { impl_->epoch_yield_ticks = ticks; 
 void Store::set_limits(Limits limits) {
   runtime::StoreLimits& l = impl_->resource_limits;
   l.max_memory_bytes = limits.max_memory_bytes;
-  l.max_table_elements = limits.max_table_elements;
+  const uint32_t pool_cap = impl_->engine->config.pool_table_elements;
+  l.max_table_elements = pool_cap ? std::min(limits.max_table_elements, pool_cap) : limits.max_table_elements;
   l.max_instances = limits.max_instances;
   l.memory_growing = std::move(limits.memory_growing);
   l.table_growing = std::move(limits.table_growing);

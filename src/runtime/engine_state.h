@@ -21,6 +21,10 @@ struct EngineState {
   std::shared_ptr<MemoryPool> memory_pool;  // the primary reference; null without pooling
   std::string memory_pool_error;            // why the configured pool could not be made
   StackPool fiber_stacks;
+  // Live instances and tables against Config::pool_instances / pool_tables; counted only when
+  // a cap is set (the counters are shared by every thread).
+  std::atomic<int64_t> live_instances{0};
+  std::atomic<int64_t> live_tables{0};
   mutable ShardedRefs refs;
 };
 

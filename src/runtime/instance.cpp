@@ -38,6 +38,8 @@ StoreData::~StoreData() {
 
 Instance::~Instance() {
   if (memory) memory->detach(&vmctx);
+  if (pooled_instances) pooled_instances->fetch_sub(1, std::memory_order_relaxed);
+  if (pooled_tables) pooled_tables->fetch_sub(defined_tables, std::memory_order_relaxed);
 }
 
 const wasm::Export* Instance::find_export(const std::string& name) const {
@@ -119,6 +121,26 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
     }
   }
   auto inst = std::make_shared<Instance>();
+  if (store.engine) {
+    // Taken here and given back by ~Instance, whatever happens below.
+    EngineState& e = *store.engine;
+    if (const uint32_t cap = e.config.pool_instances) {
+      inst->pooled_instances = &e.live_instances;
+      if (e.live_instances.fetch_add(1, std::memory_order_relaxed) >= cap) {
+        return make_error(ErrorKind::Other, "the instance pool is exhausted: all " + std::to_string(cap) +
+                                                " instance slots are in use");
+      }
+    }
+    const int64_t tables = static_cast<int64_t>(wm.tables.size() - wm.num_imported_tables);
+    if (const uint32_t cap = e.config.pool_tables; cap && tables > 0) {
+      inst->pooled_tables = &e.live_tables;
+      inst->defined_tables = tables;
+      if (e.live_tables.fetch_add(tables, std::memory_order_relaxed) + tables > cap) {
+        return make_error(ErrorKind::Other, "the table pool is exhausted: " + std::to_string(cap) +
+                                                " tables are allowed, all in use");
+      }
+    }
+  }
   inst->module = SharedRef<const LoadedModule>(m);
   inst->store = &store;
   inst->funcs.resize(wm.num_funcs());

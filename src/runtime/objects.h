@@ -3,6 +3,7 @@
 // keeps alive what it imported and the code it runs.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -187,6 +188,10 @@ struct StoreData;
 // instance are valid as long as the store is.
 struct Instance {
   ~Instance();
+  // What this instance counts against its engine's pool caps (Config::pool_instances/tables).
+  std::atomic<int64_t>* pooled_instances = nullptr;
+  std::atomic<int64_t>* pooled_tables = nullptr;
+  int64_t defined_tables = 0;
   SharedRef<const LoadedModule> module;
   StoreData* store = nullptr;
   abi::VMContext vmctx{};

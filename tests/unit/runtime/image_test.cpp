@@ -1,6 +1,6 @@
 // Copy-on-write memory images and pooled slot reuse: contents are always what the spec says,
 // whether a slot is fresh, reused by the same module, taken over by another module, written by
-// the guest or by the host.
+// the guest or by the host. Also the pool's instance and table caps, and sharded references.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -216,6 +216,52 @@ TEST(Pool, ResetByZeroingOrMadviseLeavesNothingBehind) {
       }
     }
   }
+}
+
+}  // namespace
+}  // namespace atl
+
+namespace atl {
+namespace {
+
+TEST(Pool, InstanceAndTableCountsAndTableSizesAreCapped) {
+  Config c;
+  c.pool_instances = 3;
+  c.pool_tables = 2;
+  c.pool_table_elements = 100;
+  Engine engine(c);
+  auto plain = compile_module(engine, test::wat("(module)"));
+  auto with_table = compile_module(engine, test::wat(R"((module (table 10 funcref)
+    (func (export "grow") (param i32) (result i32) (table.grow 0 (ref.null func) (local.get 0)))))"));
+  auto big_table = compile_module(engine, test::wat("(module (table 101 funcref))"));
+  ASSERT_TRUE(plain.ok() && with_table.ok() && big_table.ok());
+  {
+    Store s1(engine), s2(engine), s3(engine), s4(engine);
+    Linker l1(s1), l2(s2), l3(s3), l4(s4);
+    auto t1 = l1.instantiate(*with_table);
+    auto t2 = l2.instantiate(*with_table);
+    ASSERT_TRUE(t1.ok() && t2.ok());
+    auto t3 = l3.instantiate(*with_table);
+    ASSERT_FALSE(t3.ok());
+    EXPECT_NE(t3.error().message.find("table pool is exhausted"), std::string::npos) << t3.error().message;
+    ASSERT_TRUE(l3.instantiate(*plain).ok());  // the third instance (the failed one is gone)
+    auto fourth = l4.instantiate(*plain);
+    ASSERT_FALSE(fourth.ok());
+    EXPECT_NE(fourth.error().message.find("instance pool is exhausted: all 3"), std::string::npos)
+        << fourth.error().message;
+    // Growth stops at the per-table cap.
+    auto grow = *t1->func<int32_t(int32_t)>("grow");
+    EXPECT_EQ(*grow(90), 10);
+    EXPECT_EQ(*grow(1), -1);
+  }
+  // Everything was given back with the stores.
+  Store s(engine);
+  Linker l(s);
+  EXPECT_TRUE(l.instantiate(*with_table).ok());
+  EXPECT_TRUE(l.instantiate(*with_table).ok());
+  auto too_big = l.instantiate(*big_table);
+  ASSERT_FALSE(too_big.ok());
+  EXPECT_NE(too_big.error().message.find("table limit"), std::string::npos) << too_big.error().message;
 }
 
 }  // namespace
