@@ -163,6 +163,13 @@ void Engine::increment_epoch() { state_->epoch.fetch_add(1, std::memory_order_re
 uint64_t Engine::epoch() const { return state_->epoch.load(std::memory_order_relaxed); }
 
 // --- Store ----------------------------------------------------------------------------------------
+// The engine's per-table cap (Config::pool_table_elements) bounds whatever the store allows.
+static void apply_pool_caps(runtime::StoreData& s) {
+  if (const uint32_t cap = s.engine->config.pool_table_elements) {
+    s.resource_limits.max_table_elements = std::min(s.resource_limits.max_table_elements, cap);
+  }
+}
+
 Store::Store(const Engine& engine) : impl_(std::make_unique<runtime::StoreData>()) {
   static_assert(sizeof(std::atomic<uint64_t>) == sizeof(uint64_t) && std::atomic<uint64_t>::is_always_lock_free);
   impl_->engine = SharedRef<runtime::EngineState>(engine.state());
@@ -171,9 +178,7 @@ Store::Store(const Engine& engine) : impl_(std::make_unique<runtime::StoreData>(
   impl_->max_wasm_stack = engine.config().max_wasm_stack;
   impl_->host_stack_reserve = engine.config().host_stack_reserve;
   impl_->max_memory_pages = engine.config().max_memory_pages;
-  if (const uint32_t cap = engine.config().pool_table_elements) {
-    impl_->resource_limits.max_table_elements = std::min(impl_->resource_limits.max_table_elements, cap);
-  }
+  apply_pool_caps(*impl_);
 }
 Store::~Store() = default;
 
@@ -186,11 +191,11 @@ void Store::set_epoch_yield(uint64_t ticks) { impl_->epoch_yield_ticks = ticks; 
 void Store::set_limits(Limits limits) {
   runtime::StoreLimits& l = impl_->resource_limits;
   l.max_memory_bytes = limits.max_memory_bytes;
-  const uint32_t pool_cap = impl_->engine->config.pool_table_elements;
-  l.max_table_elements = pool_cap ? std::min(limits.max_table_elements, pool_cap) : limits.max_table_elements;
+  l.max_table_elements = limits.max_table_elements;
   l.max_instances = limits.max_instances;
   l.memory_growing = std::move(limits.memory_growing);
   l.table_growing = std::move(limits.table_growing);
+  apply_pool_caps(*impl_);
 }
 
 void Store::set_host_state(const void* key, std::shared_ptr<void> state) {
