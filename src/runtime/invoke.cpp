@@ -4,7 +4,15 @@
 #include <memory>
 
 #include "runtime/objects.h"
+#include "runtime/fiber.h"
 #include "runtime/stack.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/asan_interface.h>
+#define ATL_ASAN 1
+#endif
+#endif
 #include "runtime/trap/trap_handler.h"
 
 namespace atl::runtime {
@@ -61,6 +69,20 @@ std::string backtrace(uintptr_t pc, uintptr_t fp) {
 
 }  // namespace
 
+// A trap jumps over guest and host frames, and ASan leaves their use-after-scope markers in
+// place; the next call on the same stack would then be reported for touching them.
+static void unpoison_abandoned_frames(bool switched_stack) {
+#ifdef ATL_ASAN
+  const Fiber* fiber = Fiber::current();
+  const GuestStack* s = !switched_stack && fiber ? &fiber->stack() : t_stack.stack.get();
+  if (!s) return;
+  const uintptr_t high = switched_stack ? s->top() : reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  if (high > s->base()) __asan_unpoison_memory_region(reinterpret_cast<void*>(s->base()), high - s->base());
+#else
+  (void)switched_stack;
+#endif
+}
+
 // Calls `f` under a new Activation on the current stack (the thread's guest stack, a fiber's, or
 // the stack of a host function re-entering the guest).
 Result<void> guarded_call(const FunctionObject& f, uint64_t* slots, bool switch_stack) {
@@ -69,6 +91,7 @@ Result<void> guarded_call(const FunctionObject& f, uint64_t* slots, bool switch_
   PendingCall call{&f, slots};
   if (sigsetjmp(act.jump, 0) != 0) {
     pop_activation(&act);
+    unpoison_abandoned_frames(switch_stack);
     std::string message = abi::trap_message(act.code);
     if (act.code == abi::TrapCode::HostError && !t_host_error.empty()) message += ": " + t_host_error;
     Error e = make_error(ErrorKind::Trap, std::move(message));

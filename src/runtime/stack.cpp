@@ -38,6 +38,7 @@ Result<std::unique_ptr<GuestStack>> GuestStack::create(size_t wasm_bytes, size_t
   s->mapping_ = m;
   s->mapping_size_ = total;
   const uintptr_t base = reinterpret_cast<uintptr_t>(m) + page;
+  s->base_ = base;
   s->top_ = (base + usable) & ~uintptr_t{15};
   s->limit_ = base + reserve_bytes;
   return s;
@@ -52,7 +53,7 @@ GuestStack::~GuestStack() {
 namespace atl::runtime {
 
 void GuestStack::discard_below(size_t keep) {
-  const uintptr_t low = reinterpret_cast<uintptr_t>(mapping_) + static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t low = base_;
   const uintptr_t high = (top_ - keep) & ~uintptr_t{4095};
   if (high > low) madvise(reinterpret_cast<void*>(low), high - low, MADV_DONTNEED);
 }

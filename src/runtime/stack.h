@@ -25,6 +25,7 @@ class GuestStack {
   GuestStack(const GuestStack&) = delete;
   GuestStack& operator=(const GuestStack&) = delete;
 
+  uintptr_t base() const { return base_; }  // just above the guard page
   uintptr_t top() const { return top_; }
   uintptr_t limit() const { return limit_; }
   // Gives the pages below the top `keep` bytes back to the kernel (they read as zero again).
@@ -34,6 +35,7 @@ class GuestStack {
   GuestStack() = default;
   void* mapping_ = nullptr;
   size_t mapping_size_ = 0;
+  uintptr_t base_ = 0;
   uintptr_t top_ = 0;
   uintptr_t limit_ = 0;
 };
