@@ -30,13 +30,13 @@ for p in "${programs[@]}"; do
   clang-19 --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor -Wl,--export=run "$src" -o "$work/$p.wasm"
   "$atoll" compile -O 2 "$work/$p.wasm" -o "$work/$p.atoll"
   want=$("$work/$p.native")
-  got=$("$atoll" run --invoke run "$work/$p.atoll")
+  got=$("$atoll" run --allow-precompiled --invoke run "$work/$p.atoll")
   if [ "$want" != "$got" ]; then
     echo "$p: checksum mismatch: native $want, atoll $got" >&2
     exit 1
   fi
   hyperfine -N --warmup 1 --runs 5 --export-csv "$work/$p.csv" \
-    -n native "$work/$p.native" -n atoll "$atoll run --invoke run $work/$p.atoll" >/dev/null 2>&1
+    -n native "$work/$p.native" -n atoll "$atoll run --allow-precompiled --invoke run $work/$p.atoll" >/dev/null 2>&1
   read -r native_s atoll_s < <(awk -F, 'NR > 1 { m[$1] = $2 } END { print m["native"], m["atoll"] }' "$work/$p.csv")
   ratio=$(awk -v a="$atoll_s" -v n="$native_s" 'BEGIN { printf "%.3f", a / n }')
   ratios+=("$ratio")

@@ -15,5 +15,5 @@ build/atoll run --dir build/examples/data::. build/examples/hello.wasm atoll-use
 clang-19 --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor -Wl,--export=fib \
   examples/fib/fib.c -o build/examples/fib.wasm
 build/atoll compile build/examples/fib.wasm -o build/examples/fib.atoll
-echo "== atoll run --invoke fib fib.atoll 40"
-build/atoll run --invoke fib build/examples/fib.atoll 40
+echo "== atoll run --allow-precompiled --invoke fib fib.atoll 40"
+build/atoll run --allow-precompiled --invoke fib build/examples/fib.atoll 40

@@ -17,9 +17,9 @@ for p in matmul nbody sha256 quicksort hashtable strsearch; do
   "$atoll" compile --epoch-interruption "$work/$p.wasm" -o "$work/$p.epoch.atoll"
   "$atoll" compile --consume-fuel "$work/$p.wasm" -o "$work/$p.fuel.atoll"
   hyperfine -N --warmup 1 --runs 5 --export-csv "$work/$p.csv" \
-    -n plain "$atoll run --invoke run $work/$p.plain.atoll" \
-    -n epoch "$atoll run --epoch-interruption --invoke run $work/$p.epoch.atoll" \
-    -n fuel "$atoll run --consume-fuel --invoke run $work/$p.fuel.atoll" >/dev/null 2>&1
+    -n plain "$atoll run --allow-precompiled --invoke run $work/$p.plain.atoll" \
+    -n epoch "$atoll run --allow-precompiled --epoch-interruption --invoke run $work/$p.epoch.atoll" \
+    -n fuel "$atoll run --allow-precompiled --consume-fuel --invoke run $work/$p.fuel.atoll" >/dev/null 2>&1
   read -r pl ep fu < <(awk -F, 'NR > 1 { m[$1] = $2 } END { print m["plain"], m["epoch"], m["fuel"] }' "$work/$p.csv")
   er=$(awk -v a="$ep" -v b="$pl" 'BEGIN { printf "%.3f", a / b }')
   fr=$(awk -v a="$fu" -v b="$pl" 'BEGIN { printf "%.3f", a / b }')

@@ -25,12 +25,12 @@ for w in "${workloads[@]}"; do
   "$atoll" compile "$work/$w-scalar.wasm" -o "$work/$w-scalar.atoll"
   simd_ops=$(wasm-objdump -d "$work/$w-simd.wasm" | grep -cE '(i8x16|i16x8|i32x4|i64x2|f32x4|f64x2|v128)\.' || true)
   echo "SIMD instructions in the -msimd128 build: $simd_ops"
-  n=$("$work/$w-native"); s=$("$atoll" run --invoke run "$work/$w-simd.atoll"); c=$("$atoll" run --invoke run "$work/$w-scalar.atoll")
+  n=$("$work/$w-native"); s=$("$atoll" run --allow-precompiled --invoke run "$work/$w-simd.atoll"); c=$("$atoll" run --allow-precompiled --invoke run "$work/$w-scalar.atoll")
   [ "$n" = "$s" ] && [ "$n" = "$c" ] || { echo "checksum mismatch: native $n simd $s scalar $c" >&2; exit 1; }
   hyperfine -N --warmup 1 --runs 5 --export-csv "$work/$w.csv" \
     -n native "$work/$w-native" \
-    -n atoll-simd "$atoll run --invoke run $work/$w-simd.atoll" \
-    -n atoll-scalar "$atoll run --invoke run $work/$w-scalar.atoll" >/dev/null 2>&1
+    -n atoll-simd "$atoll run --allow-precompiled --invoke run $work/$w-simd.atoll" \
+    -n atoll-scalar "$atoll run --allow-precompiled --invoke run $work/$w-scalar.atoll" >/dev/null 2>&1
   awk -F, 'NR > 1 { m[$1] = $2 } END {
     printf "native (scalar C, x86-64-v2) %8.1f ms\n", m["native"] * 1000
     printf "atoll, wasm with SIMD        %8.1f ms  (%.2fx native)\n", m["atoll-simd"] * 1000, m["atoll-simd"] / m["native"]

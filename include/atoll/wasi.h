@@ -15,6 +15,7 @@
 // stdio and the preopens never enter the guest's descriptor table.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,7 +55,10 @@ void add_to_linker(Linker& linker);
 Result<std::shared_ptr<Context>> attach(Store& store, const Config& config);
 
 // The status the guest passed to proc_exit, if it called it. proc_exit ends the guest with a
-// trap (kind Trap, "host function failed: proc_exit(N)"); check this first.
+// trap (kind Trap, "host function failed: proc_exit(N)"); check this first. A status of 126 or
+// more is reserved by WASI: such a call ends the guest like a trap and this stays empty.
 std::optional<int> exit_code(const Context& ctx);
+// The status of a proc_exit call with a reserved status (126 or more), if there was one.
+std::optional<uint32_t> reserved_exit_status(const Context& ctx);
 
 }  // namespace atl::wasi

@@ -43,7 +43,8 @@ class Context {
   std::vector<std::string> args;
   std::vector<std::string> env;
   std::map<uint32_t, Fd> fds;
-  std::optional<int> exit_code;
+  std::optional<int> exit_code;    // proc_exit with a status below kMaxExitStatus
+  std::optional<uint32_t> invalid_exit_status;  // proc_exit with a reserved status: ends the guest like a trap
 
   ~Context();
   Fd* get(uint32_t fd) {

@@ -11,6 +11,7 @@
 namespace atl::wasi {
 
 constexpr uint16_t kExit = 0xffff;
+constexpr uint32_t kMaxExitStatus = 126;  // proc_exit statuses from here on are reserved
 using Handler = uint16_t (*)(Context&, Call&);
 
 struct FunctionDef {

@@ -86,8 +86,12 @@ uint16_t random_get(Context&, Call& c) {
   return kSuccess;
 }
 
+// WASI reserves statuses from 126 on (a shell's own "cannot execute" and signal codes): such a
+// call ends the guest like a trap, with no exit status (Wasmtime does the same).
 uint16_t proc_exit(Context& ctx, Call& c) {
-  ctx.exit_code = static_cast<int>(c.u32(0));
+  const uint32_t status = c.u32(0);
+  if (status < kMaxExitStatus) ctx.exit_code = static_cast<int>(status);
+  else ctx.invalid_exit_status = status;
   return kExit;
 }
 

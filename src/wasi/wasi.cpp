@@ -96,6 +96,7 @@ uint32_t Context::insert(Fd fd) {
 }
 
 std::optional<int> exit_code(const Context& ctx) { return ctx.exit_code; }
+std::optional<uint32_t> reserved_exit_status(const Context& ctx) { return ctx.invalid_exit_status; }
 
 namespace {
 // Identifies WASI's per-store state (Store::set_host_state).
@@ -166,6 +167,11 @@ void add_to_linker(Linker& linker) {
                          }
                          const uint16_t r = h(*ctx, call);
                          if (r == kExit) {
+                           if (!ctx->exit_code) {
+                             return make_error(ErrorKind::Other,
+                                               "proc_exit(" + std::to_string(*ctx->invalid_exit_status) +
+                                                   "): exit with invalid exit status outside of [0..126)");
+                           }
                            return make_error(ErrorKind::Other, "proc_exit(" + std::to_string(*ctx->exit_code) + ")");
                          }
                          slots[0] = r;

@@ -85,13 +85,13 @@ expect 0 "compile" -- "$atoll" compile "$work/calc.wasm" -o "$work/calc.atoll"
 [ -s "$work/calc.atoll" ] || { echo "FAIL: no artifact written"; failures=$((failures + 1)); }
 expect 0 "compile with the default output name" -- "$atoll" compile "$work/calc.wasm"
 [ -s "$work/calc.atoll" ] || { echo "FAIL: no calc.atoll"; failures=$((failures + 1)); }
-expect 0 "run an artifact" -- "$atoll" run --invoke half "$work/calc.atoll" 3; contains "^1.5$"
-expect 0 "multi-value results" -- "$atoll" run --invoke pair "$work/calc.atoll" -9; contains "^-9$"; contains "^7$"
+expect 0 "run an artifact" -- "$atoll" run --allow-precompiled --invoke half "$work/calc.atoll" 3; contains "^1.5$"
+expect 0 "multi-value results" -- "$atoll" run --allow-precompiled --invoke pair "$work/calc.atoll" -9; contains "^-9$"; contains "^7$"
 expect 134 "a trap exits 134 with a backtrace" -- "$atoll" run --invoke inv "$work/calc.wasm" 0
 contains "wasm trap: integer divide by zero"; contains "#0 wasm function 3 <inv>"
 # Running an artifact never loads the compiler (LLVM): it works with the plugin out of reach.
 expect 0 "run an artifact without the compiler" -- env ATOLL_COMPILER=/nonexistent/libatoll-compiler.so \
-  "$atoll" run --invoke add "$work/calc.atoll" 40 2
+  "$atoll" run --allow-precompiled --invoke add "$work/calc.atoll" 40 2
 contains "^42$"
 expect 1 "compiling without the compiler says why" -- env ATOLL_COMPILER=/nonexistent/libatoll-compiler.so \
   "$atoll" run --no-cache --invoke add "$work/calc.wasm" 40 2
@@ -100,10 +100,10 @@ expect 1 "a bad argument" -- "$atoll" run --invoke add "$work/calc.wasm" 1 x; co
 expect 1 "an out-of-range argument" -- "$atoll" run --invoke add "$work/calc.wasm" 1 4294967296
 expect 1 "too few arguments" -- "$atoll" run --invoke add "$work/calc.wasm" 1; contains "takes 2 argument"
 expect 1 "a missing export" -- "$atoll" run --invoke nope "$work/calc.wasm"; contains "no export named"
-expect 1 "an artifact for the other bounds mode" -- "$atoll" run --bounds explicit --invoke add "$work/calc.atoll" 1 2
+expect 1 "an artifact for the other bounds mode" -- "$atoll" run --allow-precompiled --bounds explicit --invoke add "$work/calc.atoll" 1 2
 contains "compiled for guard pages"
 head -c 1000 "$work/calc.atoll" > "$work/cut.atoll"
-expect 1 "a truncated artifact" -- "$atoll" run --invoke add "$work/cut.atoll" 1 2
+expect 1 "a truncated artifact" -- "$atoll" run --allow-precompiled --invoke add "$work/cut.atoll" 1 2
 expect 2 "a bad optimisation level" -- "$atoll" compile -O 7 "$work/calc.wasm"
 expect 1 "an unknown target CPU" -- "$atoll" compile --target-cpu pentium2 "$work/calc.wasm"; contains "unknown target CPU"
 expect 1 "an unwritable output" -- "$atoll" compile "$work/calc.wasm" -o /proc/nope/calc.atoll; contains "cannot create"

@@ -73,6 +73,22 @@ Result<Module> load_or_compile(const Engine& engine, const std::vector<uint8_t>&
   return Module::from_artifact(engine, std::move(artifact.value()));
 }
 
+// The exit status when instantiation (the start function) or the call failed, as Wasmtime has
+// it: proc_exit(N) exits N (N < 126); proc_exit with a reserved status exits 1 with a message; a
+// trap exits 134 with its backtrace; anything else (a link error) exits 1.
+int guest_failed(const Error& e, const wasi::Context* wasi_ctx) {
+  std::fflush(stdout);
+  if (wasi_ctx) {
+    if (auto code = wasi::exit_code(*wasi_ctx)) return *code;
+    if (auto reserved = wasi::reserved_exit_status(*wasi_ctx)) {
+      return error("proc_exit(" + std::to_string(*reserved) + "): exit with invalid exit status outside of [0..126)");
+    }
+  }
+  if (e.kind != ErrorKind::Trap) return error(e.to_string());
+  std::fprintf(stderr, "atoll: wasm trap: %s\nwasm backtrace:\n%s", e.message.c_str(), e.backtrace.c_str());
+  return kTrapExitCode;
+}
+
 }  // namespace
 
 std::string cache_settings(const CodegenFlags& flags) {
@@ -93,9 +109,14 @@ int cache_clean() {
 int run(const RunFlags& flags) {
   auto bytes = read_file(flags.file);
   if (!bytes.ok()) return error(bytes.error().message);
+  const bool precompiled = is_artifact(*bytes);
+  if (precompiled && !flags.allow_precompiled) {
+    return error(flags.file + " is a precompiled artifact (native code, whatever its name); run it only if you "
+                 "compiled it yourself, with --allow-precompiled");
+  }
   Engine engine(engine_config(flags.codegen));
-  auto module = is_artifact(*bytes) ? Module::from_artifact(engine, std::move(bytes.value()))
-                                    : load_or_compile(engine, *bytes, flags);
+  auto module = precompiled ? Module::from_artifact(engine, std::move(bytes.value()))
+                            : load_or_compile(engine, *bytes, flags);
   if (!module.ok()) return error(flags.file + ": " + module.error().to_string());
   Store store(engine);
   Linker linker(store);
@@ -125,10 +146,7 @@ int run(const RunFlags& flags) {
     wasi_ctx = *ctx;
   }
   auto instance = linker.instantiate(*module);
-  if (!instance.ok()) {
-    std::fprintf(stderr, "atoll: %s\n%s", instance.error().to_string().c_str(), instance.error().backtrace.c_str());
-    return instance.error().kind == ErrorKind::Trap ? kTrapExitCode : 1;
-  }
+  if (!instance.ok()) return guest_failed(instance.error(), wasi_ctx.get());
   // Reactors (libraries) export _initialize, which must run before anything else.
   if (!command) {
     if (auto init = instance->func("_initialize"); init.ok()) {
@@ -155,14 +173,7 @@ int run(const RunFlags& flags) {
   }
   auto results = func->call(args);
   std::fflush(stdout);
-  if (wasi_ctx) {
-    if (auto code = wasi::exit_code(*wasi_ctx)) return *code;  // proc_exit ends the guest
-  }
-  if (!results.ok()) {
-    std::fprintf(stderr, "atoll: wasm trap: %s\nwasm backtrace:\n%s", results.error().message.c_str(),
-                 results.error().backtrace.c_str());
-    return results.error().kind == ErrorKind::Trap ? kTrapExitCode : 1;
-  }
+  if (!results.ok()) return guest_failed(results.error(), wasi_ctx.get());
   for (const Val& v : *results) std::printf("%s\n", v.to_string().c_str());
   return 0;
 }

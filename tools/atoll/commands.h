@@ -25,6 +25,7 @@ int compile(const std::string& input, std::string output, const CodegenFlags& fl
 struct RunFlags {
   CodegenFlags codegen;
   bool no_cache = false;
+  bool allow_precompiled = false;
   std::vector<std::string> dirs;  // HOST[::GUEST]
   std::vector<std::string> env;   // KEY=VALUE
   std::vector<std::string> tcp_listen;

@@ -26,6 +26,31 @@ void add_codegen_flags(CLI::App* cmd, atl::cli::CodegenFlags& flags) {
                 "compile fuel metering (one unit per executed instruction)");
 }
 
+// `atoll run [OPTIONS] MODULE [ARGS...]`: everything after the module belongs to the guest, as in
+// Wasmtime, so a guest's `--dir /` or `-O 3` never reaches atoll. Returns the index of the module
+// in argv (argc if there is none); a `--` before the module is removed.
+int split_run_args(int& argc, char** argv) {
+  static const char* const kValueOptions[] = {"--invoke", "--dir", "--env", "--tcplisten", "-O",
+                                              "--opt-level", "--bounds", "--target-cpu"};
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--") {
+      for (int j = i; j + 1 < argc; ++j) argv[j] = argv[j + 1];
+      --argc;
+      return i;
+    }
+    if (a.size() < 2 || a[0] != '-') return i;
+    if (a.find('=') != std::string::npos) continue;
+    for (const char* o : kValueOptions) {
+      if (a == o) {
+        ++i;  // its value, whatever it looks like
+        break;
+      }
+    }
+  }
+  return argc;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -69,8 +94,13 @@ int main(int argc, char** argv) {
   run->add_option("--tcplisten", run_flags.tcp_listen,
                   "preopen a listening TCP socket on IPV4ADDRESS:PORT for the guest; repeatable")
       ->allow_extra_args(false);
-  run->add_option("FILE", run_flags.file, "the .wasm file or artifact")->required();
-  run->add_option("ARGS", run_flags.args, "arguments, parsed by the export's parameter types");
+  run->add_option("FILE", run_flags.file,
+                  "the .wasm file (or an artifact, with --allow-precompiled); every argument after it "
+                  "belongs to the guest")
+      ->required();
+  run->add_flag("--allow-precompiled", run_flags.allow_precompiled,
+                "allow FILE to be a precompiled artifact: native code that runs as it is, so only "
+                "artifacts you compiled yourself");
   run->add_flag("--no-cache", run_flags.no_cache,
                 "compile a .wasm afresh instead of reusing the artifact cached in $XDG_CACHE_HOME/atoll "
                 "(else ~/.cache/atoll)");
@@ -105,8 +135,16 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  int parse_argc = argc;
+  if (argc > 1 && std::string(argv[1]) == "run") {
+    const int module = split_run_args(argc, argv);
+    if (module < argc) {
+      run_flags.args.assign(argv + module + 1, argv + argc);
+      parse_argc = module + 1;
+    }
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(parse_argc, argv);
   } catch (const CLI::ParseError& e) {
     // Help and version exit 0; every usage error exits 2.
     return app.exit(e) == 0 ? 0 : 2;

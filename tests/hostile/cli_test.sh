@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Hostile-tenant checks of `atoll run` (issue 10): guest arguments never reach atoll, artifacts
+# need consent, exit statuses as Wasmtime has them.
+#   cli_test.sh ATOLL GUESTS_DIR
+set -u
+atoll=$1 guests=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export XDG_CACHE_HOME="$work/cache"
+failures=0
+fail() { echo "FAIL: $*"; sed 's/^/    /' "$work/out"; failures=$((failures + 1)); }
+# expect CODE DESCRIPTION -- command...; output in $work/out
+expect() {
+  local want=$1 what=$2
+  shift 3
+  "$@" >"$work/out" 2>&1
+  local got=$?
+  [ "$got" -eq "$want" ] || fail "$what: exit $got, expected $want"
+}
+contains() { grep -q -- "$1" "$work/out" || fail "output lacks '$1'"; }
+lacks() { ! grep -q -- "$1" "$work/out" || fail "output has '$1'"; }
+
+# --- Everything after the module belongs to the guest (finding 7) ---
+args=$guests/args.wasm
+expect 0 "a guest's --dir / stays the guest's" -- "$atoll" run "$args" / --dir /
+contains "arg\[1\]=/"; contains "arg\[2\]=--dir"; contains "arg\[3\]=/"
+expect 0 "a guest's -O 3 is not atoll's" -- "$atoll" run "$args" -O 3 x
+contains "arg\[1\]=-O"; contains "arg\[2\]=3"; contains "arg\[3\]=x"
+ls "$work/cache/atoll" | grep -q . || fail "no cache entry"
+expect 0 "a guest's --size 50" -- "$atoll" run "$args" --size 50; contains "arg\[1\]=--size"; contains "arg\[2\]=50"
+expect 0 "options before the module still work" -- "$atoll" run --env A=1 -O 1 --dir "$work" "$args" --help
+contains "arg\[1\]=--help"
+expect 0 "-- ends atoll's options" -- "$atoll" run -- "$args" --invoke x; contains "arg\[1\]=--invoke"
+expect 0 "an option value that looks like a flag" -- "$atoll" run --env --x=1 "$args" a; contains "arg\[1\]=a"
+mkdir "$work/-odd"
+cp "$args" "$work/-odd/m.wasm"
+expect 0 "a module path after --" -- "$atoll" run -- "$work/-odd/m.wasm" z; contains "arg\[1\]=z"
+cat > "$work/calc.wat" <<'WAT'
+(module (func (export "neg") (param i32) (result i32) (i32.sub (i32.const 0) (local.get 0))))
+WAT
+wat2wasm "$work/calc.wat" -o "$work/calc.wasm" || exit 1
+expect 0 "--invoke takes negative numbers after the module" -- "$atoll" run --invoke neg "$work/calc.wasm" -5
+contains "^5$"
+
+# --- Precompiled artifacts need consent (finding 6) ---
+"$atoll" compile "$work/calc.wasm" -o "$work/calc.atoll" || exit 1
+cp "$work/calc.atoll" "$work/disguised.wasm"
+expect 1 "an artifact is refused without --allow-precompiled" -- "$atoll" run --invoke neg "$work/calc.atoll" 1
+contains "precompiled artifact"; contains "--allow-precompiled"
+expect 1 "an artifact named .wasm is refused too" -- "$atoll" run --invoke neg "$work/disguised.wasm" 1
+contains "precompiled artifact"
+expect 0 "with --allow-precompiled it runs" -- "$atoll" run --allow-precompiled --invoke neg "$work/calc.atoll" 7
+contains "^-7$"
+
+# --- Exit statuses (finding 10) ---
+exit_module() {  # exit_module NAME STATUS IN_START
+  local body="(call \$exit (i32.const $2))"
+  if [ "$3" = start ]; then
+    printf '(module (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))\n (memory (export "memory") 1)\n (func $s %s) (start $s)\n (func (export "_start") unreachable))\n' "$body"
+  else
+    printf '(module (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))\n (memory (export "memory") 1)\n (func (export "_start") %s))\n' "$body"
+  fi > "$work/$1.wat"
+  wat2wasm "$work/$1.wat" -o "$work/$1.wasm" || exit 1
+}
+exit_module start7 7 start
+expect 7 "proc_exit in the start function is an exit, not a trap" -- "$atoll" run "$work/start7.wasm"
+lacks "trap"
+exit_module start0 0 start
+expect 0 "proc_exit(0) in the start function" -- "$atoll" run "$work/start0.wasm"
+exit_module main125 125 main
+expect 125 "proc_exit(125)" -- "$atoll" run "$work/main125.wasm"
+for status in 126 255 256 512 4294967295; do
+  exit_module "main$status" "$status" main
+  expect 1 "proc_exit($status) is reserved: exit 1, never wrapped" -- "$atoll" run "$work/main$status.wasm"
+  contains "invalid exit status outside of \[0..126)"
+done
+exit_module start256 256 start
+expect 1 "a reserved status from the start function" -- "$atoll" run "$work/start256.wasm"
+contains "invalid exit status"
+
+if [ "$failures" -ne 0 ]; then echo "$failures hostile CLI check(s) failed"; exit 1; fi
+echo "all hostile CLI checks passed"
