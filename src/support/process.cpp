@@ -102,7 +102,7 @@ Result<std::vector<uint8_t>> read_file(const std::string& path) {
 
 namespace atl {
 
-Result<void> write_file_atomically(const std::string& path, std::span<const uint8_t> bytes) {
+Result<void> write_file_atomically(const std::string& path, std::span<const uint8_t> bytes, unsigned mode) {
   const size_t slash = path.rfind('/');
   std::string tmp = (slash == std::string::npos ? std::string() : path.substr(0, slash + 1)) + "." +
                     path.substr(slash == std::string::npos ? 0 : slash + 1) + ".XXXXXX";
@@ -120,7 +120,7 @@ Result<void> write_file_atomically(const std::string& path, std::span<const uint
     }
     done += static_cast<size_t>(n);
   }
-  fchmod(fd, 0644);
+  fchmod(fd, mode);
   if (close(fd) != 0 || rename(tmp.c_str(), path.c_str()) != 0) {
     const int e = errno;
     unlink(tmp.c_str());

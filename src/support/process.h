@@ -32,6 +32,7 @@ Result<std::vector<uint8_t>> read_file(const std::string& path);
 
 // Writes through a temporary file in the same directory and a rename, so readers never see a
 // partial file and a failed write (a full disk, say) leaves nothing behind under `path`.
-Result<void> write_file_atomically(const std::string& path, std::span<const uint8_t> bytes);
+Result<void> write_file_atomically(const std::string& path, std::span<const uint8_t> bytes,
+                                   unsigned mode = 0644);
 
 }  // namespace atl

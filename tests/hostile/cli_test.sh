@@ -28,7 +28,8 @@ expect 0 "a guest's -O 3 is not atoll's" -- "$atoll" run "$args" -O 3 x
 contains "arg\[1\]=-O"; contains "arg\[2\]=3"; contains "arg\[3\]=x"
 ls "$work/cache/atoll" | grep -q . || fail "no cache entry"
 expect 0 "a guest's --size 50" -- "$atoll" run "$args" --size 50; contains "arg\[1\]=--size"; contains "arg\[2\]=50"
-expect 0 "options before the module still work" -- "$atoll" run --env A=1 -O 1 --dir "$work" "$args" --help
+mkdir "$work/box"
+expect 0 "options before the module still work" -- "$atoll" run --env A=1 -O 1 --dir "$work/box" "$args" --help
 contains "arg\[1\]=--help"
 expect 0 "-- ends atoll's options" -- "$atoll" run -- "$args" --invoke x; contains "arg\[1\]=--invoke"
 expect 0 "an option value that looks like a flag" -- "$atoll" run --env --x=1 "$args" a; contains "arg\[1\]=a"
@@ -77,6 +78,55 @@ done
 exit_module start256 256 start
 expect 1 "a reserved status from the start function" -- "$atoll" run "$work/start256.wasm"
 contains "invalid exit status"
+
+# --- The compile cache is no channel for native code (finding 5) ---
+cache=$work/cache/atoll
+"$atoll" run --invoke neg "$work/calc.wasm" 1 >/dev/null 2>&1
+[ "$(stat -c %a "$cache")" = 700 ] || fail "the cache directory is not 0700"
+[ "$(stat -c %a "$cache/key")" = 600 ] || fail "the cache key is not 0600"
+for grant in "$work" "$work/cache" "$cache" "$cache/sub" "/"; do
+  mkdir -p "$cache/sub"
+  expect 1 "granting $grant (it holds or lies in the cache) is refused" -- "$atoll" run --dir "$grant" "$args"
+  contains "refusing to grant"
+  expect 1 "... also with --no-cache (a later run would use what it planted)" -- "$atoll" run --no-cache --dir "$grant" "$args"
+  contains "compile cache"
+done
+ln -s "$work/cache" "$work/box/link"
+expect 1 "granting a symlink to the cache's parent is refused" -- "$atoll" run --dir "$work/box/link::/c" "$args"
+contains "refusing to grant"
+rm "$work/box/link"
+if mkdir "$work/bind" 2>/dev/null && mount --bind "$work/cache" "$work/bind" 2>/dev/null; then
+  expect 1 "granting a bind mount of the cache's parent is refused" -- "$atoll" run --dir "$work/bind" "$args"
+  contains "refusing to grant"
+  umount "$work/bind"
+fi
+expect 0 "a sibling directory is fine" -- "$atoll" run --dir "$work/box" "$args" ok; contains "arg\[1\]=ok"
+
+# Plant another module's artifact under this module's entry: it must be recompiled, not run.
+cat > "$work/evil.wat" <<'WAT'
+(module (func (export "neg") (param i32) (result i32) (i32.const 666)))
+WAT
+wat2wasm "$work/evil.wat" -o "$work/evil.wasm" || exit 1
+"$atoll" cache clean >/dev/null
+"$atoll" run --invoke neg "$work/calc.wasm" 1 >/dev/null 2>&1
+entry=$(ls "$cache"/*.atoll)
+"$atoll" run --invoke neg "$work/evil.wasm" 1 >/dev/null 2>&1
+evil_entry=$(ls "$cache"/*.atoll | grep -v "$entry")
+"$atoll" compile "$work/evil.wasm" -o "$work/evil.atoll" || exit 1
+cp "$work/evil.atoll" "$entry"
+expect 0 "a planted artifact (no valid tag) is not executed" -- "$atoll" run --invoke neg "$work/calc.wasm" 4
+contains "^-4$"; lacks 666
+cp "$evil_entry" "$entry"
+expect 0 "another entry's authenticated artifact under this name is not executed" -- \
+  "$atoll" run --invoke neg "$work/calc.wasm" 5
+contains "^-5$"; lacks 666
+chmod 777 "$cache"
+expect 0 "a cache writable by others is not used" -- "$atoll" run --invoke neg "$work/calc.wasm" 6
+contains "writable by group or others"; contains "^-6$"
+chmod 700 "$cache"
+chmod 644 "$cache/key"
+expect 0 "a key readable by others is not trusted" -- "$atoll" run --invoke neg "$work/calc.wasm" 7
+contains "mode 0600"; contains "^-7$"
 
 if [ "$failures" -ne 0 ]; then echo "$failures hostile CLI check(s) failed"; exit 1; fi
 echo "all hostile CLI checks passed"

@@ -55,22 +55,40 @@ bool is_artifact(const std::vector<uint8_t>& bytes) {
   return bytes.size() >= 4 && bytes[0] == 0x7f && bytes[1] == 'E' && bytes[2] == 'L' && bytes[3] == 'F';
 }
 
-// A .wasm is compiled once and its artifact reused from the cache; an entry that fails to load
-// (corrupt, truncated, another format version) is recompiled and replaced.
+// A .wasm is compiled once and its artifact reused from the cache; an entry that fails
+// authentication or does not load (corrupt, another format version) is recompiled and replaced.
+// A cache that is not safely ours is not used at all (a warning says why).
 Result<Module> load_or_compile(const Engine& engine, const std::vector<uint8_t>& wasm, const RunFlags& flags) {
   if (flags.no_cache) return compile_module(engine, wasm);
   auto dir = cache::default_directory();
   if (!dir.ok()) return dir.take_error();
+  auto store = cache::Cache::open(*dir);
+  if (!store.ok()) {
+    std::fprintf(stderr, "atoll: warning: %s; compiling without the cache\n", store.error().message.c_str());
+    return compile_module(engine, wasm);
+  }
   const std::string name = cache::entry_name(wasm, cache_settings(flags.codegen));
-  if (auto cached = cache::read(*dir, name)) {
+  if (auto cached = store->read(name)) {
     auto m = Module::from_artifact(engine, std::move(*cached));
     if (m.ok()) return m;
   }
   auto artifact = compile(engine, wasm);
   if (!artifact.ok()) return artifact.take_error();
-  auto written = cache::write(*dir, name, *artifact);
+  auto written = store->write(name, *artifact);
   if (!written.ok()) std::fprintf(stderr, "atoll: warning: %s\n", written.error().message.c_str());
   return Module::from_artifact(engine, std::move(artifact.value()));
+}
+
+// No guest may reach the compile cache, even in a run that does not use it: later runs would.
+Result<void> check_grants(const RunFlags& flags) {
+  auto dir = cache::default_directory();
+  if (!dir.ok()) return {};  // no cache anywhere
+  for (const std::string& d : flags.dirs) {
+    const size_t sep = d.find("::");
+    auto ok = cache::check_grant(*dir, sep == std::string::npos ? d : d.substr(0, sep));
+    if (!ok.ok()) return ok;
+  }
+  return {};
 }
 
 // The exit status when instantiation (the start function) or the call failed, as Wasmtime has
@@ -107,6 +125,7 @@ int cache_clean() {
 }
 
 int run(const RunFlags& flags) {
+  if (auto granted = check_grants(flags); !granted.ok()) return error(granted.error().message);
   auto bytes = read_file(flags.file);
   if (!bytes.ok()) return error(bytes.error().message);
   const bool precompiled = is_artifact(*bytes);
