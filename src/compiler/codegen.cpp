@@ -265,6 +265,11 @@ Result<std::vector<uint8_t>> compile_chunk(const wasm::Module& wm, const Compile
     llvm::CGSCCAnalysisManager cgam;
     llvm::ModuleAnalysisManager mam;
     llvm::PassBuilder pb(tm.get());
+    // No library functions exist for guest code: loop idioms stay loops (see
+    // set_function_attributes). Registered first, so the default registration does not replace it.
+    llvm::TargetLibraryInfoImpl tlii{llvm::Triple(kTriple)};
+    tlii.disableAllFunctions();
+    fam.registerPass([&] { return llvm::TargetLibraryAnalysis(tlii); });
     pb.registerModuleAnalyses(mam);
     pb.registerCGSCCAnalyses(cgam);
     pb.registerFunctionAnalyses(fam);

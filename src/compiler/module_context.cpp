@@ -107,6 +107,11 @@ void ModuleContext::set_function_attributes(llvm::Function* f) {
   // Recursion must stay recursion: tail-call elimination would turn unbounded recursion into an
   // endless loop instead of the stack-exhaustion trap the spec expects.
   f->addFnAttr("disable-tail-calls", "true");
+  // Guest code must never call libc: a byte loop that LLVM turned into memset() would fault
+  // inside libc, outside registered guest code, and kill the host (the runtime also refuses
+  // artifacts that reference these symbols). The pass pipeline's TargetLibraryInfo says the
+  // same (codegen.cpp).
+  f->addFnAttr("no-builtins");
 }
 
 }  // namespace atl::compiler

@@ -135,10 +135,9 @@ void* resolve_runtime_symbol(const std::string& name) {
 #define ATL_BUILTIN_ENTRY(n) {std::string("atl_builtin_") + #n, reinterpret_cast<void*>(&atl_builtin_##n)},
       ATL_BUILTINS(ATL_BUILTIN_ENTRY)
 #undef ATL_BUILTIN_ENTRY
-      // What LLVM may turn loops or intrinsics into.
-      {"memcpy", reinterpret_cast<void*>(&memcpy)},
-      {"memmove", reinterpret_cast<void*>(&memmove)},
-      {"memset", reinterpret_cast<void*>(&memset)},
+      // What LLVM lowers float rounding and fma to on CPUs without SSE4.1/FMA: pure functions of
+      // their arguments that touch no memory. memcpy/memset/memmove are deliberately absent: a
+      // fault inside them would be outside guest code (the compiler never emits them).
       {"ceil", reinterpret_cast<void*>(static_cast<double (*)(double)>(&ceil))},
       {"ceilf", reinterpret_cast<void*>(static_cast<float (*)(float)>(&ceilf))},
       {"floor", reinterpret_cast<void*>(static_cast<double (*)(double)>(&floor))},

@@ -79,6 +79,43 @@ exit_module start256 256 start
 expect 1 "a reserved status from the start function" -- "$atoll" run "$work/start256.wasm"
 contains "invalid exit status"
 
+# --- Loops LLVM would turn into libc calls trap in guest code (finding 1) ---
+cat > "$work/idioms.wat" <<'WAT'
+(module
+  (memory (export "memory") 1)
+  (func (export "fill") (local $i i32)
+    (loop $l
+      (i32.store8 offset=65000 (local.get $i) (i32.const 0))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 1000)))))
+  (func (export "copy") (local $i i32)
+    (loop $l
+      (i32.store8 offset=65000 (local.get $i) (i32.load8_u (local.get $i)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 1000)))))
+  (func (export "move") (local $i i32)
+    (local.set $i (i32.const 1000))
+    (loop $l
+      (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+      (i32.store8 offset=65001 (local.get $i) (i32.load8_u offset=65000 (local.get $i)))
+      (br_if $l (local.get $i))))
+  (func (export "wide") (local $i i32)
+    (loop $l
+      (i64.store offset=60000 (local.get $i) (i64.const 0))
+      (local.set $i (i32.add (local.get $i) (i32.const 8)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 8000))))))
+WAT
+wat2wasm "$work/idioms.wat" -o "$work/idioms.wasm" || exit 1
+for opt in 1 2 3; do
+  for f in fill copy move wide; do
+    expect 134 "$f loop out of bounds at -O$opt is a trap, not a host crash" -- \
+      "$atoll" run --no-cache -O "$opt" --invoke "$f" "$work/idioms.wasm"
+    contains "out of bounds memory access"
+  done
+done
+"$atoll" compile -O 3 "$work/idioms.wasm" -o "$work/idioms.atoll" || exit 1
+! objdump -dr "$work/idioms.atoll" | grep -Eq "R_X86_64.*(memset|memcpy|memmove)" || fail "guest code calls libc"
+
 # --- The compile cache is no channel for native code (finding 5) ---
 cache=$work/cache/atoll
 "$atoll" run --invoke neg "$work/calc.wasm" 1 >/dev/null 2>&1
