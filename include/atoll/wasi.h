@@ -37,6 +37,9 @@ struct Config {
   // Listening TCP sockets to preopen (IPv4 "ADDRESS:PORT"), after the directories: the guest
   // uses them with sock_accept, sock_recv, sock_send and sock_shutdown.
   std::vector<std::string> tcp_listen;
+  // Most descriptors the guest may hold at once (stdio, preopens and sockets included); past
+  // it, opening more fails with EMFILE, so one guest cannot exhaust the process's descriptors.
+  uint32_t max_open_files = 1024;
   int stdin_fd = 0;
   int stdout_fd = 1;
   int stderr_fd = 2;

@@ -36,13 +36,25 @@ struct Fd {
   bool preopen = false;
   bool owned = true;       // close the host descriptor with the entry (stdio is not owned)
   std::string guest_path;  // preopens: the name the guest sees
+  uint64_t rights_base = 0;
+  uint64_t rights_inheriting = 0;
+  // Descriptors the guest shares with the host (stdio) keep their host status flags: the
+  // guest's fd_fdstat_set_flags is recorded here and reported back, never applied to the host.
+  uint16_t shared_flags = 0;
 };
+
+// What a descriptor of this kind can do at all (rights.h).
+uint64_t supported_rights(uint8_t type);
+// Success if `fd` holds every right in `needed`: EBADF for the wrong kind of descriptor (a
+// read on a directory), ENOTCAPABLE for a right the guest gave away.
+uint16_t need_rights(const Fd* fd, uint64_t needed);
 
 class Context {
  public:
   std::vector<std::string> args;
   std::vector<std::string> env;
   std::map<uint32_t, Fd> fds;
+  uint32_t max_fds = 1024;  // Config::max_open_files
   std::optional<int> exit_code;    // proc_exit with a status below kMaxExitStatus
   std::optional<uint32_t> invalid_exit_status;  // proc_exit with a reserved status: ends the guest like a trap
 
@@ -51,7 +63,9 @@ class Context {
     auto it = fds.find(fd);
     return it == fds.end() ? nullptr : &it->second;
   }
-  uint32_t insert(Fd fd);  // lowest free number
+  // The lowest free number, or nullopt when the guest already holds max_fds descriptors (the
+  // caller closes the host descriptor and answers EMFILE).
+  std::optional<uint32_t> insert(Fd fd);
 };
 
 // One host call: its 16-byte argument slots and the caller's memory, with bounds checks.
@@ -81,8 +95,5 @@ struct Call {
 // leave it: the kernel resolves them with RESOLVE_BENEATH, and an escape is ENOTCAPABLE.
 // Opens `path` beneath `dirfd`; returns the host fd or -errno.
 int open_beneath(int dirfd, const std::string& path, int flags, unsigned mode);
-// Opens the directory that holds the last component of `path` beneath `dirfd` and returns it
-// (or -errno); `name` receives the last component.
-int open_parent_beneath(int dirfd, const std::string& path, std::string& name);
 
 }  // namespace atl::wasi

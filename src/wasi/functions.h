@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "wasi/context.h"
+#include "wasi/rights.h"
 
 namespace atl::wasi {
 

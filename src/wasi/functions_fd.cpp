@@ -13,7 +13,6 @@
 namespace atl::wasi {
 namespace {
 
-constexpr uint64_t kAllRights = 0x1fffffff;
 constexpr uint16_t kFdflagAppend = 1, kFdflagDsync = 2, kFdflagNonblock = 4, kFdflagRsync = 8, kFdflagSync = 16;
 
 uint16_t host_err() { return errno_from_host(errno); }
@@ -38,10 +37,9 @@ namespace {
 
 // fd_read, fd_write, fd_pread, fd_pwrite: (fd, iovs, iovs_len, [offset], result pointer).
 template <class Io>
-uint16_t vectored(Context& ctx, Call& c, bool reading, int result_arg, Io io) {
+uint16_t vectored(Context& ctx, Call& c, uint64_t needed, int result_arg, Io io) {
   Fd* fd = ctx.get(c.u32(0));
-  if (!fd) return kBadf;
-  if (reading && fd->type == kDirectory) return kIsdir;
+  if (uint16_t e = need_rights(fd, needed)) return e;
   std::vector<iovec> iov;
   if (uint16_t e = guest_iovecs(c, c.u32(1), c.u32(2), iov)) return e;
   if (!c.in(c.u32(result_arg), 4)) return kFault;
@@ -51,23 +49,28 @@ uint16_t vectored(Context& ctx, Call& c, bool reading, int result_arg, Io io) {
   return kSuccess;
 }
 
-uint16_t fd_write(Context& ctx, Call& c) { return vectored(ctx, c, false, 3, writev); }
-uint16_t fd_read(Context& ctx, Call& c) { return vectored(ctx, c, true, 3, readv); }
+uint16_t fd_write(Context& ctx, Call& c) { return vectored(ctx, c, rights::kFdWrite, 3, writev); }
+uint16_t fd_read(Context& ctx, Call& c) { return vectored(ctx, c, rights::kFdRead, 3, readv); }
 uint16_t fd_pwrite(Context& ctx, Call& c) {
   const off_t at = static_cast<off_t>(c.u64(3));
-  return vectored(ctx, c, false, 4, [at](int f, const iovec* v, int n) { return pwritev(f, v, n, at); });
+  if (c.u64(3) > INT64_MAX) return kInval;
+  return vectored(ctx, c, rights::kFdWrite | rights::kFdSeek, 4,
+                  [at](int f, const iovec* v, int n) { return pwritev(f, v, n, at); });
 }
 uint16_t fd_pread(Context& ctx, Call& c) {
   const off_t at = static_cast<off_t>(c.u64(3));
-  return vectored(ctx, c, true, 4, [at](int f, const iovec* v, int n) { return preadv(f, v, n, at); });
+  if (c.u64(3) > INT64_MAX) return kInval;
+  return vectored(ctx, c, rights::kFdRead | rights::kFdSeek, 4,
+                  [at](int f, const iovec* v, int n) { return preadv(f, v, n, at); });
 }
 
 uint16_t fd_seek(Context& ctx, Call& c) {
   Fd* fd = ctx.get(c.u32(0));
-  if (!fd) return kBadf;
   const uint32_t whence = c.u32(2);
+  // Asking where we are needs only the tell right.
+  const bool tell = whence == 1 && c.u64(1) == 0;
+  if (uint16_t e = need_rights(fd, tell ? rights::kFdTell : rights::kFdSeek)) return e;
   if (whence > 2) return kInval;
-  if (fd->type == kDirectory) return kBadf;
   if (!c.in(c.u32(3), 8)) return kFault;
   static const int kWhence[] = {SEEK_SET, SEEK_CUR, SEEK_END};
   const off_t r = lseek(fd->host, static_cast<off_t>(c.u64(1)), kWhence[whence]);
@@ -78,7 +81,7 @@ uint16_t fd_seek(Context& ctx, Call& c) {
 
 uint16_t fd_tell(Context& ctx, Call& c) {
   Fd* fd = ctx.get(c.u32(0));
-  if (!fd) return kBadf;
+  if (uint16_t e = need_rights(fd, rights::kFdTell)) return e;
   if (!c.in(c.u32(1), 8)) return kFault;
   const off_t r = lseek(fd->host, 0, SEEK_CUR);
   if (r < 0) return host_err();
@@ -99,26 +102,36 @@ uint16_t fd_fdstat_get(Context& ctx, Call& c) {
   if (!fd) return kBadf;
   const uint32_t p = c.u32(1);
   if (!c.in(p, 24)) return kFault;
-  const int fl = fcntl(fd->host, F_GETFL);
-  if (fl < 0) return host_err();
-  uint16_t flags = 0;
-  if (fl & O_APPEND) flags |= kFdflagAppend;
-  if (fl & O_NONBLOCK) flags |= kFdflagNonblock;
-  if ((fl & O_SYNC) == O_SYNC) flags |= kFdflagSync;
-  else if (fl & O_DSYNC) flags |= kFdflagDsync;
+  uint16_t flags = fd->shared_flags;
+  if (fd->owned) {
+    const int fl = fcntl(fd->host, F_GETFL);
+    if (fl < 0) return host_err();
+    flags = 0;
+    if (fl & O_APPEND) flags |= kFdflagAppend;
+    if (fl & O_NONBLOCK) flags |= kFdflagNonblock;
+    if ((fl & O_SYNC) == O_SYNC) flags |= kFdflagSync;
+    else if (fl & O_DSYNC) flags |= kFdflagDsync;
+  }
   std::memset(c.mem.data() + p, 0, 24);
   c.store<uint8_t>(p, fd->type);
   c.store<uint16_t>(p + 2, flags);
-  c.store<uint64_t>(p + 8, kAllRights);
-  c.store<uint64_t>(p + 16, kAllRights);
+  c.store<uint64_t>(p + 8, fd->rights_base);
+  c.store<uint64_t>(p + 16, fd->rights_inheriting);
   return kSuccess;
 }
 
 uint16_t fd_fdstat_set_flags(Context& ctx, Call& c) {
   Fd* fd = ctx.get(c.u32(0));
-  if (!fd) return kBadf;
+  if (uint16_t e = need_rights(fd, rights::kFdFdstatSetFlags)) return e;
   const uint32_t flags = c.u32(1);
   if (flags & (kFdflagDsync | kFdflagRsync | kFdflagSync)) return kNotsup;  // Linux cannot change these
+  if (flags > 0xffff) return kInval;
+  // The host's stdio is the host's: O_NONBLOCK or O_APPEND set there would outlive the guest
+  // and change how the embedder's own I/O behaves.
+  if (!fd->owned) {
+    fd->shared_flags = static_cast<uint16_t>(flags);
+    return kSuccess;
+  }
   int fl = fcntl(fd->host, F_GETFL);
   if (fl < 0) return host_err();
   fl &= ~(O_APPEND | O_NONBLOCK);
@@ -127,13 +140,20 @@ uint16_t fd_fdstat_set_flags(Context& ctx, Call& c) {
   return fcntl(fd->host, F_SETFL, fl) < 0 ? host_err() : kSuccess;
 }
 
-// Rights are not tracked per descriptor (the sandbox is the preopen set), so shrinking them
-// is accepted and has no effect.
-uint16_t fd_fdstat_set_rights(Context& ctx, Call& c) { return ctx.get(c.u32(0)) ? kSuccess : kBadf; }
+// Rights can only be taken away.
+uint16_t fd_fdstat_set_rights(Context& ctx, Call& c) {
+  Fd* fd = ctx.get(c.u32(0));
+  if (!fd) return kBadf;
+  const uint64_t base = c.u64(1), inheriting = c.u64(2);
+  if ((base & ~fd->rights_base) || (inheriting & ~fd->rights_inheriting)) return kNotcapable;
+  fd->rights_base = base;
+  fd->rights_inheriting = inheriting;
+  return kSuccess;
+}
 
 uint16_t fd_filestat_get(Context& ctx, Call& c) {
   Fd* fd = ctx.get(c.u32(0));
-  if (!fd) return kBadf;
+  if (uint16_t e = need_rights(fd, rights::kFdFilestatGet)) return e;
   struct stat st;
   if (fstat(fd->host, &st) != 0) return host_err();
   return write_filestat(c, c.u32(1), st);
@@ -141,7 +161,8 @@ uint16_t fd_filestat_get(Context& ctx, Call& c) {
 
 uint16_t fd_filestat_set_size(Context& ctx, Call& c) {
   Fd* fd = ctx.get(c.u32(0));
-  if (!fd) return kBadf;
+  if (uint16_t e = need_rights(fd, rights::kFdFilestatSetSize)) return e;
+  if (c.u64(1) > INT64_MAX) return kInval;
   return ftruncate(fd->host, static_cast<off_t>(c.u64(1))) != 0 ? host_err() : kSuccess;
 }
 
@@ -166,7 +187,7 @@ namespace {
 
 uint16_t fd_filestat_set_times(Context& ctx, Call& c) {
   Fd* fd = ctx.get(c.u32(0));
-  if (!fd) return kBadf;
+  if (uint16_t e = need_rights(fd, rights::kFdFilestatSetTimes)) return e;
   struct timespec ts[2];
   if (uint16_t e = timespecs(c.u64(1), c.u64(2), c.u32(3), ts)) return e;
   return futimens(fd->host, ts) != 0 ? host_err() : kSuccess;
@@ -174,32 +195,31 @@ uint16_t fd_filestat_set_times(Context& ctx, Call& c) {
 
 uint16_t fd_advise(Context& ctx, Call& c) {
   Fd* fd = ctx.get(c.u32(0));
-  if (!fd) return kBadf;
+  if (uint16_t e = need_rights(fd, rights::kFdAdvise)) return e;
   static const int kAdvice[] = {POSIX_FADV_NORMAL, POSIX_FADV_SEQUENTIAL, POSIX_FADV_RANDOM,
                                 POSIX_FADV_WILLNEED, POSIX_FADV_DONTNEED, POSIX_FADV_NOREUSE};
   if (c.u32(3) > 5) return kInval;
-  if (fd->type == kDirectory) return kBadf;
   const int r = posix_fadvise(fd->host, static_cast<off_t>(c.u64(1)), static_cast<off_t>(c.u64(2)), kAdvice[c.u32(3)]);
   return r ? errno_from_host(r) : kSuccess;
 }
 
 uint16_t fd_allocate(Context& ctx, Call& c) {
   Fd* fd = ctx.get(c.u32(0));
-  if (!fd) return kBadf;
-  if (fd->type == kDirectory) return kBadf;
+  if (uint16_t e = need_rights(fd, rights::kFdAllocate)) return e;
+  if (c.u64(1) > INT64_MAX || c.u64(2) > INT64_MAX) return kInval;
   const int r = posix_fallocate(fd->host, static_cast<off_t>(c.u64(1)), static_cast<off_t>(c.u64(2)));
   return r ? errno_from_host(r) : kSuccess;
 }
 
 uint16_t fd_datasync(Context& ctx, Call& c) {
   Fd* fd = ctx.get(c.u32(0));
-  if (!fd) return kBadf;
+  if (uint16_t e = need_rights(fd, rights::kFdDatasync)) return e;
   return fdatasync(fd->host) != 0 ? host_err() : kSuccess;
 }
 
 uint16_t fd_sync(Context& ctx, Call& c) {
   Fd* fd = ctx.get(c.u32(0));
-  if (!fd) return kBadf;
+  if (uint16_t e = need_rights(fd, rights::kFdSync)) return e;
   return fsync(fd->host) != 0 ? host_err() : kSuccess;
 }
 
@@ -240,6 +260,7 @@ uint16_t fd_readdir(Context& ctx, Call& c) {
   Fd* fd = ctx.get(c.u32(0));
   if (!fd) return kBadf;
   if (fd->type != kDirectory) return kNotdir;
+  if (uint16_t e = need_rights(fd, rights::kFdReaddir)) return e;
   const uint32_t buf = c.u32(1), buf_len = c.u32(2), used_ptr = c.u32(4);
   const uint64_t cookie = c.u64(3);
   if (!c.in(buf, buf_len) || !c.in(used_ptr, 4)) return kFault;

@@ -152,8 +152,8 @@ uint16_t poll_oneoff(Context& ctx, Call& c) {
     } else if (s.tag == 1 || s.tag == 2) {
       c.load(p + 16, s.fd);
       Fd* fd = ctx.get(s.fd);
-      if (!fd) {
-        s.error = kBadf;
+      if (uint16_t e = need_rights(fd, rights::kPollFdReadwrite)) {
+        s.error = e;
         earliest = now;
         continue;
       }
@@ -205,17 +205,26 @@ uint16_t poll_oneoff(Context& ctx, Call& c) {
 uint16_t sock_accept(Context& ctx, Call& c) {
   Fd* fd = ctx.get(c.u32(0));
   if (!fd) return kBadf;
+  if (fd->type != kSocketStream && fd->type != kSocketDgram) return kNotsock;
+  if (uint16_t e = need_rights(fd, rights::kSockAccept)) return e;
   if (!c.in(c.u32(2), 4)) return kFault;
   const int flags = (c.u32(1) & 4) ? SOCK_NONBLOCK : 0;
   const int s = accept4(fd->host, nullptr, nullptr, flags | SOCK_CLOEXEC);
   if (s < 0) return host_err();
-  c.store<uint32_t>(c.u32(2), ctx.insert(Fd{s, kSocketStream, false, true, {}}));
+  auto n = ctx.insert(Fd{s, kSocketStream, false, true, {}, rights::kSocket & ~rights::kSockAccept, 0});
+  if (!n) {
+    close(s);
+    return kMfile;
+  }
+  c.store<uint32_t>(c.u32(2), *n);
   return kSuccess;
 }
 
 uint16_t sock_recv(Context& ctx, Call& c) {
   Fd* fd = ctx.get(c.u32(0));
   if (!fd) return kBadf;
+  if (fd->type != kSocketStream && fd->type != kSocketDgram) return kNotsock;
+  if (uint16_t e = need_rights(fd, rights::kFdRead)) return e;
   std::vector<iovec> iov;
   if (uint16_t e = guest_iovecs(c, c.u32(1), c.u32(2), iov)) return e;
   if (!c.in(c.u32(4), 4) || !c.in(c.u32(5), 2)) return kFault;
@@ -235,6 +244,8 @@ uint16_t sock_recv(Context& ctx, Call& c) {
 uint16_t sock_send(Context& ctx, Call& c) {
   Fd* fd = ctx.get(c.u32(0));
   if (!fd) return kBadf;
+  if (fd->type != kSocketStream && fd->type != kSocketDgram) return kNotsock;
+  if (uint16_t e = need_rights(fd, rights::kFdWrite)) return e;
   std::vector<iovec> iov;
   if (uint16_t e = guest_iovecs(c, c.u32(1), c.u32(2), iov)) return e;
   if (!c.in(c.u32(4), 4)) return kFault;
@@ -250,6 +261,8 @@ uint16_t sock_send(Context& ctx, Call& c) {
 uint16_t sock_shutdown(Context& ctx, Call& c) {
   Fd* fd = ctx.get(c.u32(0));
   if (!fd) return kBadf;
+  if (fd->type != kSocketStream && fd->type != kSocketDgram) return kNotsock;
+  if (uint16_t e = need_rights(fd, rights::kSockShutdown)) return e;
   const uint32_t how = c.u32(1);
   if (how == 0 || how > 3) return kInval;
   const int h = how == 1 ? SHUT_RD : how == 2 ? SHUT_WR : SHUT_RDWR;

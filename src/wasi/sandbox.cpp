@@ -25,15 +25,4 @@ int open_beneath(int dirfd, const std::string& path, int flags, unsigned mode) {
   }
 }
 
-int open_parent_beneath(int dirfd, const std::string& path, std::string& name) {
-  if (path.empty()) return -ENOENT;
-  std::string p = path;
-  while (p.size() > 1 && p.back() == '/') p.pop_back();  // "dir/" names "dir"
-  const size_t slash = p.rfind('/');
-  std::string parent = slash == std::string::npos ? "." : p.substr(0, slash);
-  if (parent.empty()) parent = "/";  // an absolute path: refused by open_beneath
-  name = slash == std::string::npos ? p : p.substr(slash + 1);
-  return open_beneath(dirfd, parent, O_PATH | O_DIRECTORY, 0);
-}
-
 }  // namespace atl::wasi

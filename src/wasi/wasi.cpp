@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "wasi/functions.h"
+#include "wasi/rights.h"
 
 namespace atl::wasi {
 
@@ -88,11 +89,27 @@ Context::~Context() {
   }
 }
 
-uint32_t Context::insert(Fd fd) {
+std::optional<uint32_t> Context::insert(Fd fd) {
+  if (fds.size() >= max_fds) return std::nullopt;
   uint32_t n = 3;
-  while (fds.count(n)) ++n;
+  for (auto it = fds.lower_bound(3); it != fds.end() && it->first == n; ++it) ++n;
   fds[n] = std::move(fd);
   return n;
+}
+
+uint64_t supported_rights(uint8_t type) {
+  switch (type) {
+    case kDirectory: return rights::kDirectory;
+    case kRegularFile: case kBlockDevice: return rights::kRegularFile;
+    case kSocketStream: case kSocketDgram: return rights::kSocket;
+    default: return rights::kStream;
+  }
+}
+
+uint16_t need_rights(const Fd* fd, uint64_t needed) {
+  if (!fd) return kBadf;
+  if ((fd->rights_base & needed) == needed) return kSuccess;
+  return (supported_rights(fd->type) & needed) == needed ? kNotcapable : kBadf;
 }
 
 std::optional<int> exit_code(const Context& ctx) { return ctx.exit_code; }
@@ -107,18 +124,28 @@ Result<std::shared_ptr<Context>> attach(Store& store, const Config& config) {
   auto ctx = std::make_shared<Context>();
   ctx->args = config.args;
   ctx->env = config.env;
+  ctx->max_fds = config.max_open_files;
   const int stdio[3] = {config.stdin_fd, config.stdout_fd, config.stderr_fd};
   for (uint32_t i = 0; i < 3; ++i) {
     struct stat st;
     const uint8_t type = fstat(stdio[i], &st) == 0 ? filetype_from_mode(st.st_mode) : kCharDevice;
-    ctx->fds[i] = Fd{stdio[i], type, false, false, {}};
+    // stdin reads, stdout and stderr write, whatever the host descriptor would allow.
+    const uint64_t mode = i == 0 ? rights::kNeedsWrite : rights::kNeedsRead;
+    ctx->fds[i] = Fd{stdio[i], type, false, false, {}, supported_rights(type) & ~mode, 0};
   }
+  auto too_many = [&] {
+    return make_error(ErrorKind::Usage, "more preopens and sockets than max_open_files (" +
+                                            std::to_string(config.max_open_files) + ")");
+  };
   for (const Preopen& p : config.preopens) {
     const int fd = open(p.host_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
       return make_error(ErrorKind::Io, "cannot preopen " + p.host_path + ": " + std::strerror(errno));
     }
-    ctx->insert(Fd{fd, kDirectory, true, true, p.guest_path});
+    if (!ctx->insert(Fd{fd, kDirectory, true, true, p.guest_path, rights::kDirectory, rights::kAll})) {
+      close(fd);
+      return too_many();
+    }
   }
   // Sockets come after the directories: wasi-libc stops looking for preopened directories at
   // the first descriptor that is not one.
@@ -141,7 +168,10 @@ Result<std::shared_ptr<Context>> attach(Store& store, const Config& config) {
       if (s >= 0) close(s);
       return make_error(ErrorKind::Io, "cannot listen on " + addr + ": " + std::strerror(e));
     }
-    ctx->insert(Fd{s, kSocketStream, false, true, {}});
+    if (!ctx->insert(Fd{s, kSocketStream, false, true, {}, rights::kSocket, 0})) {
+      close(s);
+      return too_many();
+    }
   }
   store.set_host_state(&kContextKey, ctx);
   return ctx;

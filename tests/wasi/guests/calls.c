@@ -95,14 +95,19 @@ int main(void) {
   CHECK("fd_fdstat_get", __wasi_fd_fdstat_get(f, &fst) == 0 && fst.fs_filetype == __WASI_FILETYPE_REGULAR_FILE);
   CHECK("fd_fdstat_set_flags", __wasi_fd_fdstat_set_flags(f, __WASI_FDFLAGS_APPEND) == 0 &&
                                    __wasi_fd_fdstat_get(f, &fst) == 0 && (fst.fs_flags & __WASI_FDFLAGS_APPEND));
-  CHECK("fd_fdstat_set_rights", __wasi_fd_fdstat_set_rights(f, kAll, kAll) == 0);
+  CHECK("fd_fdstat_set_rights", __wasi_fd_fdstat_get(f, &fst) == 0 &&
+                                    __wasi_fd_fdstat_set_rights(f, fst.fs_rights_base & ~__WASI_RIGHTS_FD_ADVISE, 0) == 0 &&
+                                    __wasi_fd_fdstat_set_rights(f, fst.fs_rights_base, 0) == __WASI_ERRNO_NOTCAPABLE &&
+                                    __wasi_fd_advise(f, 0, 5, __WASI_ADVICE_NORMAL) == __WASI_ERRNO_NOTCAPABLE &&
+                                    __wasi_fd_fdstat_set_rights(f, fst.fs_rights_base | __WASI_RIGHTS_FD_ADVISE, 0) ==
+                                        __WASI_ERRNO_NOTCAPABLE);
   __wasi_filestat_t st;
   CHECK("fd_filestat_get", __wasi_fd_filestat_get(f, &st) == 0 && st.size == 15 && st.filetype == __WASI_FILETYPE_REGULAR_FILE);
   CHECK("fd_filestat_set_size", __wasi_fd_filestat_set_size(f, 5) == 0 && __wasi_fd_filestat_get(f, &st) == 0 && st.size == 5);
   CHECK("fd_filestat_set_times", __wasi_fd_filestat_set_times(f, 0, 1000000000ull * 1234567, __WASI_FSTFLAGS_MTIM) == 0 &&
                                      __wasi_fd_filestat_get(f, &st) == 0 && st.mtim == 1000000000ull * 1234567 &&
                                      __wasi_fd_filestat_set_times(f, 0, 0, __WASI_FSTFLAGS_MTIM | __WASI_FSTFLAGS_MTIM_NOW) == __WASI_ERRNO_INVAL);
-  CHECK("fd_advise", __wasi_fd_advise(f, 0, 5, __WASI_ADVICE_SEQUENTIAL) == 0);
+  CHECK("fd_advise (right given away)", __wasi_fd_advise(f, 0, 5, __WASI_ADVICE_SEQUENTIAL) == __WASI_ERRNO_NOTCAPABLE);
   CHECK("fd_allocate", __wasi_fd_allocate(f, 0, 4096) == 0 && __wasi_fd_filestat_get(f, &st) == 0 && st.size == 4096);
   CHECK("fd_datasync", __wasi_fd_datasync(f) == 0);
   CHECK("fd_sync", __wasi_fd_sync(f) == 0);
@@ -134,7 +139,8 @@ int main(void) {
   CHECK("path_readlink", __wasi_path_readlink(DIR, "soft", (uint8_t*)buf, sizeof buf, &n) == 0 && n == 11 &&
                              memcmp(buf, "d/moved.txt", 11) == 0);
   __wasi_fd_t dfd = (__wasi_fd_t)-1;
-  CHECK("path_open (directory)", __wasi_path_open(DIR, 0, "d", __WASI_OFLAGS_DIRECTORY, kAll, kAll, 0, &dfd) == 0);
+  CHECK("path_open (directory)", __wasi_path_open(DIR, 0, "d", __WASI_OFLAGS_DIRECTORY, kAll, kAll, 0, &dfd) == __WASI_ERRNO_ISDIR &&
+                                     __wasi_path_open(DIR, 0, "d", __WASI_OFLAGS_DIRECTORY, __WASI_RIGHTS_FD_READDIR, kAll, 0, &dfd) == 0);
   uint8_t dirbuf[512];
   __wasi_size_t used = 0;
   int found = 0;
