@@ -216,7 +216,10 @@ class Store {
   // callback, makes memory.grow / table.grow return -1 (the spec's answer), never a trap.
   struct Limits {
     uint64_t max_memory_bytes = uint64_t{65536} * 65536;
-    uint32_t max_table_elements = 10'000'000;
+    uint32_t max_table_elements = 10'000'000;        // per table
+    // All tables the store's instances define, together (8 bytes each): without it, a small
+    // module with many tables reaches gigabytes.
+    uint64_t max_store_table_elements = 10'000'000;
     uint32_t max_instances = UINT32_MAX;
     std::function<bool(uint64_t current_bytes, uint64_t desired_bytes)> memory_growing;
     std::function<bool(uint32_t current, uint32_t desired)> table_growing;

@@ -192,6 +192,7 @@ void Store::set_limits(Limits limits) {
   runtime::StoreLimits& l = impl_->resource_limits;
   l.max_memory_bytes = limits.max_memory_bytes;
   l.max_table_elements = limits.max_table_elements;
+  l.max_store_table_elements = limits.max_store_table_elements;
   l.max_instances = limits.max_instances;
   l.memory_growing = std::move(limits.memory_growing);
   l.table_growing = std::move(limits.table_growing);

@@ -88,13 +88,23 @@ uint32_t atl_builtin_table_grow(abi::VMContext* ctx, uint32_t t, void* init, uin
   Instance& inst = instance_of(ctx);
   TableObject& table = *inst.tables[t];
   const StoreLimits& limits = inst.store->resource_limits;
+  StoreData& store = *inst.store;
   const uint64_t old = table.elements.size();
-  if (old + delta > table.max() || old + delta > limits.max_table_elements) return UINT32_MAX;
+  if (old + delta > table.max() || old + delta > limits.max_table_elements ||
+      store.table_elements + delta > limits.max_store_table_elements) {
+    return UINT32_MAX;
+  }
   if (delta && limits.table_growing &&
       !limits.table_growing(static_cast<uint32_t>(old), static_cast<uint32_t>(old + delta))) {
     return UINT32_MAX;
   }
-  table.elements.resize(old + delta, init);
+  // Generated code cannot unwind: an allocation failure is the spec's "cannot grow" (-1).
+  try {
+    table.elements.resize(old + delta, init);
+  } catch (const std::bad_alloc&) {
+    return UINT32_MAX;
+  }
+  store.table_elements += delta;
   table.sync();
   return static_cast<uint32_t>(old);
 }

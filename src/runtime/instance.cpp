@@ -113,12 +113,21 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
                                               std::to_string(limits.max_memory_bytes >> 16));
     }
   }
-  for (const wasm::TableType& tt : wm.tables) {
+  uint64_t new_elements = 0;
+  for (size_t t = wm.num_imported_tables; t < wm.tables.size(); ++t) {
+    const wasm::TableType& tt = wm.tables[t];
     if (tt.limits.min > limits.max_table_elements) {
-      return make_error(ErrorKind::Other, "table limit: the module needs " + std::to_string(tt.limits.min) +
-                                              " elements, the store allows " +
-                                              std::to_string(limits.max_table_elements));
+      return make_error(ErrorKind::Other, "table limit: table " + std::to_string(t) + " needs " +
+                                              std::to_string(tt.limits.min) + " elements, the store allows " +
+                                              std::to_string(limits.max_table_elements) + " per table");
     }
+    new_elements += tt.limits.min;
+  }
+  if (store.table_elements + new_elements > limits.max_store_table_elements) {
+    return make_error(ErrorKind::Other, "table limit: the module's tables need " + std::to_string(new_elements) +
+                                            " elements, the store has " +
+                                            std::to_string(limits.max_store_table_elements - store.table_elements) +
+                                            " left of " + std::to_string(limits.max_store_table_elements));
   }
   auto inst = std::make_shared<Instance>();
   if (store.engine) {
@@ -224,13 +233,19 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
     image = module_image.get();
   }
   if (inst->memory) inst->memory->attach(&inst->vmctx, &store);
-  for (size_t t = wm.num_imported_tables; t < wm.tables.size(); ++t) {
-    auto table = std::make_shared<TableObject>();
-    table->type = wm.tables[t];
-    table->elements.assign(wm.tables[t].limits.min, nullptr);
-    table->sync();
-    inst->tables.push_back(std::move(table));
+  try {
+    for (size_t t = wm.num_imported_tables; t < wm.tables.size(); ++t) {
+      auto table = std::make_shared<TableObject>();
+      table->type = wm.tables[t];
+      table->elements.assign(wm.tables[t].limits.min, nullptr);
+      table->sync();
+      inst->tables.push_back(std::move(table));
+    }
+  } catch (const std::bad_alloc&) {
+    return make_error(ErrorKind::Other, "out of memory for the module's tables (" + std::to_string(new_elements) +
+                                            " elements)");
   }
+  store.table_elements += new_elements;
   for (auto& t : inst->tables) inst->table_ptrs.push_back(&t->abi);
   for (auto& g : inst->globals) inst->global_cells.push_back(g->cell);
   for (size_t g = wm.num_imported_globals; g < wm.globals.size(); ++g) {

@@ -139,9 +139,17 @@ std::shared_ptr<HostFunctionData> make_host_function(wasm::FuncType type, HostFu
   h->ctx.caller = nullptr;
   h->ctx.callback = [](abi::HostContext* ctx, uint64_t* slots) -> uint32_t {
     auto* self = static_cast<HostFunctionData*>(ctx->data);
-    Result<void> r = self->fn(static_cast<Instance*>(ctx->caller), slots);
-    if (r.ok()) return 0;
-    set_host_error(r.error().message);
+    // Generated code cannot unwind: an exception out of a host function (std::bad_alloc under
+    // an address-space limit, say) becomes the guest's trap instead of std::terminate.
+    try {
+      Result<void> r = self->fn(static_cast<Instance*>(ctx->caller), slots);
+      if (r.ok()) return 0;
+      set_host_error(r.error().message);
+    } catch (const std::exception& e) {
+      set_host_error(std::string("host function threw: ") + e.what());
+    } catch (...) {
+      set_host_error("host function threw an exception");
+    }
     return 1;
   };
   return h;

@@ -218,6 +218,7 @@ inline const uint64_t kNoEpoch = 0;
 struct StoreLimits {
   uint64_t max_memory_bytes = uint64_t{65536} * 65536;  // per linear memory
   uint32_t max_table_elements = 10'000'000;             // per table
+  uint64_t max_store_table_elements = 10'000'000;       // all tables of the store together
   uint32_t max_instances = UINT32_MAX;
   std::function<bool(uint64_t current_bytes, uint64_t desired_bytes)> memory_growing;
   std::function<bool(uint32_t current, uint32_t desired)> table_growing;
@@ -248,6 +249,7 @@ struct StoreData {
   size_t max_wasm_stack = 1 << 20;
   size_t host_stack_reserve = 256 << 10;
   uint64_t max_memory_pages = 65536;
+  uint64_t table_elements = 0;  // elements of every table the store's instances defined
   std::vector<std::shared_ptr<Instance>> instances;
 };
 

@@ -116,6 +116,19 @@ done
 "$atoll" compile -O 3 "$work/idioms.wasm" -o "$work/idioms.atoll" || exit 1
 ! objdump -dr "$work/idioms.atoll" | grep -Eq "R_X86_64.*(memset|memcpy|memmove)" || fail "guest code calls libc"
 
+# --- Resource exhaustion ends in clean errors (finding 8) ---
+{ echo "(module"; for i in $(seq 60); do echo "(table 10000000 funcref)"; done
+  echo '(func (export "run") (result i32) (i32.const 1)))'; } > "$work/tables.wat"
+wat2wasm "$work/tables.wat" -o "$work/tables.wasm" || exit 1
+expect 1 "60 tables of 10 M elements: a table-limit error" -- "$atoll" run --invoke run "$work/tables.wasm"
+contains "table limit"
+expect 1 "... also under an address-space limit" -- bash -c "ulimit -v 4000000; exec \"\$0\" run --invoke run \"\$1\"" \
+  "$atoll" "$work/tables.wasm"
+contains "table limit"
+expect 1 "a guard-page memory under an address-space limit: a clean error" -- \
+  bash -c "ulimit -v 2000000; exec \"\$0\" run --invoke fill \"\$1\"" "$atoll" "$work/idioms.wasm"
+contains "cannot reserve"
+
 # --- The compile cache is no channel for native code (finding 5) ---
 cache=$work/cache/atoll
 "$atoll" run --invoke neg "$work/calc.wasm" 1 >/dev/null 2>&1
