@@ -115,6 +115,12 @@ struct Config {
   // module is split into chunks compiled in parallel.
   uint32_t compile_threads = 0;
   uint64_t compile_chunk_bytes = 64 * 1024;
+  // A budget for compiling untrusted modules (atoll_compiler_loader only): when either is set,
+  // the compiler runs in a worker process (atoll-compile-worker, beside the plugin) that is
+  // killed past compile_timeout_ms and limited to compile_memory_limit bytes of address space;
+  // exceeding either is a clean error, and a crash of the compiler cannot take the host down.
+  uint32_t compile_timeout_ms = 0;
+  uint64_t compile_memory_limit = 0;
   // Interruption, compiled into the code only when enabled (nothing is emitted otherwise):
   // epoch checks at function entry and loop headers stop a guest once the engine's epoch reaches
   // its store's deadline (Store::set_epoch_deadline); fuel metering charges one unit per executed

@@ -11,6 +11,7 @@
 #include <llvm/IR/Verifier.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Passes/StandardInstrumentations.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
@@ -30,6 +31,7 @@
 #include "compiler/compiler.h"
 #include "compiler/function_translator.h"
 #include "compiler/module_context.h"
+#include "compiler/shape.h"
 #include "compiler/trampolines.h"
 
 namespace atl::compiler {
@@ -168,33 +170,51 @@ struct Chunk {
   uint32_t first;  // function indices [first, last)
   uint32_t last;
   bool primary;
+  bool cheap = false;  // compiled as at -O0 (shape.h)
 };
 
-std::vector<Chunk> partition(const wasm::Module& wm, unsigned threads, uint64_t chunk_bytes) {
-  const uint32_t begin = wm.num_imported_funcs, end = wm.num_funcs();
+// Splits [begin, end) by size for parallel compilation.
+void split_by_size(const wasm::Module& wm, uint32_t begin, uint32_t end, unsigned threads, uint64_t chunk_bytes,
+                   bool cheap, std::vector<Chunk>& chunks) {
   uint64_t total = 0;
-  for (const wasm::FunctionBody& b : wm.bodies) total += b.size;
+  for (uint32_t i = begin; i < end; ++i) total += wm.bodies[i - wm.num_imported_funcs].size;
   // Small modules stay whole: splitting costs cross-chunk inlining and thread start-up.
   const uint64_t wanted = threads <= 1 ? 1 : std::min<uint64_t>(threads * 2, total / std::max<uint64_t>(chunk_bytes, 1));
-  if (wanted <= 1 || end - begin < 2) return {Chunk{begin, end, true}};
-  std::vector<Chunk> chunks;
-  const uint64_t target = total / wanted;
+  const uint64_t target = total / std::max<uint64_t>(wanted, 1);
   uint64_t acc = 0;
   uint32_t first = begin;
-  for (uint32_t i = begin; i < end; ++i) {
-    acc += wm.bodies[i - begin].size;
-    if (acc >= target && chunks.size() + 1 < wanted) {
-      chunks.push_back(Chunk{first, i + 1, chunks.empty()});
+  size_t made = 0;
+  for (uint32_t i = begin; i < end && wanted > 1; ++i) {
+    acc += wm.bodies[i - wm.num_imported_funcs].size;
+    if (acc >= target && made + 1 < wanted && i + 1 < end) {
+      chunks.push_back(Chunk{first, i + 1, chunks.empty(), cheap});
+      ++made;
       first = i + 1;
       acc = 0;
     }
   }
-  if (first < end || chunks.empty()) chunks.push_back(Chunk{first, end, chunks.empty()});
+  chunks.push_back(Chunk{first, end, chunks.empty(), cheap});
+}
+
+// Contiguous runs of functions that share a pipeline, each split by size.
+std::vector<Chunk> partition(const wasm::Module& wm, unsigned threads, uint64_t chunk_bytes, int opt_level) {
+  const uint32_t begin = wm.num_imported_funcs, end = wm.num_funcs();
+  std::vector<bool> cheap = opt_level == 0 ? std::vector<bool>(wm.bodies.size()) : cheap_functions(wm);
+  std::vector<Chunk> chunks;
+  for (uint32_t i = begin; i < end;) {
+    uint32_t j = i + 1;
+    while (j < end && cheap[j - begin] == cheap[i - begin]) ++j;
+    split_by_size(wm, i, j, threads, chunk_bytes, cheap[i - begin], chunks);
+    i = j;
+  }
+  if (chunks.empty()) chunks.push_back(Chunk{begin, end, true});
   return chunks;
 }
 
-Result<std::vector<uint8_t>> compile_chunk(const wasm::Module& wm, const CompileOptions& options,
+Result<std::vector<uint8_t>> compile_chunk(const wasm::Module& wm, const CompileOptions& module_options,
                                            const TargetChoice& target_choice, const Chunk& chunk) {
+  CompileOptions options = module_options;
+  if (chunk.cheap) options.opt_level = 0;
   std::string err;
   const llvm::Target* target = llvm::TargetRegistry::lookupTarget(kTriple, err);
   if (!target) return make_error(ErrorKind::Other, "LLVM has no x86-64 target: " + err);
@@ -234,11 +254,11 @@ Result<std::vector<uint8_t>> compile_chunk(const wasm::Module& wm, const Compile
     artifact::MetaHeader meta{};
     std::memcpy(meta.magic, "ATOLLART", 8);
     meta.version = abi::kArtifactVersion;
-    meta.bounds_mode = static_cast<uint32_t>(options.bounds);
+    meta.bounds_mode = static_cast<uint32_t>(options.bounds);  // (never differs between chunks)
     meta.cpu_features = target_choice.required;
     meta.instrumentation = (options.epoch_interruption ? artifact::kEpochChecks : 0) |
                            (options.consume_fuel ? artifact::kFuelMetering : 0);
-    const std::string fp = fingerprint(options);
+    const std::string fp = fingerprint(module_options);
     std::strncpy(meta.fingerprint, fp.c_str(), sizeof meta.fingerprint - 1);
     std::strncpy(meta.target_cpu, target_choice.cpu.c_str(), sizeof meta.target_cpu - 1);
     std::vector<uint8_t> meta_bytes(sizeof meta);
@@ -264,7 +284,12 @@ Result<std::vector<uint8_t>> compile_chunk(const wasm::Module& wm, const Compile
     llvm::FunctionAnalysisManager fam;
     llvm::CGSCCAnalysisManager cgam;
     llvm::ModuleAnalysisManager mam;
-    llvm::PassBuilder pb(tm.get());
+    // The standard instrumentation is what makes the new pass manager skip optnone functions
+    // (see FunctionTranslator::degrade_if_pathological).
+    llvm::PassInstrumentationCallbacks pic;
+    llvm::StandardInstrumentations si(ctx, /*DebugLogging=*/false);
+    si.registerCallbacks(pic, &mam);
+    llvm::PassBuilder pb(tm.get(), llvm::PipelineTuningOptions(), std::nullopt, &pic);
     // No library functions exist for guest code: loop idioms stay loops (see
     // set_function_attributes). Registered first, so the default registration does not replace it.
     llvm::TargetLibraryInfoImpl tlii{llvm::Triple(kTriple)};
@@ -308,7 +333,7 @@ Result<std::vector<uint8_t>> compile(const wasm::Module& wm, const CompileOption
   if (!target_choice.ok()) return target_choice.take_error();
 
   const unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  const std::vector<Chunk> chunks = partition(wm, threads, options.chunk_bytes);
+  const std::vector<Chunk> chunks = partition(wm, threads, options.chunk_bytes, options.opt_level);
   std::vector<Result<std::vector<uint8_t>>> results(chunks.size(), Error{});
   std::atomic<size_t> next{0};
   auto worker = [&] {

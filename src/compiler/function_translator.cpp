@@ -121,6 +121,7 @@ Result<void> FunctionTranslator::translate() {
   return {};
 }
 
+
 // In unreachable code only the block structure matters.
 bool FunctionTranslator::skip_dead(const wasm::Instr& in) {
   switch (in.op) {

@@ -117,6 +117,7 @@ class FunctionTranslator {
   uint32_t dead_depth_ = 0;  // blocks opened inside unreachable code
   std::array<llvm::BasicBlock*, abi::kNumTrapCodes> trap_blocks_{};
   bool next_load_dropped_ = false;
+
   std::string error_;
   uint64_t error_offset_ = 0;
 };

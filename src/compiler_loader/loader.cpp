@@ -11,6 +11,8 @@
 
 #include "atoll/atoll.h"
 #include "compiler/plugin_abi.h"
+#include "compiler_loader/isolated.h"
+#include "compiler_loader/worker_protocol.h"
 
 namespace atl {
 namespace {
@@ -21,17 +23,30 @@ struct Plugin {
   std::string error;
 };
 
-std::string plugin_path() {
-  if (const char* env = std::getenv("ATOLL_COMPILER")) return env;
+std::string exe_dir() {
   char exe[PATH_MAX];
   const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  std::string dir = ".";
-  if (n > 0) {
-    exe[n] = 0;
-    dir = exe;
-    dir = dir.substr(0, dir.rfind('/'));
-  }
-  return dir + "/" + compiler::kPluginFileName;
+  if (n <= 0) return ".";
+  exe[n] = 0;
+  const std::string path = exe;
+  return path.substr(0, path.rfind('/'));
+}
+
+std::string plugin_path() {
+  if (const char* env = std::getenv("ATOLL_COMPILER")) return env;
+  return exe_dir() + "/" + compiler::kPluginFileName;
+}
+
+// $ATOLL_COMPILE_WORKER, else beside the executable (the CLI's), else beside the plugin. The
+// worker finds the plugin the same way this process does ($ATOLL_COMPILER is inherited).
+std::string worker_path() {
+  if (const char* env = std::getenv("ATOLL_COMPILE_WORKER")) return env;
+  const std::string beside_exe = exe_dir() + "/" + compile_worker::kExecutableName;
+  if (access(beside_exe.c_str(), X_OK) == 0) return beside_exe;
+  const std::string plugin = plugin_path();
+  const size_t slash = plugin.rfind('/');
+  return (slash == std::string::npos ? std::string(".") : plugin.substr(0, slash)) + "/" +
+         compile_worker::kExecutableName;
 }
 
 const Plugin& plugin() {
@@ -59,6 +74,9 @@ const Plugin& plugin() {
 }  // namespace
 
 Result<std::vector<uint8_t>> compile(const Engine& engine, std::span<const uint8_t> wasm) {
+  if (engine.config().compile_timeout_ms || engine.config().compile_memory_limit) {
+    return compile_isolated(engine.config(), wasm, worker_path());
+  }
   const Plugin& p = plugin();
   if (!p.error.empty()) return make_error(ErrorKind::Other, p.error);
   const Config& c = engine.config();

@@ -18,6 +18,9 @@ struct CodegenFlags {
   std::string target_cpu = "x86-64-v2";
   bool epoch_interruption = false;
   bool consume_fuel = false;
+  // The compile budget (Config::compile_timeout_ms/compile_memory_limit); 0 and 0: in-process.
+  double compile_timeout_s = 300;
+  uint64_t compile_memory_mib = 4096;
 };
 
 int compile(const std::string& input, std::string output, const CodegenFlags& flags);

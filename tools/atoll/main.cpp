@@ -26,12 +26,27 @@ void add_codegen_flags(CLI::App* cmd, atl::cli::CodegenFlags& flags) {
                 "compile fuel metering (one unit per executed instruction)");
 }
 
+// Compiling untrusted modules: LLVM runs in a worker process that is killed past the budget.
+void add_budget_flags(CLI::App* cmd, atl::cli::CodegenFlags& flags) {
+  cmd->add_option("--compile-timeout", flags.compile_timeout_s,
+                  "seconds the compiler may take before the module is refused (0: no limit, and "
+                  "compile in this process if --compile-memory is 0 too)")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
+  cmd->add_option("--compile-memory", flags.compile_memory_mib,
+                  "MiB of address space the compiler may use (0: no limit)")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 30))
+      ->capture_default_str();
+}
+
 // `atoll run [OPTIONS] MODULE [ARGS...]`: everything after the module belongs to the guest, as in
 // Wasmtime, so a guest's `--dir /` or `-O 3` never reaches atoll. Returns the index of the module
 // in argv (argc if there is none); a `--` before the module is removed.
 int split_run_args(int& argc, char** argv) {
-  static const char* const kValueOptions[] = {"--invoke", "--dir", "--env", "--tcplisten", "-O",
-                                              "--opt-level", "--bounds", "--target-cpu"};
+  static const char* const kValueOptions[] = {"--invoke",     "--dir",         "--env",
+                                              "--tcplisten",  "-O",            "--opt-level",
+                                              "--bounds",     "--target-cpu",  "--compile-timeout",
+                                              "--compile-memory"};
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--") {
@@ -77,6 +92,7 @@ int main(int argc, char** argv) {
   compile->add_option("FILE", compile_in, "the .wasm file")->required();
   compile->add_option("-o,--output", compile_out, "the artifact to write (default: FILE with .atoll)");
   add_codegen_flags(compile, compile_flags);
+  add_budget_flags(compile, compile_flags);
 
   atl::cli::RunFlags run_flags;
   auto* run = app.add_subcommand(
@@ -105,6 +121,7 @@ int main(int argc, char** argv) {
                 "compile a .wasm afresh instead of reusing the artifact cached in $XDG_CACHE_HOME/atoll "
                 "(else ~/.cache/atoll)");
   add_codegen_flags(run, run_flags.codegen);
+  add_budget_flags(run, run_flags.codegen);
 
   auto* cache = app.add_subcommand("cache", "Manage the compiled-code cache of `atoll run`");
   cache->require_subcommand(1);
