@@ -112,6 +112,11 @@ void ModuleContext::set_function_attributes(llvm::Function* f) {
   // artifacts that reference these symbols). The pass pipeline's TargetLibraryInfo says the
   // same (codegen.cpp).
   f->addFnAttr("no-builtins");
+  // A frame larger than a page is probed page by page as it is allocated, so it faults on the
+  // guest stack's guard page (a stack-exhaustion trap) instead of stepping over it into whatever
+  // is mapped below: another guest's stack, say. The entry check alone comes too late for a
+  // frame bigger than the host reserve plus the guard.
+  f->addFnAttr("probe-stack", "inline-asm");
 }
 
 }  // namespace atl::compiler

@@ -116,6 +116,22 @@ done
 "$atoll" compile -O 3 "$work/idioms.wasm" -o "$work/idioms.atoll" || exit 1
 ! objdump -dr "$work/idioms.atoll" | grep -Eq "R_X86_64.*(memset|memcpy|memmove)" || fail "guest code calls libc"
 
+# --- A frame bigger than the host reserve cannot step over the stack's guard page ---
+awk 'BEGIN { n = 49000; printf "(module (func $big (param v128) (result i64) (local"; for (i = 0; i < n; i++) printf " v128"; printf ")";
+  for (i = 1; i < 200; i++) printf "(local.set %d (i64x2.add (local.get %d) (local.get %d)))", i, i - 1, i;
+  printf "(i64x2.extract_lane 0 (i64x2.add (local.get 199) (local.get %d))))\n", n - 1;
+  print "(func $rec (export \"rec\") (param $d i32) (result i64) (if (result i64) (i32.eqz (local.get $d)) (then (call $big (v128.const i64x2 1 1))) (else (i64.add (call $rec (i32.sub (local.get $d) (i32.const 1))) (i64.const 1))))))" }' \
+  > "$work/bigframe.wat"
+wat2wasm "$work/bigframe.wat" -o "$work/bigframe.wasm" || exit 1
+"$atoll" compile "$work/bigframe.wasm" -o "$work/bigframe.atoll" || exit 1
+objdump -d "$work/bigframe.atoll" | grep -A8 '<atl_func_0>:' | grep -q 'sub    $0x1000,%rsp' || fail "the 784 KiB frame is not probed"
+for d in 0 8000 16000 16400 16800 17200 20000 40000; do
+  "$atoll" run --allow-precompiled --invoke rec "$work/bigframe.atoll" "$d" > "$work/out" 2>&1
+  status=$?
+  [ "$status" -eq 0 ] || { [ "$status" -eq 134 ] && grep -q "call stack exhausted" "$work/out"; } ||
+    fail "a 784 KiB frame at depth $d: exit $status"
+done
+
 # --- Resource exhaustion ends in clean errors (finding 8) ---
 { echo "(module"; for i in $(seq 60); do echo "(table 10000000 funcref)"; done
   echo '(func (export "run") (result i32) (i32.const 1)))'; } > "$work/tables.wat"
