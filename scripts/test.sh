@@ -32,5 +32,9 @@ if [ "$fuzz_seconds" -gt 0 ]; then
   mkdir -p "$scratch/compile"
   build-fuzz/fuzz_compile_load -max_total_time=20 -max_len=8192 -timeout=30 -rss_limit_mb=4096 \
     -print_final_stats=1 "$scratch/compile" fuzz/corpus/compile_load fuzz/corpus/decode_validate 2>&1 | tail -n 6
+  echo "== fuzzing artifacts (hostile .atoll files) for 20s =="
+  mkdir -p "$scratch/artifact"
+  build-fuzz/fuzz_artifact -max_total_time=20 -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
+    -print_final_stats=1 "$scratch/artifact" fuzz/corpus/artifact 2>&1 | tail -n 6
 fi
 echo "all tests passed"

@@ -171,8 +171,17 @@ Result<ArtifactView> open(std::span<const uint8_t> bytes, uint64_t available_cpu
   std::span<const uint8_t> desc = elf->contents(elf->sections()[mod_idx]);
   wasm::DecodeOutcome decoded =
       wasm::decode_module(std::vector<uint8_t>(desc.begin(), desc.end()), {.validate = false});
+  // Everything but the (stub) function bodies is validated: the runtime indexes tables, memories,
+  // globals, functions and segments by what the descriptor says.
   if (decoded.malformed) {
     return artifact_error("corrupt artifact: module descriptor: " + decoded.malformed->to_string());
+  }
+  if (decoded.invalid) {
+    return artifact_error("corrupt artifact: module descriptor: " + decoded.invalid->to_string());
+  }
+  if (h.bounds_mode > 1) return artifact_error("corrupt artifact: unknown bounds mode " + std::to_string(h.bounds_mode));
+  if (h.instrumentation & ~(kEpochChecks | kFuelMetering)) {
+    return artifact_error("corrupt artifact: unknown instrumentation flags");
   }
   return ArtifactView{std::move(elf.value()), h, std::move(decoded.module)};
 }

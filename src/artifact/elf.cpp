@@ -53,8 +53,9 @@ Result<ElfFile> ElfFile::parse(std::span<const uint8_t> bytes) {
     }
   }
   const Elf64_Shdr& strtab = raw[eh.e_shstrndx];
+  // Names come from string tables that lie in the file (a NOBITS or NULL section has no bytes).
   auto name_at = [&](const Elf64_Shdr& table, uint64_t off, std::string* out) {
-    if (off >= table.sh_size) return false;
+    if (table.sh_type != SHT_STRTAB || off >= table.sh_size) return false;
     const char* s = reinterpret_cast<const char*>(bytes.data() + table.sh_offset + off);
     const size_t max = table.sh_size - off;
     const size_t len = strnlen(s, max);
@@ -72,8 +73,11 @@ Result<ElfFile> ElfFile::parse(std::span<const uint8_t> bytes) {
     s.flags = raw[i].sh_flags;
     s.offset = raw[i].sh_offset;
     s.size = raw[i].sh_size;
+    if (s.type == SHT_NULL) s.offset = s.size = 0;  // no contents, whatever the header says
     s.align = raw[i].sh_addralign ? raw[i].sh_addralign : 1;
     if (s.align & (s.align - 1) || s.align > 4096) return corrupt("bad section alignment");
+    // Loaded sections come from the file: no zero-filled (NOBITS) ones, whose size nothing bounds.
+    if ((s.flags & SHF_ALLOC) && s.type == SHT_NOBITS && s.size) return corrupt("zero-filled loaded section " + s.name);
     s.link = raw[i].sh_link;
     s.info = raw[i].sh_info;
   }
@@ -96,7 +100,8 @@ Result<ElfFile> ElfFile::parse(std::span<const uint8_t> bytes) {
       out.type = ELF64_ST_TYPE(sym.st_info);
       out.bind = ELF64_ST_BIND(sym.st_info);
       if (out.section != SHN_UNDEF && out.section < SHN_LORESERVE &&
-          (out.section >= raw.size() || out.value > raw[out.section].sh_size)) {
+          (out.section >= raw.size() || out.value > raw[out.section].sh_size ||
+           out.size > raw[out.section].sh_size - out.value)) {
         return corrupt("symbol " + out.name + " points outside its section");
       }
     }

@@ -106,6 +106,15 @@ Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> bytes) {
       if (index < m->host_adapter.size()) m->host_adapter[index] = reinterpret_cast<void*>(addr);
     }
   }
+  // Everything the runtime jumps to must be code (a symbol moved into data would be executed as
+  // such, outside the ranges the trap handler knows).
+  for (const auto& [name, sym] : m->code->symbols()) {
+    const bool runtime_target = name.rfind(fprefix, 0) == 0 || name.rfind(eprefix, 0) == 0 || name.rfind(hprefix, 0) == 0;
+    if (runtime_target && (sym.address < m->code->code_start() || sym.address >= m->code->code_end())) {
+      return make_error(ErrorKind::Other, "corrupt artifact: " + name + " is not in executable code");
+    }
+  }
+  for (uint32_t i = 0; i < wm.num_imported_funcs; ++i) m->func_code[i] = nullptr;  // imports have no code here
   for (uint32_t i = wm.num_imported_funcs; i < wm.num_funcs(); ++i) {
     if (!m->func_code[i]) {
       return make_error(ErrorKind::Other, "corrupt artifact: no code for function " + std::to_string(i));

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <elf.h>
+
 #include <cstring>
 #include <fstream>
 
@@ -103,6 +105,83 @@ TEST(Artifact, IsAStandardElfObjectThatObjdumpReads) {
   EXPECT_EQ(*rc, 0) << out;
   EXPECT_NE(out.find("<atl_func_0_answer>:"), std::string::npos) << out;
   EXPECT_NE(out.find("mov    $0x2a,%eax"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace atl
+
+namespace atl {
+namespace {
+
+// Hostile artifacts (issue 10, finding 6): structurally consistent, checksum made right, wrong
+// inside. Each must be refused with an error, never crash the loader.
+Elf64_Shdr* section_header(std::vector<uint8_t>& bytes, size_t index) {
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, bytes.data(), sizeof eh);
+  return reinterpret_cast<Elf64_Shdr*>(bytes.data() + eh.e_shoff + index * sizeof(Elf64_Shdr));
+}
+
+TEST(HostileArtifact, StringTableWithoutContentsIsRefused) {
+  std::vector<uint8_t> a = sample_artifact();
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, a.data(), sizeof eh);
+  Elf64_Shdr* strtab = section_header(a, eh.e_shstrndx);
+  strtab->sh_type = SHT_NOBITS;  // its offset is no longer checked against the file
+  strtab->sh_offset = 0x7fffffff;
+  (void)artifact::seal(a);  // fails too: the section names are gone
+  EXPECT_NE(load_error(a).find("corrupt artifact"), std::string::npos) << load_error(a);
+}
+
+TEST(HostileArtifact, InvalidModuleDescriptorIsRefused) {
+  // A data segment for memory 0 in a module without memory: decodes, but is invalid.
+  Engine engine;
+  auto a = compile(engine, test::wat("(module (memory 1) (data (i32.const 0) \"x\"))"));
+  ASSERT_TRUE(a.ok());
+  auto elf = artifact::ElfFile::parse(*a);
+  const artifact::ElfSection& desc = elf->sections()[elf->find_section(artifact::kModuleSection)];
+  // Find the memory section (id 5, size 3: count 1, flags 0, min 1) and turn it into a custom one.
+  bool patched = false;
+  for (uint64_t i = desc.offset; i + 4 < desc.offset + desc.size; ++i) {
+    if ((*a)[i] == 5 && (*a)[i + 1] == 3 && (*a)[i + 2] == 1 && (*a)[i + 3] == 0 && (*a)[i + 4] == 1) {
+      (*a)[i] = 0;      // custom section...
+      (*a)[i + 2] = 2;  // ...named by the next two bytes
+      patched = true;
+      break;
+    }
+  }
+  ASSERT_TRUE(patched);
+  ASSERT_TRUE(artifact::seal(*a).ok());
+  EXPECT_NE(load_error(*a).find("module descriptor"), std::string::npos) << load_error(*a);
+}
+
+TEST(HostileArtifact, FunctionSymbolOutsideCodeIsRefused) {
+  std::vector<uint8_t> a = sample_artifact();
+  auto elf = artifact::ElfFile::parse(a);
+  const int data = elf->find_section(artifact::kMetaSection);
+  ASSERT_GE(data, 0);
+  // Point atl_func_0's symbol at the metadata section.
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, a.data(), sizeof eh);
+  bool moved = false;
+  for (size_t i = 0; i < eh.e_shnum && !moved; ++i) {
+    Elf64_Shdr* sh = section_header(a, i);
+    if (sh->sh_type != SHT_SYMTAB) continue;
+    const Elf64_Shdr* names = section_header(a, sh->sh_link);
+    for (uint64_t off = 0; off + sizeof(Elf64_Sym) <= sh->sh_size; off += sizeof(Elf64_Sym)) {
+      auto* sym = reinterpret_cast<Elf64_Sym*>(a.data() + sh->sh_offset + off);
+      const char* name = reinterpret_cast<const char*>(a.data() + names->sh_offset + sym->st_name);
+      if (std::strncmp(name, "atl_func_0", 10) == 0) {
+        sym->st_shndx = static_cast<uint16_t>(data);
+        sym->st_value = 0;
+        sym->st_size = 0;
+        moved = true;
+        break;
+      }
+    }
+  }
+  ASSERT_TRUE(moved);
+  ASSERT_TRUE(artifact::seal(a).ok());
+  EXPECT_NE(load_error(a).find("not in executable code"), std::string::npos) << load_error(a);
 }
 
 }  // namespace
