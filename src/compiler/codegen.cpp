@@ -13,6 +13,8 @@
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Passes/StandardInstrumentations.h>
 #include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/CommandLine.h>
+#include <llvm/Support/FileSystem.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/Target/TargetOptions.h>
@@ -20,6 +22,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -30,6 +33,7 @@
 #include "artifact/elf_merge.h"
 #include "compiler/compiler.h"
 #include "compiler/function_translator.h"
+#include "compiler/guard_elision.h"
 #include "compiler/module_context.h"
 #include "compiler/shape.h"
 #include "compiler/trampolines.h"
@@ -46,6 +50,13 @@ void init_llvm() {
     LLVMInitializeX86Target();
     LLVMInitializeX86TargetMC();
     LLVMInitializeX86AsmPrinter();
+    // The x86 pass that turns conditional moves into branches moves a load folded into a cmov
+    // into the branch, volatile or not: a guard-page access would then not run on every path
+    // (guard_elision.cpp relies on it running where the program put it).
+    auto& options = llvm::cl::getRegisteredOptions();
+    if (auto it = options.find("x86-cmov-converter"); it != options.end()) {
+      static_cast<llvm::cl::opt<bool>*>(it->second)->setValue(false);
+    }
   });
 }
 
@@ -308,7 +319,14 @@ Result<std::vector<uint8_t>> compile_chunk(const wasm::Module& wm, const Compile
                                                          : pb.buildPerModuleDefaultPipeline(level);
     mpm.run(*mod, mam);
   }
+  if (options.bounds == BoundsMode::GuardPages) elide_guarded_checks(*mod);
   if (options.epoch_interruption) insert_epoch_checks(*mod, mc);
+  // Compiler developers: ATOLL_DUMP_IR=FILE appends the IR the code generator gets.
+  if (const char* dump = std::getenv("ATOLL_DUMP_IR")) {
+    std::error_code ec;
+    llvm::raw_fd_ostream out(dump, ec, llvm::sys::fs::OF_Append);
+    if (!ec) mod->print(out, nullptr);
+  }
 
   llvm::SmallVector<char, 0> buffer;
   {

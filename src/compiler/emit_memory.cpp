@@ -10,17 +10,17 @@ llvm::Value* FunctionTranslator::memory_size_bytes() {
   return vmctx_field(offsetof(abi::VMContext, memory_size), mc_.i64, false);
 }
 
-// base + zext(addr) + offset. In guard-page mode every such address lands in the memory or in
-// the guard region behind it (4 GiB + 4 GiB reserved), so no check is emitted; a stray access
-// faults and the signal handler turns it into a trap.
+// base + zext(addr) + offset, after an explicit check in both modes. In guard-page mode every
+// such address lands in the memory or in the guard region behind it (4 GiB + 4 GiB reserved);
+// the check still goes through LLVM's optimiser, because LLVM may drop, narrow or move the
+// access, and is removed afterwards where the access itself faults at the same point
+// (guard_elision.cpp).
 llvm::Value* FunctionTranslator::effective_address(llvm::Value* addr32, uint64_t offset,
                                                    unsigned size) {
   llvm::Value* ea = b_.CreateZExt(addr32, mc_.i64);
   if (offset) ea = b_.CreateAdd(ea, b_.getInt64(offset), "", /*HasNUW=*/true);
-  if (mc_.opts.bounds == BoundsMode::Explicit) {
-    llvm::Value* end = b_.CreateAdd(ea, b_.getInt64(size), "", true);
-    trap_if(b_.CreateICmpUGT(end, memory_size_bytes()), abi::TrapCode::MemoryOutOfBounds);
-  }
+  llvm::Value* end = b_.CreateAdd(ea, b_.getInt64(size), "", true);
+  trap_if(b_.CreateICmpUGT(end, memory_size_bytes()), abi::TrapCode::MemoryOutOfBounds);
   return b_.CreateGEP(mc_.i8, memory_base_, ea);
 }
 
