@@ -11,6 +11,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev     # CLI parsing; wast2json output
   libgtest-dev libbenchmark-dev       # tests and micro-benchmarks
   wabt                                # wast2json for the spec tests, wasm-validate as a reference
+  binaryen                            # wasm-opt -ttf: random modules for the differential fuzzer
 )
 if [ "${1:-}" = "--bench" ]; then packages+=(hyperfine); fi
 
