@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 
 #include "wasi/functions.h"
 #include "wasi/rights.h"
@@ -78,6 +79,8 @@ uint8_t filetype_from_mode(uint32_t mode) {
 
 uint16_t Call::path(uint32_t ptr, uint32_t len, std::string& out) const {
   if (!in(ptr, len)) return kFault;
+  // Linux takes at most PATH_MAX bytes; copying a guest's gigabyte "path" first would only cost.
+  if (len >= PATH_MAX) return kNametoolong;
   out.assign(reinterpret_cast<const char*>(mem.data() + ptr), len);
   if (out.find('\0') != std::string::npos) return kIlseq;
   return kSuccess;

@@ -88,6 +88,9 @@ int main(void) {
   CHECK("rename \"file/\" is ENOTDIR", __wasi_path_rename(DIR, "file/", DIR, "x") == __WASI_ERRNO_NOTDIR);
   CHECK("rename \"sub/\" to \"sub2/\"", __wasi_path_rename(DIR, "sub/", DIR, "sub2/") == 0 &&
                                             __wasi_path_rename(DIR, "sub2", DIR, "sub") == 0);
+  static char huge[(1 << 20) + 1];
+  memset(huge, 'a', 1 << 20);
+  CHECK("a megabyte path is ENAMETOOLONG", __wasi_path_create_directory(DIR, huge) == __WASI_ERRNO_NAMETOOLONG);
   __wasi_fd_t fd;
   CHECK("open \"file/\" is ENOTDIR", __wasi_path_open(DIR, 0, "file/", 0, 0, 0, 0, &fd) == __WASI_ERRNO_NOTDIR);
   CHECK("open \"sub/\"", __wasi_path_open(DIR, 0, "sub/", 0, 0, 0, 0, &fd) == 0 && __wasi_fd_close(fd) == 0);
