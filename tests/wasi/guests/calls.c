@@ -2,25 +2,11 @@
 // "one two", environment A=1 and B=two, a preopen (fd 3) named /sandbox containing nothing,
 // and stdin from a file holding "input\n". Prints "ok <function>" per check and exits via
 // proc_exit(42) when all pass (1 otherwise).
-#include <stdio.h>
-#include <string.h>
-#include <wasi/api.h>
+#include "check.h"
 
 // proc_raise is in preview1 but no longer in wasi-libc's headers.
 __attribute__((import_module("wasi_snapshot_preview1"), import_name("proc_raise"))) uint16_t raw_proc_raise(uint32_t sig);
 
-static int failures = 0;
-#define CHECK(name, cond)                                    \
-  do {                                                       \
-    if (cond) {                                              \
-      printf("ok %s\n", name);                               \
-    } else {                                                 \
-      printf("FAIL %s (line %d)\n", name, __LINE__);         \
-      ++failures;                                            \
-    }                                                        \
-  } while (0)
-
-#define DIR 3
 static const __wasi_rights_t kAll = ~(__wasi_rights_t)0;
 
 static __wasi_fd_t open_file(const char* path, __wasi_oflags_t oflags, __wasi_fdflags_t fdflags) {

@@ -1,4 +1,4 @@
-// A check prints "ok NAME" or "FAIL NAME (line N)"; the guest exits 1 if any failed.
+// The WASI test guests' checks (tests/wasi, tests/hostile). A check prints "ok NAME" or "FAIL NAME (line N)"; the guest exits 1 if any failed.
 #pragma once
 #include <stdio.h>
 #include <string.h>
@@ -15,7 +15,3 @@ static int failures = 0;
     }                                                           \
   } while (0)
 #define DIR 3  // the first preopened directory
-
-static __wasi_errno_t stat_of(__wasi_fd_t dir, __wasi_lookupflags_t flags, const char* path, __wasi_filestat_t* st) {
-  return __wasi_path_filestat_get(dir, flags, path, st);
-}
