@@ -16,6 +16,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +42,13 @@ struct Config {
   // Most descriptors the guest may hold at once (stdio, preopens and sockets included); past
   // it, opening more fails with EMFILE, so one guest cannot exhaust the process's descriptors.
   uint32_t max_open_files = 1024;
+  // In-memory stdio (a server's request and response) instead of host descriptors: when set,
+  // the guest's stdin reads `stdin_data`, and what it writes to stdout or stderr goes to the
+  // sink, which returns false to refuse it (the guest's write fails with EFBIG: a response
+  // over its size limit, say).
+  std::optional<std::string> stdin_data;
+  std::function<bool(std::span<const uint8_t>)> stdout_sink;
+  std::function<bool(std::span<const uint8_t>)> stderr_sink;
   int stdin_fd = 0;
   int stdout_fd = 1;
   int stderr_fd = 2;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -41,6 +42,7 @@ struct Fd {
   // Descriptors the guest shares with the host (stdio) keep their host status flags: the
   // guest's fd_fdstat_set_flags is recorded here and reported back, never applied to the host.
   uint16_t shared_flags = 0;
+  int8_t memory_stream = -1;  // 0, 1, 2: in-memory stdin, stdout, stderr (Config::stdin_data, sinks)
 };
 
 // What a descriptor of this kind can do at all (rights.h).
@@ -55,6 +57,11 @@ class Context {
   std::vector<std::string> env;
   std::map<uint32_t, Fd> fds;
   uint32_t max_fds = 1024;  // Config::max_open_files
+  // In-memory stdio (Fd::memory_stream): stdin's bytes and how far the guest has read them;
+  // the sinks for stdout and stderr.
+  std::string stdin_data;
+  size_t stdin_pos = 0;
+  std::function<bool(std::span<const uint8_t>)> sinks[3];
   std::optional<int> exit_code;    // proc_exit with a status below kMaxExitStatus
   std::optional<uint32_t> invalid_exit_status;  // proc_exit with a reserved status: ends the guest like a trap
 

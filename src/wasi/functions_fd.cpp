@@ -5,6 +5,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <vector>
 
@@ -35,6 +36,26 @@ uint16_t guest_iovecs(Call& c, uint32_t ptr, uint32_t count, std::vector<iovec>&
 
 namespace {
 
+// In-memory stdio: reads from the context's stdin bytes, writes to its sinks. Returns the bytes
+// moved, or UINT64_MAX when a sink refuses the write.
+uint64_t memory_stream_io(Context& ctx, const Fd& fd, const std::vector<iovec>& iov) {
+  uint64_t moved = 0;
+  for (const iovec& v : iov) {
+    if (fd.memory_stream == 0) {
+      const size_t n = std::min(v.iov_len, ctx.stdin_data.size() - ctx.stdin_pos);
+      std::memcpy(v.iov_base, ctx.stdin_data.data() + ctx.stdin_pos, n);
+      ctx.stdin_pos += n;
+      moved += n;
+      if (n < v.iov_len) break;
+    } else {
+      const auto& sink = ctx.sinks[fd.memory_stream];
+      if (!sink || !sink({static_cast<const uint8_t*>(v.iov_base), v.iov_len})) return UINT64_MAX;
+      moved += v.iov_len;
+    }
+  }
+  return moved;
+}
+
 // fd_read, fd_write, fd_pread, fd_pwrite: (fd, iovs, iovs_len, [offset], result pointer).
 template <class Io>
 uint16_t vectored(Context& ctx, Call& c, uint64_t needed, int result_arg, Io io) {
@@ -43,6 +64,12 @@ uint16_t vectored(Context& ctx, Call& c, uint64_t needed, int result_arg, Io io)
   std::vector<iovec> iov;
   if (uint16_t e = guest_iovecs(c, c.u32(1), c.u32(2), iov)) return e;
   if (!c.in(c.u32(result_arg), 4)) return kFault;
+  if (fd->memory_stream >= 0) {
+    const uint64_t n = memory_stream_io(ctx, *fd, iov);
+    if (n == UINT64_MAX) return kFbig;
+    c.store<uint32_t>(c.u32(result_arg), static_cast<uint32_t>(n));
+    return kSuccess;
+  }
   const ssize_t n = io(fd->host, iov.data(), static_cast<int>(iov.size()));
   if (n < 0) return host_err();
   c.store<uint32_t>(c.u32(result_arg), static_cast<uint32_t>(n));
@@ -155,6 +182,11 @@ uint16_t fd_filestat_get(Context& ctx, Call& c) {
   Fd* fd = ctx.get(c.u32(0));
   if (uint16_t e = need_rights(fd, rights::kFdFilestatGet)) return e;
   struct stat st;
+  if (fd->memory_stream >= 0) {  // a character device with nothing else to say
+    std::memset(&st, 0, sizeof st);
+    st.st_mode = S_IFCHR;
+    return write_filestat(c, c.u32(1), st);
+  }
   if (fstat(fd->host, &st) != 0) return host_err();
   return write_filestat(c, c.u32(1), st);
 }

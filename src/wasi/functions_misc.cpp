@@ -157,8 +157,11 @@ uint16_t poll_oneoff(Context& ctx, Call& c) {
         earliest = now;
         continue;
       }
-      pfds.push_back(pollfd{fd->host, static_cast<short>(s.tag == 1 ? POLLIN : POLLOUT), 0});
+      // In-memory stdio is always ready: poll skips the negative descriptor, and it is marked
+      // ready after the poll.
+      pfds.push_back(pollfd{fd->memory_stream >= 0 ? -1 : fd->host, static_cast<short>(s.tag == 1 ? POLLIN : POLLOUT), 0});
       pfd_sub.push_back(i);
+      if (fd->memory_stream >= 0) earliest = now;
     } else {
       return kInval;
     }
@@ -186,6 +189,7 @@ uint16_t poll_oneoff(Context& ctx, Call& c) {
     c.store<uint16_t>(p + 24, flags);
   };
   for (size_t k = 0; k < pfds.size(); ++k) {
+    if (pfds[k].fd < 0) pfds[k].revents = pfds[k].events;  // in-memory stdio
     if (!pfds[k].revents) continue;
     const Sub& s = subs[pfd_sub[k]];
     const bool hup = pfds[k].revents & POLLHUP;

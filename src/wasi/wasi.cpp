@@ -129,12 +129,18 @@ Result<std::shared_ptr<Context>> attach(Store& store, const Config& config) {
   ctx->env = config.env;
   ctx->max_fds = config.max_open_files;
   const int stdio[3] = {config.stdin_fd, config.stdout_fd, config.stderr_fd};
+  const bool in_memory[3] = {config.stdin_data.has_value(), bool(config.stdout_sink), bool(config.stderr_sink)};
+  if (config.stdin_data) ctx->stdin_data = *config.stdin_data;
+  ctx->sinks[1] = config.stdout_sink;
+  ctx->sinks[2] = config.stderr_sink;
   for (uint32_t i = 0; i < 3; ++i) {
     struct stat st;
-    const uint8_t type = fstat(stdio[i], &st) == 0 ? filetype_from_mode(st.st_mode) : kCharDevice;
+    const uint8_t type = in_memory[i] ? kCharDevice
+                         : fstat(stdio[i], &st) == 0 ? filetype_from_mode(st.st_mode) : kCharDevice;
     // stdin reads, stdout and stderr write, whatever the host descriptor would allow.
     const uint64_t mode = i == 0 ? rights::kNeedsWrite : rights::kNeedsRead;
-    ctx->fds[i] = Fd{stdio[i], type, false, false, {}, supported_rights(type) & ~mode, 0};
+    ctx->fds[i] = Fd{in_memory[i] ? -1 : stdio[i], type, false, false, {}, supported_rights(type) & ~mode, 0};
+    if (in_memory[i]) ctx->fds[i].memory_stream = static_cast<int8_t>(i);
   }
   auto too_many = [&] {
     return make_error(ErrorKind::Usage, "more preopens and sockets than max_open_files (" +
