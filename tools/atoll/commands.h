@@ -1,6 +1,7 @@
 // The CLI's commands; each lives in its own file and only calls atoll's libraries.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,23 @@ struct RunFlags {
   std::vector<std::string> args;
 };
 int run(const RunFlags& flags);
+
+struct ServeFlags {
+  std::string module;
+  std::string addr = "127.0.0.1:8080";
+  unsigned workers = 0;
+  std::vector<std::string> dirs;
+  std::vector<std::string> env;
+  uint32_t deadline_ms = 10'000;
+  uint64_t max_request_body = 1 << 20;
+  uint64_t max_response = 16 << 20;
+  uint64_t max_memory_mib = 256;
+  uint32_t max_instances = 1000;
+  uint32_t header_timeout_ms = 10'000;
+  bool scratch = false;
+  bool quiet = false;
+};
+int serve(const ServeFlags& flags);
 int cache_clean();
 
 // The part of a compile-cache key that identifies the compiler and its settings.

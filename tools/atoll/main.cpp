@@ -123,6 +123,36 @@ int main(int argc, char** argv) {
   add_codegen_flags(run, run_flags.codegen);
   add_budget_flags(run, run_flags.codegen);
 
+  atl::cli::ServeFlags serve_flags;
+  auto* serve = app.add_subcommand(
+      "serve", "Serve HTTP: every request runs MODULE (a WASI program, WAGI/CGI style) in a fresh sandbox: "
+               "request in environment variables and stdin, response as CGI on stdout");
+  serve->add_option("MODULE", serve_flags.module, "the handler (.wasm)")->required();
+  serve->add_option("--addr", serve_flags.addr, "IPV4ADDRESS:PORT to listen on")->capture_default_str();
+  serve->add_option("--workers", serve_flags.workers, "event-loop threads (0: one per core)")->capture_default_str();
+  serve->add_option("--dir", serve_flags.dirs, "grant every request a host directory, HOST[::GUEST]; repeatable")
+      ->allow_extra_args(false);
+  serve->add_option("--env", serve_flags.env, "KEY=VALUE added to every request's environment; repeatable")
+      ->allow_extra_args(false);
+  serve->add_option("--deadline-ms", serve_flags.deadline_ms, "a request's wall-clock limit (504 past it)")
+      ->check(CLI::Range(1u, 3'600'000u))
+      ->capture_default_str();
+  serve->add_option("--max-request-body", serve_flags.max_request_body, "bytes (413 past it)")->capture_default_str();
+  serve->add_option("--max-response", serve_flags.max_response, "bytes a handler may write (500 past it)")
+      ->capture_default_str();
+  serve->add_option("--max-memory", serve_flags.max_memory_mib, "MiB of linear memory per request")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{65536}))
+      ->capture_default_str();
+  serve->add_option("--max-instances", serve_flags.max_instances, "sandboxes alive at once (503 past it)")
+      ->check(CLI::Range(1u, 100000u))
+      ->capture_default_str();
+  serve->add_option("--header-timeout-ms", serve_flags.header_timeout_ms,
+                    "time a client has to send a request's headers and body (slow clients are cut off)")
+      ->check(CLI::Range(1u, 3'600'000u))
+      ->capture_default_str();
+  serve->add_flag("--scratch", serve_flags.scratch, "give every request a fresh empty directory, /scratch");
+  serve->add_flag("--quiet", serve_flags.quiet, "no access log on stdout");
+
   auto* cache = app.add_subcommand("cache", "Manage the compiled-code cache of `atoll run`");
   cache->require_subcommand(1);
   auto* cache_clean = cache->add_subcommand("clean", "Remove every cached artifact");
@@ -147,7 +177,7 @@ int main(int argc, char** argv) {
     bool known = false;
     for (const CLI::App* sub : app.get_subcommands({})) known |= sub->get_name() == argv[1];
     if (!known) {
-      std::fprintf(stderr, "atoll: unknown command '%s' (commands: validate, inspect, compile, run, wast, cache; "
+      std::fprintf(stderr, "atoll: unknown command '%s' (commands: validate, inspect, compile, run, serve, wast, cache; "
                            "see atoll --help)\n", argv[1]);
       return 2;
     }
@@ -171,6 +201,7 @@ int main(int argc, char** argv) {
   if (*compile) return atl::cli::compile(compile_in, compile_out, compile_flags);
   if (*run) return atl::cli::run(run_flags);
   if (*cache_clean) return atl::cli::cache_clean();
+  if (*serve) return atl::cli::serve(serve_flags);
   if (*wast) {
     wast_options.bounds = wast_flags.bounds == "explicit" ? atl::compiler::BoundsMode::Explicit
                                                           : atl::compiler::BoundsMode::GuardPages;

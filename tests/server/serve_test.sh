@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# atoll serve over real sockets on 127.0.0.1, bounded in requests and time: routing to the
+# handler, every CGI variable, bodies and binary responses, status and headers, traps (500, the
+# server keeps serving), deadlines (504 while others are served), memory bombs, size limits (413,
+# 431, 500), malformed requests (400), slow clients, isolation between requests, concurrency.
+#   serve_test.sh ATOLL GUESTS_DIR
+set -u
+atoll=$1 guests=$2
+work=$(mktemp -d)
+server=""
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+export XDG_CACHE_HOME="$work/cache"
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+"$atoll" serve --addr 127.0.0.1:0 --workers 2 --deadline-ms 1000 --max-request-body 100000 \
+  --max-response 1000000 --max-memory 64 --header-timeout-ms 1000 --scratch "$guests/handler.wasm" \
+  > "$work/access.log" 2> "$work/server.log" &
+server=$!
+for _ in $(seq 300); do grep -q "serving" "$work/server.log" && break; sleep 0.1; done
+port=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/server.log" | sed 's/.*://')
+[ -n "$port" ] || { cat "$work/server.log"; echo "FAIL: the server did not start"; exit 1; }
+url=http://127.0.0.1:$port
+get() { curl -s --max-time 10 -o "$work/body" -D "$work/head" -w '%{http_code}' "$@"; }
+status_is() {  # status_is WANT DESCRIPTION -- curl arguments
+  local want=$1 what=$2
+  shift 3
+  local got
+  got=$(get "$@")
+  [ "$got" = "$want" ] || fail "$what: status $got, expected $want"
+}
+body_has() { grep -q -- "$1" "$work/body" || { fail "body lacks '$1'"; head -c 300 "$work/body"; }; }
+
+status_is 200 "hello" -- "$url/"
+body_has "hello from /"
+status_is 200 "CGI variables" -- -H "X-Trace: t1" -H "Content-Type: text/x-test" "$url/env?greet=a+b&x=%41" -d "12345"
+for want in "REQUEST_METHOD=POST" "PATH_INFO=/env" "QUERY_STRING=greet=a+b&x=%41" "SERVER_NAME=127.0.0.1" \
+            "SERVER_PORT=$port" "SERVER_PROTOCOL=HTTP/1.1" "CONTENT_LENGTH=5" "CONTENT_TYPE=text/x-test" \
+            "REMOTE_ADDR=127.0.0.1" "GATEWAY_INTERFACE=CGI/1.1" "X_MATCHED_ROUTE=/..." "X_FULL_URL=http://127.0.0.1:$port/env?greet=a+b&x=%41" \
+            "HTTP_X_TRACE=t1" "HTTP_HOST=127.0.0.1:$port" "SCRIPT_NAME=$guests/handler.wasm" \
+            "argv\[0\]=/env" "argv\[1\]=greet=a b" "argv\[2\]=x=A"; do
+  body_has "$want"
+done
+head -c 50000 /dev/urandom > "$work/payload"
+status_is 200 "a binary request body comes back intact" -- --data-binary "@$work/payload" "$url/echo"
+cmp -s "$work/payload" "$work/body" || fail "echoed body differs"
+status_is 200 "binary response" -- "$url/binary"
+[ "$(od -An -tx1 "$work/body" | tr -d ' \n')" = "$(for i in $(seq 0 255); do printf '%02x' "$i"; done)" ] || fail "binary response differs"
+status_is 418 "status passthrough" -- "$url/status"
+grep -qi "^X-Custom: yes" "$work/head" || fail "custom header lost"
+status_is 302 "Location without Status" -- "$url/redirect"
+status_is 500 "no header block" -- "$url/noheader"
+grep -q "header" "$work/server.log" || fail "no log line for the bad header block"
+status_is 500 "trap" -- "$url/trap"
+grep -q "about to trap" "$work/server.log" || fail "the handler's stderr is not in the log"
+grep -q "handler trapped" "$work/server.log" || fail "the trap is not in the log"
+! grep -q "trapped\|backtrace" "$work/body" || fail "trap details leaked to the client"
+status_is 200 "still serving after a trap" -- "$url/"
+status_is 500 "memory bomb" -- "$url/bomb"
+status_is 500 "response over its limit" -- "$url/big"
+status_is 413 "request body over its limit" -- --data-binary "@$work/payload" -H "Expect:" "$url/echo?$(printf 'x%.0s' $(seq 1))" \
+  --data-binary "@$work/payload" --data-binary "@$work/payload"
+status_is 431 "header over its limit" -- -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)" "$url/"
+
+# A handler in an endless loop ends with 504 at its deadline while other requests go on.
+start=$(date +%s%N)
+get "$url/loop" > "$work/loop.status" &
+loop_client=$!
+sleep 0.2
+for i in $(seq 5); do status_is 200 "served while a handler loops ($i)" -- "$url/"; done
+wait $loop_client
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$(cat "$work/loop.status")" = 504 ] || fail "endless loop: status $(cat "$work/loop.status"), expected 504"
+[ "$elapsed_ms" -lt 5000 ] || fail "endless loop answered after $elapsed_ms ms"
+
+# Nothing of one request reaches the next: globals, memory, scratch files.
+for i in 1 2 3; do
+  status_is 200 "state ($i)" -- "$url/state"
+  body_has "counter 0 scratch '' file absent"
+done
+
+# Malformed requests: 400, connection closed.
+exec 3<>/dev/tcp/127.0.0.1/$port
+printf 'NOT A REQUEST LINE\r\n\r\n' >&3
+reply=$(timeout 5 cat <&3)
+exec 3>&-
+echo "$reply" | head -1 | grep -q "400" || fail "malformed request line: '$(echo "$reply" | head -1)'"
+exec 3<>/dev/tcp/127.0.0.1/$port
+printf 'GET / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n' >&3
+reply=$(timeout 5 cat <&3)
+exec 3>&-
+echo "$reply" | head -1 | grep -q "400" || fail "malformed header: '$(echo "$reply" | head -1)'"
+
+# A slow client (half a request line) is cut off after the header timeout.
+exec 3<>/dev/tcp/127.0.0.1/$port
+printf 'GET / HT' >&3
+start=$(date +%s%N)
+timeout 10 cat <&3 > /dev/null
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+exec 3>&-
+[ "$elapsed_ms" -lt 5000 ] || fail "slow client kept for $elapsed_ms ms"
+
+# 200 concurrent requests with distinct bodies each get exactly their own.
+seq 1 200 | xargs -P 50 -I{} sh -c "curl -s --max-time 20 -d 'request-{}' '$url/echo' > '$work/c{}'"
+for i in $(seq 1 200); do
+  [ "$(cat "$work/c$i")" = "request-$i" ] || { fail "concurrent request $i got '$(head -c 40 "$work/c$i")'"; break; }
+done
+
+# Every request is in the access log as one JSON line.
+lines=$(grep -c '^{"time":' "$work/access.log")
+[ "$lines" -ge 220 ] || fail "access log has $lines lines (one per handler run: 220)"
+grep -q '"status":504' "$work/access.log" || fail "the 504 is not in the access log"
+
+kill -TERM "$server"
+wait "$server"
+status=$?
+server=""
+[ "$status" -eq 0 ] || fail "SIGTERM: exit $status"
+if [ "$failures" -ne 0 ]; then echo "--- server log"; tail -20 "$work/server.log"; echo "$failures serve check(s) failed"; exit 1; fi
+echo "all serve checks passed"
