@@ -49,7 +49,7 @@ one() {  # one SEED: prints "ok SEED", "skip SEED" or "DIVERGES SEED ..."
   local status=0 mode opt
   for mode in guard explicit; do
     for opt in 0 2; do
-      timeout 120 "$fuzz_exec" --bounds "$mode" -O "$opt" "$d/m.wasm" > "$d/$mode$opt" 2>&1
+      timeout 120 "$fuzz_exec" --bounds "$mode" -O "$opt" "$d/m.wasm" > "$d/$mode$opt" 2> "$d/$mode$opt.err"
       status=$?
       if [ "$status" -eq 2 ]; then echo "skip $seed"; rm -rf "$d"; return; fi
     done
