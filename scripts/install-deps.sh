@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libbenchmark-dev       # tests and micro-benchmarks
   wabt                                # wast2json for the spec tests, wasm-validate as a reference
   binaryen                            # wasm-opt -ttf: random modules for the differential fuzzer
+  libboost-dev curl                   # atoll serve (Boost.Beast, header-only); its tests' client
 )
 if [ "${1:-}" = "--bench" ]; then packages+=(hyperfine); fi
 
