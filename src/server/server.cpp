@@ -80,8 +80,8 @@ struct Server::Impl {
 
   explicit Impl(ServerConfig c, Config engine_config) : config(std::move(c)), engine(engine_config) {}
 
-  const Route* route_for(std::string_view path) const {
-    const Route* best = nullptr;
+  Route* route_for(std::string_view path) const {
+    Route* best = nullptr;
     for (const auto& r : routes) {
       if (!r->matches(path)) continue;
       if (!r->wildcard) return r.get();
@@ -134,7 +134,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  const Route* route_ = nullptr;
+  Route* route_ = nullptr;
   // The request being served.
   uint64_t id_ = 0;
   Clock::time_point start_, deadline_;
@@ -192,7 +192,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void run_request() {
     const auto& req = parser_->get();
-    Route& route = const_cast<Route&>(*route_);
+    Route& route = *route_;
     id_ = s_.next_request++;
     start_ = Clock::now();
     deadline_ = start_ + std::chrono::milliseconds(route.config.deadline_ms);
@@ -259,7 +259,10 @@ class Session : public std::enable_shared_from_this<Session> {
     instantiate_us_ = micros(start_, Clock::now());
     if (!inst.ok()) {
       if (wasi::exit_code(*box.wasi_ctx)) return respond();  // proc_exit in the start function
-      return finish_error(http::status::internal_server_error, "instantiation failed: " + inst.error().to_string());
+      // All sandboxes in use is the server's limit, not the handler's fault.
+      const bool full = inst.error().message.find("exhausted") != std::string::npos;
+      return finish_error(full ? http::status::service_unavailable : http::status::internal_server_error,
+                          "instantiation failed: " + inst.error().to_string());
     }
     box.instance.emplace(std::move(inst.value()));
     auto f = box.instance->func("_start");
@@ -318,10 +321,10 @@ class Session : public std::enable_shared_from_this<Session> {
     auto res = std::make_shared<http::response<http::string_body>>(status, version_);
     res->set(http::field::content_type, "text/plain");
     res->body() = std::move(body);
+    // After a malformed or oversized request the rest of the stream cannot be trusted.
     if (status == http::status::bad_request || status == http::status::payload_too_large ||
-        status == http::status::request_header_fields_too_large || !route_) {
-      keep_alive_ = keep_alive_ && route_ && status != http::status::bad_request &&
-                    status != http::status::payload_too_large && status != http::status::request_header_fields_too_large;
+        status == http::status::request_header_fields_too_large) {
+      keep_alive_ = false;
     }
     send(res);
   }
@@ -332,7 +335,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto status = res->result_int();
     const size_t bytes = res->body().size();
     if (box_ && route_) {
-      const_cast<Route*>(route_)->in_flight--;
+      route_->in_flight--;
       if (s_.config.log_requests) {
         const auto now = Clock::now();
         char line[512];
