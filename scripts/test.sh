@@ -36,5 +36,8 @@ if [ "$fuzz_seconds" -gt 0 ]; then
   mkdir -p "$scratch/artifact"
   build-fuzz/fuzz_artifact -max_total_time=20 -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
     -print_final_stats=1 "$scratch/artifact" fuzz/corpus/artifact 2>&1 | tail -n 6
+  echo "== fuzzing the WAGI/CGI translation for 10s =="
+  mkdir -p "$scratch/cgi"
+  build-fuzz/fuzz_cgi -max_total_time=10 -max_len=4096 -timeout=10 -print_final_stats=1 "$scratch/cgi" 2>&1 | tail -n 4
 fi
 echo "all tests passed"

@@ -138,12 +138,14 @@ done
 wat2wasm "$work/tables.wat" -o "$work/tables.wasm" || exit 1
 expect 1 "60 tables of 10 M elements: a table-limit error" -- "$atoll" run --invoke run "$work/tables.wasm"
 contains "table limit"
+if [ "${ATOLL_SANITIZED:-0}" = 0 ]; then  # (sanitizer builds cannot run under ulimit -v)
 expect 1 "... also under an address-space limit" -- bash -c "ulimit -v 4000000; exec \"\$0\" run --invoke run \"\$1\"" \
   "$atoll" "$work/tables.wasm"
 contains "table limit"
 expect 1 "a guard-page memory under an address-space limit: a clean error" -- \
   bash -c "ulimit -v 2000000; exec \"\$0\" run --invoke fill \"\$1\"" "$atoll" "$work/idioms.wasm"
 contains "cannot reserve"
+fi
 
 # --- The compile cache is no channel for native code (finding 5) ---
 cache=$work/cache/atoll

@@ -44,10 +44,12 @@ done
 "$atoll" compile --compile-timeout 0.2 "$work/many_locals.wasm" -o "$work/x.atoll" > "$work/out" 2>&1
 status=$?
 [ "$status" -eq 1 ] && grep -q "took longer than 200 ms" "$work/out" || { echo "FAIL: time budget: exit $status"; cat "$work/out"; failures=$((failures + 1)); }
-"$atoll" compile --compile-memory 200 "$work/many_locals.wasm" -o "$work/x.atoll" > "$work/out" 2>&1
-status=$?
-[ "$status" -eq 1 ] && grep -q "compile" "$work/out" || { echo "FAIL: memory budget: exit $status"; cat "$work/out"; failures=$((failures + 1)); }
-[ ! -e "$work/x.atoll" ] || { echo "FAIL: an artifact was written despite the budget"; failures=$((failures + 1)); }
+if [ "${ATOLL_SANITIZED:-0}" = 0 ]; then  # the worker's address-space cap is off under sanitizers
+  "$atoll" compile --compile-memory 200 "$work/many_locals.wasm" -o "$work/x.atoll" > "$work/out" 2>&1
+  status=$?
+  [ "$status" -eq 1 ] && grep -q "compile" "$work/out" || { echo "FAIL: memory budget: exit $status"; cat "$work/out"; failures=$((failures + 1)); }
+  [ ! -e "$work/x.atoll" ] || { echo "FAIL: an artifact was written despite the budget"; failures=$((failures + 1)); }
+fi
 
 if [ "$failures" -ne 0 ]; then echo "$failures compile-budget check(s) failed"; exit 1; fi
 echo "all compile-DoS shapes compiled or were refused within the budget"
