@@ -64,11 +64,12 @@ void handler(int sig, siginfo_t* info, void* uc_void) {
   Activation* a = t_current;
   if (a && is_guest_pc(pc)) {
     a->code = code_for(sig);
-    // A fault right at the stack pointer is a frame probe hitting the guest stack's guard page
-    // (linear-memory faults are gigabytes away from any stack).
+    // A fault at or just below the stack pointer is a frame probe hitting the guest stack's
+    // guard page. (A linear memory may be mapped right above a stack: faults above the stack
+    // pointer are memory accesses.)
     const uintptr_t sp = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RSP]);
     const uintptr_t addr = reinterpret_cast<uintptr_t>(info->si_addr);
-    if (sig == SIGSEGV && addr + 4096 >= sp && addr <= sp + 4096) a->code = abi::TrapCode::StackOverflow;
+    if (sig == SIGSEGV && addr <= sp && addr + 4096 > sp) a->code = abi::TrapCode::StackOverflow;
     a->pc = pc;
     a->fp = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RBP]);
     siglongjmp(a->jump, 1);
