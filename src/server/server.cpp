@@ -306,7 +306,15 @@ class Session : public std::enable_shared_from_this<Session> {
     auto cgi = parse_cgi_response(box.out, &why);
     if (!cgi) return finish_error(http::status::internal_server_error, why);
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(cgi->status), version_);
-    for (const auto& [k, v] : cgi->headers) res->set(k, v);
+    for (const auto& [k, v] : cgi->headers) {
+      // Framing and connection headers are the server's: a handler must not be able to make
+      // the response lie about its length or take over the connection.
+      if (beast::iequals(k, "Content-Length") || beast::iequals(k, "Transfer-Encoding") ||
+          beast::iequals(k, "Connection") || beast::iequals(k, "Keep-Alive") || beast::iequals(k, "Upgrade")) {
+        continue;
+      }
+      res->insert(k, v);
+    }
     res->body() = std::move(cgi->body);
     send(res);
   }

@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
     header("application/octet-stream");
     for (int i = 0; i < 256; ++i) putchar(i);
   } else if (!strcmp(path, "/status")) {
-    printf("Status: 418 I'm a teapot\nX-Custom: yes\nContent-Type: text/plain\n\nshort and stout\n");
+    printf("Status: 418 I'm a teapot\nX-Custom: yes\nContent-Length: 99999\nTransfer-Encoding: chunked\n"
+           "Connection: upgrade\nContent-Type: text/plain\n\nshort and stout\n");
   } else if (!strcmp(path, "/redirect")) {
     printf("Location: /elsewhere\n\n");
   } else if (!strcmp(path, "/noheader")) {
