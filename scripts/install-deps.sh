@@ -12,9 +12,10 @@ packages=(
   libgtest-dev libbenchmark-dev       # tests and micro-benchmarks
   wabt                                # wast2json for the spec tests, wasm-validate as a reference
   binaryen                            # wasm-opt -ttf: random modules for the differential fuzzer
-  libboost-dev curl                   # atoll serve (Boost.Beast, header-only); its tests' client
+  libboost-dev libtomlplusplus-dev curl   # atoll serve (Boost.Beast, toml++); its tests' client
 )
-if [ "${1:-}" = "--bench" ]; then packages+=(hyperfine); fi
+# Benchmarks: hyperfine; for bench/serve, wrk and the servers atoll is measured against.
+if [ "${1:-}" = "--bench" ]; then packages+=(hyperfine wrk nginx-light fcgiwrap nodejs); fi
 
 missing=()
 for p in "${packages[@]}"; do

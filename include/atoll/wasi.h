@@ -49,6 +49,12 @@ struct Config {
   std::optional<std::string> stdin_data;
   std::function<bool(std::span<const uint8_t>)> stdout_sink;
   std::function<bool(std::span<const uint8_t>)> stderr_sink;
+  // Sleeping without holding a thread: when set, a poll_oneoff that waits only for clocks (a
+  // sleep), made inside an async call (Func::call_async), suspends the call instead of blocking
+  // the thread. AsyncCall::suspended_value() is then the wake-up time (CLOCK_MONOTONIC, in
+  // nanoseconds; never AsyncCall::kEpochYield) and the embedder resumes the call at or after
+  // it; resumed early, it suspends again. Outside an async call the thread sleeps as usual.
+  bool suspend_sleeps = false;
   int stdin_fd = 0;
   int stdout_fd = 1;
   int stderr_fd = 2;

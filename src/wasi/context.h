@@ -57,6 +57,7 @@ class Context {
   std::vector<std::string> env;
   std::map<uint32_t, Fd> fds;
   uint32_t max_fds = 1024;  // Config::max_open_files
+  bool suspend_sleeps = false;  // Config::suspend_sleeps
   // In-memory stdio (Fd::memory_stream): stdin's bytes and how far the guest has read them;
   // the sinks for stdout and stderr.
   std::string stdin_data;
@@ -79,6 +80,7 @@ class Context {
 struct Call {
   uint64_t* slots;
   std::span<uint8_t> mem;
+  Caller* caller = nullptr;  // to suspend an async call (Config::suspend_sleeps)
   uint32_t u32(int i) const { return static_cast<uint32_t>(slots[2 * i]); }
   uint64_t u64(int i) const { return slots[2 * i]; }
   bool in(uint64_t off, uint64_t len) const { return off <= mem.size() && len <= mem.size() - off; }

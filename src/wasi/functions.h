@@ -12,6 +12,7 @@
 namespace atl::wasi {
 
 constexpr uint16_t kExit = 0xffff;
+constexpr uint16_t kCancelled = 0xfffe;  // an async call dropped while suspended in a sleep
 constexpr uint32_t kMaxExitStatus = 126;  // proc_exit statuses from here on are reserved
 using Handler = uint16_t (*)(Context&, Call&);
 

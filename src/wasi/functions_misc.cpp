@@ -166,6 +166,20 @@ uint16_t poll_oneoff(Context& ctx, Call& c) {
       return kInval;
     }
   }
+  // A sleep (clocks only: no descriptor to poll) in an async call suspends it
+  // until the earliest deadline, so the thread serves others meanwhile.
+  if (ctx.suspend_sleeps && c.caller && pfds.empty() && earliest != UINT64_MAX && earliest > now) {
+    for (;;) {
+      auto suspended = c.caller->suspend(std::min(earliest, AsyncCall::kEpochYield - 1));
+      if (!suspended.ok()) {
+        // Outside an async call the thread sleeps below; a cancelled call unwinds.
+        if (suspended.error().kind == ErrorKind::Usage) break;
+        return kCancelled;
+      }
+      clock_gettime(CLOCK_MONOTONIC, &now_ts);
+      if (to_ns(now_ts) >= earliest) break;
+    }
+  }
   int timeout_ms = -1;
   if (earliest != UINT64_MAX) {
     const uint64_t wait = earliest > now ? earliest - now : 0;

@@ -128,6 +128,7 @@ Result<std::shared_ptr<Context>> attach(Store& store, const Config& config) {
   ctx->args = config.args;
   ctx->env = config.env;
   ctx->max_fds = config.max_open_files;
+  ctx->suspend_sleeps = config.suspend_sleeps;
   const int stdio[3] = {config.stdin_fd, config.stdout_fd, config.stderr_fd};
   const bool in_memory[3] = {config.stdin_data.has_value(), bool(config.stdout_sink), bool(config.stderr_sink)};
   if (config.stdin_data) ctx->stdin_data = *config.stdin_data;
@@ -198,13 +199,16 @@ void add_to_linker(Linker& linker) {
                          if (!ctx) {
                            return make_error(ErrorKind::Usage, "the store has no WASI context (wasi::attach)");
                          }
-                         Call call{slots, {}};
+                         Call call{slots, {}, &caller};
                          auto mem = caller.memory();
                          if (mem.ok()) {
                            auto view = mem->span(0, mem->size());
                            if (view.ok()) call.mem = *view;
                          }
                          const uint16_t r = h(*ctx, call);
+                         if (r == kCancelled) {
+                           return make_error(ErrorKind::Other, "the call was cancelled while it slept");
+                         }
                          if (r == kExit) {
                            if (!ctx->exit_code) {
                              return make_error(ErrorKind::Other,

@@ -55,30 +55,6 @@ bool is_artifact(const std::vector<uint8_t>& bytes) {
   return bytes.size() >= 4 && bytes[0] == 0x7f && bytes[1] == 'E' && bytes[2] == 'L' && bytes[3] == 'F';
 }
 
-// A .wasm is compiled once and its artifact reused from the cache; an entry that fails
-// authentication or does not load (corrupt, another format version) is recompiled and replaced.
-// A cache that is not safely ours is not used at all (a warning says why).
-Result<Module> load_or_compile(const Engine& engine, const std::vector<uint8_t>& wasm, const RunFlags& flags) {
-  if (flags.no_cache) return compile_module(engine, wasm);
-  auto dir = cache::default_directory();
-  if (!dir.ok()) return dir.take_error();
-  auto store = cache::Cache::open(*dir);
-  if (!store.ok()) {
-    std::fprintf(stderr, "atoll: warning: %s; compiling without the cache\n", store.error().message.c_str());
-    return compile_module(engine, wasm);
-  }
-  const std::string name = cache::entry_name(wasm, cache_settings(flags.codegen));
-  if (auto cached = store->read(name)) {
-    auto m = Module::from_artifact(engine, std::move(*cached));
-    if (m.ok()) return m;
-  }
-  auto artifact = compile(engine, wasm);
-  if (!artifact.ok()) return artifact.take_error();
-  auto written = store->write(name, *artifact);
-  if (!written.ok()) std::fprintf(stderr, "atoll: warning: %s\n", written.error().message.c_str());
-  return Module::from_artifact(engine, std::move(artifact.value()));
-}
-
 // No guest may reach the compile cache, even in a run that does not use it: later runs would.
 Result<void> check_grants(const RunFlags& flags) {
   auto dir = cache::default_directory();
@@ -109,6 +85,31 @@ int guest_failed(const Error& e, const wasi::Context* wasi_ctx) {
 
 }  // namespace
 
+// A .wasm is compiled once and its artifact reused from the cache; an entry that fails
+// authentication or does not load (corrupt, another format version) is recompiled and replaced.
+// A cache that is not safely ours is not used at all (a warning says why).
+Result<Module> load_or_compile(const Engine& engine, const std::vector<uint8_t>& wasm, const CodegenFlags& codegen,
+                               bool no_cache) {
+  if (no_cache) return compile_module(engine, wasm);
+  auto dir = cache::default_directory();
+  if (!dir.ok()) return dir.take_error();
+  auto store = cache::Cache::open(*dir);
+  if (!store.ok()) {
+    std::fprintf(stderr, "atoll: warning: %s; compiling without the cache\n", store.error().message.c_str());
+    return compile_module(engine, wasm);
+  }
+  const std::string name = cache::entry_name(wasm, cache_settings(codegen));
+  if (auto cached = store->read(name)) {
+    auto m = Module::from_artifact(engine, std::move(*cached));
+    if (m.ok()) return m;
+  }
+  auto artifact = compile(engine, wasm);
+  if (!artifact.ok()) return artifact.take_error();
+  auto written = store->write(name, *artifact);
+  if (!written.ok()) std::fprintf(stderr, "atoll: warning: %s\n", written.error().message.c_str());
+  return Module::from_artifact(engine, std::move(artifact.value()));
+}
+
 std::string cache_settings(const CodegenFlags& flags) {
   return std::string("atoll 0.1.0|artifact ") + std::to_string(abi::kArtifactVersion) + "|llvm " +
          ATOLL_LLVM_VERSION + "|O" + std::to_string(flags.opt_level) + "|" + flags.bounds + "|" + flags.target_cpu +
@@ -135,7 +136,7 @@ int run(const RunFlags& flags) {
   }
   Engine engine(engine_config(flags.codegen));
   auto module = precompiled ? Module::from_artifact(engine, std::move(bytes.value()))
-                            : load_or_compile(engine, *bytes, flags);
+                            : load_or_compile(engine, *bytes, flags.codegen, flags.no_cache);
   if (!module.ok()) return error(flags.file + ": " + module.error().to_string());
   Store store(engine);
   Linker linker(store);

@@ -1,4 +1,5 @@
-// atoll serve: one WAGI handler module for every path (see src/server).
+// atoll serve: one WAGI handler for every path, or the routes of a TOML config (see src/server
+// and docs/SERVE.md). Signals: SIGTERM/SIGINT drain and exit 0, SIGHUP reloads.
 #include <pthread.h>
 #include <signal.h>
 
@@ -7,16 +8,22 @@
 
 #include "commands.h"
 #include "server/server.h"
+#include "support/process.h"
 
 namespace atl::cli {
 
-int serve(const ServeFlags& flags) {
+namespace {
+
+// The configuration from the flags: one route, "/...", for MODULE.
+server::ServerConfig config_from_flags(const ServeFlags& flags) {
   server::ServerConfig config;
   config.addr = flags.addr;
+  config.admin_addr = flags.admin_addr;
   config.workers = flags.workers;
   config.max_instances = flags.max_instances;
   config.log_requests = !flags.quiet;
   config.header_timeout_ms = flags.header_timeout_ms;
+  config.drain_timeout_ms = flags.drain_timeout_ms;
   server::RouteConfig route;
   route.path = "/...";
   route.module = flags.module;
@@ -31,30 +38,90 @@ int serve(const ServeFlags& flags) {
   route.max_response = flags.max_response;
   route.max_memory_bytes = flags.max_memory_mib << 20;
   config.routes.push_back(route);
+  return config;
+}
 
-  // SIGINT and SIGTERM end the server; every thread started below inherits the blocked mask,
-  // so only the waiter sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+Result<server::ServerConfig> load(const ServeFlags& flags) {
+  if (flags.config.empty()) return config_from_flags(flags);
+  auto c = server::load_config(flags.config);
+  if (!c.ok()) return c;
+  // Flags given with --config override the file's listener settings.
+  if (flags.addr_given) c->addr = flags.addr;
+  if (!flags.admin_addr.empty()) c->admin_addr = flags.admin_addr;
+  if (flags.workers) c->workers = flags.workers;
+  if (flags.quiet) c->log_requests = false;
+  return c;
+}
 
-  auto server = server::Server::create(config);
+}  // namespace
+
+int serve(const ServeFlags& flags) {
+  if (flags.config.empty() == flags.module.empty()) {
+    std::fprintf(stderr, "atoll: serve wants a MODULE or --config FILE (one of them)\n");
+    return 2;
+  }
+  auto config = load(flags);
+  if (!config.ok()) {
+    std::fprintf(stderr, "atoll: %s\n", config.error().to_string().c_str());
+    return 1;
+  }
+  // SIGINT and SIGTERM drain the server, SIGHUP reloads it; every thread started below
+  // inherits the blocked mask, so only the waiter sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGUSR2);  // the waiter's own wake-up when run() ends
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  bool fuel = false;
+  for (const auto& r : config->routes) fuel |= r.fuel != 0;
+  CodegenFlags codegen;  // the server's engine: defaults, with epochs, and fuel if any route meters
+  codegen.epoch_interruption = true;
+  codegen.consume_fuel = fuel;
+  const bool no_cache = flags.no_cache;
+  auto loader = [codegen, no_cache](const Engine& engine, const std::string& path) -> Result<Module> {
+    auto bytes = read_file(path);
+    if (!bytes.ok()) return bytes.take_error();
+    return load_or_compile(engine, *bytes, codegen, no_cache);
+  };
+  auto server = server::Server::create(*config, loader);
   if (!server.ok()) {
     std::fprintf(stderr, "atoll: %s\n", server.error().to_string().c_str());
     return 1;
   }
-  std::fprintf(stderr, "atoll: serving %s on http://%s:%u/\n", flags.module.c_str(),
-               config.addr.substr(0, config.addr.rfind(':')).c_str(), (*server)->port());
+  server::Server& srv = **server;
+  const std::string host = config->addr.substr(0, config->addr.rfind(':'));
+  std::fprintf(stderr, "atoll: serving %zu route(s) on http://%s:%u/\n", config->routes.size(), host.c_str(), srv.port());
+  if (srv.admin_port()) {
+    std::fprintf(stderr, "atoll: admin (metrics, healthz, readyz) on http://%s:%u/\n",
+                 config->admin_addr.substr(0, config->admin_addr.rfind(':')).c_str(), srv.admin_port());
+  }
   std::thread waiter([&] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    (*server)->stop();
+    for (;;) {
+      int sig = 0;
+      sigwait(&signals, &sig);
+      if (sig == SIGUSR2) return;
+      if (sig == SIGHUP) {
+        auto next = load(flags);
+        auto reloaded = next.ok() ? srv.reload(*next) : Result<void>(next.take_error());
+        if (reloaded.ok()) {
+          std::fprintf(stderr, "atoll: reloaded\n");
+        } else {
+          std::fprintf(stderr, "atoll: %s; still serving the previous configuration\n",
+                       reloaded.error().to_string().c_str());
+        }
+        continue;
+      }
+      std::fprintf(stderr, "atoll: draining (up to %u ms)\n", config->drain_timeout_ms);
+      srv.drain();
+    }
   });
-  (*server)->run();
-  pthread_kill(waiter.native_handle(), SIGTERM);  // if run() ended by itself
+  srv.run();
+  pthread_kill(waiter.native_handle(), SIGUSR2);
   waiter.join();
+  std::fprintf(stderr, "atoll: stopped\n");
   return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "atoll/atoll.h"
 #include "wast/runner.h"
 
 namespace atl::cli {
@@ -41,7 +42,12 @@ int run(const RunFlags& flags);
 
 struct ServeFlags {
   std::string module;
+  std::string config;      // a TOML file instead of MODULE and the per-route flags
+  std::string admin_addr;
+  uint32_t drain_timeout_ms = 30'000;
+  bool no_cache = false;
   std::string addr = "127.0.0.1:8080";
+  bool addr_given = false;  // --addr overrides a config's
   unsigned workers = 0;
   std::vector<std::string> dirs;
   std::vector<std::string> env;
@@ -59,6 +65,10 @@ int cache_clean();
 
 // The part of a compile-cache key that identifies the compiler and its settings.
 std::string cache_settings(const CodegenFlags& flags);
+// A .wasm compiled for `engine` (whose settings `codegen` describes), from the cache when it
+// holds a good artifact, else compiled and cached.
+Result<Module> load_or_compile(const Engine& engine, const std::vector<uint8_t>& wasm, const CodegenFlags& codegen,
+                               bool no_cache);
 
 // Exit status of `atoll run` when the guest traps: distinct from any normal exit (as with an
 // abort signal).

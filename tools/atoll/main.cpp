@@ -125,33 +125,51 @@ int main(int argc, char** argv) {
 
   atl::cli::ServeFlags serve_flags;
   auto* serve = app.add_subcommand(
-      "serve", "Serve HTTP: every request runs MODULE (a WASI program, WAGI/CGI style) in a fresh sandbox: "
-               "request in environment variables and stdin, response as CGI on stdout");
-  serve->add_option("MODULE", serve_flags.module, "the handler (.wasm)")->required();
-  serve->add_option("--addr", serve_flags.addr, "IPV4ADDRESS:PORT to listen on")->capture_default_str();
-  serve->add_option("--workers", serve_flags.workers, "event-loop threads (0: one per core)")->capture_default_str();
-  serve->add_option("--dir", serve_flags.dirs, "grant every request a host directory, HOST[::GUEST]; repeatable")
-      ->allow_extra_args(false);
-  serve->add_option("--env", serve_flags.env, "KEY=VALUE added to every request's environment; repeatable")
-      ->allow_extra_args(false);
-  serve->add_option("--deadline-ms", serve_flags.deadline_ms, "a request's wall-clock limit (504 past it)")
-      ->check(CLI::Range(1u, 3'600'000u))
+      "serve", "Serve HTTP: every request runs a WASI program (WAGI/CGI style) in a fresh sandbox: request in "
+               "environment variables and stdin, response as CGI on stdout. One MODULE for every path, or the "
+               "routes of --config FILE (docs/SERVE.md). SIGTERM drains, SIGHUP reloads");
+  auto* serve_module = serve->add_option("MODULE", serve_flags.module, "the handler (.wasm) for every path");
+  auto* serve_config = serve->add_option("--config", serve_flags.config, "a TOML file with the routes and limits")
+                           ->check(CLI::ExistingFile);
+  serve_config->excludes(serve_module);
+  auto* serve_addr = serve->add_option("--addr", serve_flags.addr, "ADDRESS:PORT to listen on")->capture_default_str();
+  serve->add_option("--admin-addr", serve_flags.admin_addr, "ADDRESS:PORT for /metrics, /healthz and /readyz");
+  serve->add_option("--workers", serve_flags.workers, "event-loop threads (0: one per core)")
+      ->check(CLI::Range(0u, 1024u))
       ->capture_default_str();
-  serve->add_option("--max-request-body", serve_flags.max_request_body, "bytes (413 past it)")->capture_default_str();
-  serve->add_option("--max-response", serve_flags.max_response, "bytes a handler may write (500 past it)")
-      ->capture_default_str();
-  serve->add_option("--max-memory", serve_flags.max_memory_mib, "MiB of linear memory per request")
-      ->check(CLI::Range(uint64_t{1}, uint64_t{65536}))
-      ->capture_default_str();
-  serve->add_option("--max-instances", serve_flags.max_instances, "sandboxes alive at once (503 past it)")
-      ->check(CLI::Range(1u, 100000u))
-      ->capture_default_str();
-  serve->add_option("--header-timeout-ms", serve_flags.header_timeout_ms,
-                    "time a client has to send a request's headers and body (slow clients are cut off)")
-      ->check(CLI::Range(1u, 3'600'000u))
-      ->capture_default_str();
-  serve->add_flag("--scratch", serve_flags.scratch, "give every request a fresh empty directory, /scratch");
   serve->add_flag("--quiet", serve_flags.quiet, "no access log on stdout");
+  serve->add_flag("--no-cache", serve_flags.no_cache, "compile the modules afresh instead of using the compile cache");
+  // The route's and the limits' settings: with --config they come from the file.
+  std::vector<CLI::Option*> route_flags;
+  route_flags.push_back(
+      serve->add_option("--dir", serve_flags.dirs, "grant every request a host directory, HOST[::GUEST]; repeatable")
+          ->allow_extra_args(false));
+  route_flags.push_back(
+      serve->add_option("--env", serve_flags.env, "KEY=VALUE added to every request's environment; repeatable")
+          ->allow_extra_args(false));
+  route_flags.push_back(serve->add_option("--deadline-ms", serve_flags.deadline_ms, "a request's wall-clock limit (504 past it)")
+                            ->check(CLI::Range(1u, 3'600'000u))
+                            ->capture_default_str());
+  route_flags.push_back(
+      serve->add_option("--max-request-body", serve_flags.max_request_body, "bytes (413 past it)")->capture_default_str());
+  route_flags.push_back(serve->add_option("--max-response", serve_flags.max_response, "bytes a handler may write (500 past it)")
+                            ->capture_default_str());
+  route_flags.push_back(serve->add_option("--max-memory", serve_flags.max_memory_mib, "MiB of linear memory per request")
+                            ->check(CLI::Range(uint64_t{1}, uint64_t{4096}))
+                            ->capture_default_str());
+  route_flags.push_back(serve->add_flag("--scratch", serve_flags.scratch, "give every request a fresh empty directory, /scratch"));
+  route_flags.push_back(serve->add_option("--max-instances", serve_flags.max_instances, "sandboxes alive at once (503 past it)")
+                            ->check(CLI::Range(1u, 100000u))
+                            ->capture_default_str());
+  route_flags.push_back(serve->add_option("--header-timeout-ms", serve_flags.header_timeout_ms,
+                                          "time a client has to send a request's headers and body (slow clients are cut off)")
+                            ->check(CLI::Range(1u, 3'600'000u))
+                            ->capture_default_str());
+  route_flags.push_back(serve->add_option("--drain-timeout-ms", serve_flags.drain_timeout_ms,
+                                          "on SIGTERM, how long requests in flight may take to finish")
+                            ->check(CLI::Range(0u, 3'600'000u))
+                            ->capture_default_str());
+  for (CLI::Option* o : route_flags) serve_config->excludes(o);
 
   auto* cache = app.add_subcommand("cache", "Manage the compiled-code cache of `atoll run`");
   cache->require_subcommand(1);
@@ -201,7 +219,10 @@ int main(int argc, char** argv) {
   if (*compile) return atl::cli::compile(compile_in, compile_out, compile_flags);
   if (*run) return atl::cli::run(run_flags);
   if (*cache_clean) return atl::cli::cache_clean();
-  if (*serve) return atl::cli::serve(serve_flags);
+  if (*serve) {
+    serve_flags.addr_given = serve_addr->count() > 0;
+    return atl::cli::serve(serve_flags);
+  }
   if (*wast) {
     wast_options.bounds = wast_flags.bounds == "explicit" ? atl::compiler::BoundsMode::Explicit
                                                           : atl::compiler::BoundsMode::GuardPages;
