@@ -174,6 +174,12 @@ void Server::stop() {
   for (auto& w : impl_->state.workers) w->io.stop();
 }
 
+Result<void> Server::reload(Result<ServerConfig> config) {
+  if (config.ok()) return reload(*config);
+  impl_->state.metrics.reload_failures++;
+  return make_error(config.error().kind, "reload refused: " + config.error().to_string());
+}
+
 Result<void> Server::reload(const ServerConfig& config) {
   Impl& impl = *impl_;
   ServerState& s = impl.state;

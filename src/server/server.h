@@ -34,6 +34,8 @@ class Server {
   // Any thread: compiles the new routes and switches to them at once; requests in flight finish
   // on the old ones. On any error nothing changes.
   Result<void> reload(const ServerConfig& config);
+  // The same with a configuration that may have failed to load (counted as a refused reload).
+  Result<void> reload(Result<ServerConfig> config);
   const Metrics& metrics() const;
 
   struct Impl;

@@ -147,7 +147,13 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
       s_.metrics.route("").record(404, 0);
       return send_error(http::status::not_found, "no route for " + path + "\n");
     }
-    parser_->body_limit(route_->config.max_request_body);
+    // Checked here as well: the parser compared a declared length with the limit before the
+    // route, and so its own, was known.
+    const uint64_t limit = route_->config.max_request_body;
+    if (parser_->content_length() && *parser_->content_length() > limit) {
+      return send_error(http::status::payload_too_large, "request body too large\n");
+    }
+    parser_->body_limit(limit);
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_body, shared_from_this()));
   }
 

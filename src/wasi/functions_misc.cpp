@@ -168,6 +168,7 @@ uint16_t poll_oneoff(Context& ctx, Call& c) {
   }
   // A sleep (clocks only: no descriptor to poll) in an async call suspends it
   // until the earliest deadline, so the thread serves others meanwhile.
+  bool slept = false;
   if (ctx.suspend_sleeps && c.caller && pfds.empty() && earliest != UINT64_MAX && earliest > now) {
     for (;;) {
       auto suspended = c.caller->suspend(std::min(earliest, AsyncCall::kEpochYield - 1));
@@ -176,12 +177,15 @@ uint16_t poll_oneoff(Context& ctx, Call& c) {
         if (suspended.error().kind == ErrorKind::Usage) break;
         return kCancelled;
       }
+      slept = true;
       clock_gettime(CLOCK_MONOTONIC, &now_ts);
       if (to_ns(now_ts) >= earliest) break;
     }
   }
   int timeout_ms = -1;
-  if (earliest != UINT64_MAX) {
+  if (slept) {
+    timeout_ms = 0;  // the time has come: only collect the events below
+  } else if (earliest != UINT64_MAX) {
     const uint64_t wait = earliest > now ? earliest - now : 0;
     timeout_ms = static_cast<int>(std::min<uint64_t>((wait + 999999) / 1000000, INT_MAX));
   }

@@ -3,9 +3,9 @@
 # handler, every CGI variable, bodies and binary responses, status and headers, traps (500, the
 # server keeps serving), deadlines (504 while others are served), memory bombs, size limits (413,
 # 431, 500), malformed requests (400), slow clients, isolation between requests, concurrency.
-#   serve_test.sh ATOLL GUESTS_DIR
+#   serve_test.sh ATOLL GUESTS_DIR BURST
 set -u
-atoll=$1 guests=$2
+atoll=$1 guests=$2 burst=$3
 work=$(mktemp -d)
 server=""
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
@@ -103,15 +103,34 @@ elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 exec 3>&-
 [ "$elapsed_ms" -lt 5000 ] || fail "slow client kept for $elapsed_ms ms"
 
-# 200 concurrent requests with distinct bodies each get exactly their own.
-seq 1 200 | xargs -P 50 -I{} sh -c "curl -s --max-time 20 -d 'request-{}' '$url/echo' > '$work/c{}'"
-for i in $(seq 1 200); do
-  [ "$(cat "$work/c$i")" = "request-$i" ] || { fail "concurrent request $i got '$(head -c 40 "$work/c$i")'"; break; }
-done
+# 1,000 concurrent requests with distinct bodies each get exactly their own.
+"$burst" "$port" /echo 1000 --echo > "$work/burst.out" || fail "1000 concurrent echoes: $(cat "$work/burst.out")"
+
+# Sleeping handlers hold no thread: 300 handlers sleeping 0.7 s (the deadline is 1 s) on 2
+# workers are all answered in about 0.7 s (blocking, the workers would need 105 s), and a hello
+# is served meanwhile.
+"$burst" "$port" "/sleep?ms=700" 300 > "$work/sleep.out" &
+sleepers=$!
+sleep 0.3
+start=$(date +%s%N)
+status_is 200 "served while 300 handlers sleep" -- "$url/"
+hello_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$hello_ms" -lt 500 ] || fail "a hello took $hello_ms ms while handlers slept"
+wait $sleepers || fail "sleepers: $(cat "$work/sleep.out")"
+last=$(sed -n 's/.*last_answer_ms \([0-9]*\).*/\1/p' "$work/sleep.out")
+[ -n "$last" ] && [ "$last" -ge 700 ] && [ "$last" -lt 2000 ] || fail "300 sleeps of 0.7 s: $(cat "$work/sleep.out")"
+status_is 200 "a sleep reports its length" -- "$url/sleep?ms=200"
+grep -q "slept 2[0-9][0-9] ms" "$work/body" || fail "sleep of 200 ms: $(cat "$work/body")"
+# A sleep past the deadline ends with 504 at the deadline, not at the end of the sleep.
+start=$(date +%s%N)
+status_is 504 "sleep past the deadline" -- "$url/sleep?ms=5000"
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$elapsed_ms" -lt 1500 ] || fail "a sleep past its 1 s deadline answered after $elapsed_ms ms"
 
 # Every request is in the access log as one JSON line.
+sleep 0.3  # the access log is flushed every 100 ms
 lines=$(grep -c '^{"time":' "$work/access.log")
-[ "$lines" -ge 220 ] || fail "access log has $lines lines (one per handler run: 220)"
+[ "$lines" -ge 1320 ] || fail "access log has $lines lines (one per handler run: 1320)"
 grep -q '"status":504' "$work/access.log" || fail "the 504 is not in the access log"
 
 kill -TERM "$server"

@@ -104,8 +104,7 @@ int serve(const ServeFlags& flags) {
       sigwait(&signals, &sig);
       if (sig == SIGUSR2) return;
       if (sig == SIGHUP) {
-        auto next = load(flags);
-        auto reloaded = next.ok() ? srv.reload(*next) : Result<void>(next.take_error());
+        auto reloaded = srv.reload(load(flags));
         if (reloaded.ok()) {
           std::fprintf(stderr, "atoll: reloaded\n");
         } else {

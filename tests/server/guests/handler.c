@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char** environ;
@@ -39,6 +40,29 @@ int main(int argc, char** argv) {
   } else if (!strcmp(path, "/loop")) {
     volatile unsigned x = 0;
     for (;;) x++;
+  } else if (!strcmp(path, "/sleep")) {
+    // QUERY_STRING "ms=N": sleeps N ms (poll_oneoff on a clock), then says how long it slept.
+    const char* q = getenv("QUERY_STRING");
+    long ms = q && !strncmp(q, "ms=", 3) ? atol(q + 3) : 100;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    usleep((useconds_t)(ms * 1000));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    header("text/plain");
+    printf("slept %ld ms\n", (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
+  } else if (!strcmp(path, "/read")) {
+    // QUERY_STRING: a file to print (only what the route's dirs grant is there).
+    const char* q = getenv("QUERY_STRING");
+    FILE* f = q ? fopen(q, "r") : NULL;
+    header("text/plain");
+    if (!f) {
+      printf("missing %s\n", q ? q : "");
+    } else {
+      char buf[256];
+      size_t n = fread(buf, 1, sizeof buf, f);
+      fwrite(buf, 1, n, stdout);
+      fclose(f);
+    }
   } else if (!strcmp(path, "/bomb")) {
     static char* volatile keep;  // the compiler must not drop the allocations
     for (;;) {
