@@ -24,6 +24,7 @@ struct Server::Impl {
   void accept(Worker& w) {
     w.acceptor->async_accept(w.io, [this, &w](boost::system::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted || state.draining) return;
+      w.guests.note_activity();
       if (!ec) {
         if (state.metrics.connections.load() >= static_cast<int64_t>(state.config.max_connections)) {
           socket.close(ec);  // over the connection limit: refused at once rather than queued
@@ -77,7 +78,9 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config, ModuleLoader
   ec.epoch_interruption = true;  // time slices and deadlines
   ec.memory_pool_slots = config.max_instances;
   ec.pool_instances = config.max_instances;
-  ec.fiber_stack_cache = std::min<uint32_t>(config.max_instances, 4096);
+  // Every sandbox may be suspended at once: keep a stack for each rather than mapping (and page
+  // table filling) anew under a burst; an idle stack keeps at most 64 KiB resident.
+  ec.fiber_stack_cache = config.max_instances;
   ec.compile_timeout_ms = 300'000;
   ec.compile_memory_limit = 4ull << 30;
   for (const RouteConfig& r : config.routes) ec.consume_fuel |= r.fuel != 0;
@@ -95,7 +98,8 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config, ModuleLoader
   if (!endpoint.ok()) return endpoint.take_error();
   tcp::endpoint ep = *endpoint;
   for (unsigned i = 0; i < config.workers; ++i) {
-    auto w = std::make_unique<Worker>();
+    // A yielded guest waits at most two slices for connection work to drain.
+    auto w = std::make_unique<Worker>(std::chrono::milliseconds(2 * config.time_slice_ms));
     w->acceptor = std::make_unique<tcp::acceptor>(w->io);
     w->accept_retry = std::make_unique<net::steady_timer>(w->io);
     w->drain_deadline = std::make_unique<net::steady_timer>(w->io);

@@ -94,6 +94,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   std::optional<http::request_parser<http::string_body>> parser_;
   bool waiting_idle_ = false;  // kept alive, no byte of the next request yet
   bool served_one_ = false;
+  std::string remote_addr_;
   // The request being served.
   std::shared_ptr<const Generation> gen_;
   Route* route_ = nullptr;
@@ -115,6 +116,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
       waiting_idle_ = true;
       stream_.expires_after(std::chrono::milliseconds(s_.config.idle_timeout_ms));
       stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
+        self->w_.guests.note_activity();
         self->waiting_idle_ = false;
         if (ec) return self->close();
         self->buffer_.commit(n);
@@ -136,6 +138,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   }
 
   void on_header(beast::error_code ec, size_t) {
+    w_.guests.note_activity();
     if (ec) return fail_read(ec);
     const auto& req = parser_->get();
     const std::string_view target(req.target().data(), req.target().size());
@@ -158,6 +161,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   }
 
   void on_body(beast::error_code ec, size_t) {
+    w_.guests.note_activity();
     if (ec) return fail_read(ec);
     stream_.expires_never();
     run_request();
@@ -202,9 +206,12 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     cgi.target = std::string(req.target());
     cgi.protocol = version_ == 10 ? "HTTP/1.0" : "HTTP/1.1";
     for (const auto& f : req) cgi.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-    beast::error_code ec;
-    const auto remote = stream_.socket().remote_endpoint(ec);
-    cgi.remote_addr = ec ? "" : remote.address().to_string();
+    if (remote_addr_.empty()) {  // once per connection
+      beast::error_code ec;
+      const auto remote = stream_.socket().remote_endpoint(ec);
+      remote_addr_ = ec ? "-" : remote.address().to_string();
+    }
+    cgi.remote_addr = remote_addr_ == "-" ? "" : remote_addr_;
     const std::string host(req[http::field::host]);
     cgi.server_name = host.substr(0, host.rfind(':') == std::string::npos ? host.size() : host.rfind(':'));
     if (cgi.server_name.empty()) cgi.server_name = "localhost";
@@ -281,8 +288,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
       if (Clock::now() >= deadline_) return deadline_passed();
       const uint64_t value = box.call->suspended_value();
       if (value == AsyncCall::kEpochYield) {
-        // To the back of the loop's queue: everything else ready on this thread goes first.
-        net::post(stream_.get_executor(), beast::bind_front_handler(&Session::drive, shared_from_this()));
+        // Its slice is over: connection work on this thread goes first.
+        w_.guests.schedule([self = shared_from_this()] { self->drive(); });
         return;
       }
       // A sleep until `value` (CLOCK_MONOTONIC ns, which is steady_clock's) or the deadline.
@@ -360,6 +367,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     res->prepare_payload();
     if (box_ && route_) finish_request(res->result_int(), res->body().size());
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+      self->w_.guests.note_activity();
       if (ec || !res->keep_alive()) return self->close();
       self->route_ = nullptr;
       self->gen_.reset();

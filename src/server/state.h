@@ -16,6 +16,7 @@
 #include "server/config.h"
 #include "server/metrics.h"
 #include "server/routes.h"
+#include "server/scheduler.h"
 
 namespace atl::server {
 
@@ -31,7 +32,9 @@ class Connection {
 
 // One event loop and its listening socket (SO_REUSEPORT: the kernel spreads connections).
 struct Worker {
+  explicit Worker(std::chrono::microseconds max_guest_wait) : guests(io, max_guest_wait) {}
   net::io_context io{1};
+  GuestScheduler guests;  // yielded guests, behind connection work
   std::unique_ptr<tcp::acceptor> acceptor;
   std::unique_ptr<net::steady_timer> accept_retry;  // after EMFILE and the like
   std::unique_ptr<net::steady_timer> drain_deadline;
