@@ -42,6 +42,6 @@ if [ "$fuzz_seconds" -gt 0 ]; then
   echo "== fuzzing atoll serve's TOML configuration for 10s =="
   mkdir -p "$scratch/serve_config"
   build-fuzz/fuzz_serve_config -max_total_time=10 -max_len=4096 -timeout=10 -print_final_stats=1 \
-    "$scratch/serve_config" examples/serve 2>&1 | tail -n 4
+    "$scratch/serve_config" fuzz/corpus/serve_config 2>&1 | tail -n 4
 fi
 echo "all tests passed"
