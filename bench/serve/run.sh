@@ -8,8 +8,9 @@
 #     request: what sandboxing without containers replaces)
 # Each at 64 and 1,000 connections: req/s, p50/p99/p99.9. Then atoll alone:
 #   - 10,000 connections whose handler sleeps 1 s, all sent at once (atoll-burst): time until
-#     the last answer and the server's RSS growth; a first burst on a fresh server (cold: every
-#     pool slot and fiber stack touched for the first time) and a second one (warm)
+#     the last answer and the server's RSS growth; two bursts on a fresh server (the first
+#     touches every pool slot and fiber stack for the first time), and on one started with
+#     --prewarm (which does that at start)
 #   - hello latency while a CPU-bound handler per worker runs into its deadline (504)
 #   bench/serve/run.sh [BUILD_DIR] [SECONDS]     (scripts/install-deps.sh --bench installs wrk,
 #                                                 nginx-light, fcgiwrap, nodejs)
@@ -111,19 +112,28 @@ done
 
 # --- 10,000 sleeping handlers at once ----------------------------------------------------------
 echo "## 10,000 concurrent requests, each handler sleeping 1 s (atoll-burst: connect all, then send all)"
-"$atoll" serve --quiet --addr 127.0.0.1:$P_SLEEP --max-instances 12000 --deadline-ms 10000 "$work/sleep.wasm" \
-  2> "$work/sleep.log" &
-sleeper=$!
-pids+=($sleeper)
-wait_port $P_SLEEP
-rss() { awk '/VmRSS/ { print $2 }' "/proc/$sleeper/status"; }
-before=$(rss)
-for run in cold warm; do
-  out=$("$burst" $P_SLEEP / 10000 --timeout-ms 20000) || true
-  after=$(awk '/VmHWM/ { print $2 }' "/proc/$sleeper/status")
-  echo "$run: $out; server RSS $((before / 1024)) MiB before, peak $((after / 1024)) MiB (growth $(((after - before) / 1024)) MiB)"
-done
-kill $sleeper
+sleepers() {  # sleepers LABEL FLAGS...: two bursts on a fresh server
+  local label=$1
+  shift
+  "$atoll" serve --quiet --addr 127.0.0.1:$P_SLEEP --max-instances 12000 --deadline-ms 10000 "$@" "$work/sleep.wasm" \
+    2> "$work/sleep.log" &
+  local sleeper=$! start=$(date +%s%N)
+  pids+=($sleeper)
+  wait_port $P_SLEEP
+  local ready_ms=$((($(date +%s%N) - start) / 1000000))
+  local before
+  before=$(awk '/VmRSS/ { print $2 }' "/proc/$sleeper/status")
+  echo "$label: ready after $ready_ms ms, RSS $((before / 1024)) MiB"
+  for run in "first burst" "second burst"; do
+    out=$("$burst" $P_SLEEP / 10000 --timeout-ms 20000) || true
+    peak=$(awk '/VmHWM/ { print $2 }' "/proc/$sleeper/status")
+    echo "  $run: $out; RSS peak $((peak / 1024)) MiB (+$(((peak - before) / 1024)) MiB)"
+  done
+  kill $sleeper
+  wait $sleeper 2> /dev/null || true
+}
+sleepers "fresh server"
+sleepers "fresh server with --prewarm" --prewarm
 
 # --- hello next to CPU-bound handlers ----------------------------------------------------------
 echo

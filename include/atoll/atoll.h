@@ -157,6 +157,10 @@ class Engine {
   // Advances the epoch; safe from any thread (a timer thread, typically).
   void increment_epoch();
   uint64_t epoch() const;
+  // Creates up to `count` fiber stacks for the cache (Config::fiber_stack_cache) and touches
+  // the top `touch_bytes` of each, so that the first burst of async calls finds them ready
+  // instead of mapping and faulting them in (costly in a VM). They stay resident while cached.
+  void prewarm_fiber_stacks(uint32_t count, size_t touch_bytes = 16 * 1024) const;
   const std::shared_ptr<runtime::EngineState>& state() const { return state_; }
 
  private:

@@ -161,6 +161,9 @@ Engine::Engine(Config config)
     : config_(std::move(config)), state_(make_sharded<runtime::EngineState>(config_)) {}
 void Engine::increment_epoch() { state_->epoch.fetch_add(1, std::memory_order_relaxed); }
 uint64_t Engine::epoch() const { return state_->epoch.load(std::memory_order_relaxed); }
+void Engine::prewarm_fiber_stacks(uint32_t count, size_t touch_bytes) const {
+  state_->fiber_stacks.prewarm(count, touch_bytes);
+}
 
 // --- Store ----------------------------------------------------------------------------------------
 // The engine's per-table cap (Config::pool_table_elements) bounds whatever the store allows.

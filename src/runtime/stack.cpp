@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -75,6 +76,19 @@ void StackPool::release(std::unique_ptr<GuestStack> stack) {
   std::lock_guard<std::mutex> lock(mu_);
   if (free_.size() < max_cached_) free_.push_back(std::move(stack));
   // Otherwise unmapped here, as `stack` goes out of scope (after the lock: declared first).
+}
+
+void StackPool::prewarm(size_t count, size_t touch_bytes) {
+  touch_bytes = std::min(touch_bytes, kKeepResident);
+  for (size_t i = 0; i < count && cached() < max_cached_; ++i) {
+    auto s = GuestStack::create(wasm_bytes_, reserve_bytes_);
+    if (!s.ok()) return;  // out of mappings or memory: what is there stays
+    GuestStack& g = **s;
+    volatile char* top = reinterpret_cast<volatile char*>(g.top());
+    for (size_t off = 4096; off <= touch_bytes; off += 4096) top[-static_cast<ptrdiff_t>(off)] = 0;
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(std::move(s.value()));
+  }
 }
 
 size_t StackPool::cached() const {

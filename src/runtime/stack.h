@@ -51,6 +51,8 @@ class StackPool {
   Result<std::unique_ptr<GuestStack>> acquire();
   void release(std::unique_ptr<GuestStack> stack);
   size_t cached() const;
+  // Fills the cache with up to `count` new stacks, their top `touch_bytes` faulted in.
+  void prewarm(size_t count, size_t touch_bytes);
 
   // What a typical call touches (a WASI program's libc and the host functions it calls use some
   // tens of KiB): discarding less than that costs a TLB shootdown across threads and refaults

@@ -215,6 +215,7 @@ Result<ServerConfig> parse_config(std::string_view text, const std::string& sour
   ATL_TRY(in.integer("drain_timeout_ms", c.drain_timeout_ms, 0, 3'600'000));
   ATL_TRY(in.integer("time_slice_ms", c.time_slice_ms, 1, 1000));
   ATL_TRY(in.boolean("log_requests", c.log_requests));
+  ATL_TRY(in.boolean("prewarm", c.prewarm));
   const toml::node* routes = in.take("route");
   if (!routes) return make_error(ErrorKind::Usage, source + ": no routes: add [[route]] tables with path and module");
   const auto* a = routes->as_array();
@@ -254,6 +255,7 @@ std::string reload_incompatibility(const ServerConfig& current, const ServerConf
   if (next.drain_timeout_ms != current.drain_timeout_ms) return "drain_timeout_ms";
   if (next.time_slice_ms != current.time_slice_ms) return "time_slice_ms";
   if (next.log_requests != current.log_requests) return "log_requests";
+  if (next.prewarm != current.prewarm) return "prewarm";
   bool had_fuel = false, wants_fuel = false;
   for (const RouteConfig& r : current.routes) had_fuel |= r.fuel != 0;
   for (const RouteConfig& r : next.routes) wants_fuel |= r.fuel != 0;

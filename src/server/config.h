@@ -41,6 +41,10 @@ struct ServerConfig {
   uint32_t drain_timeout_ms = 30'000;    // SIGTERM: in-flight requests get this long
   uint32_t time_slice_ms = 2;            // a guest yields its thread this often
   bool log_requests = true;              // one JSON line per request on stdout
+  // At start, touch every pool slot (each route's module instantiated in turn, max_instances at
+  // once) and a fiber stack per slot, as JVMs pre-touch their heaps: the first burst of
+  // requests then costs what later ones do, for the resident memory warm slots keep.
+  bool prewarm = false;
 };
 
 // Parses a TOML configuration; `source` names it in errors, and relative module and directory

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include "server/admin.h"
@@ -70,6 +71,31 @@ void raise_descriptor_limit() {
   }
 }
 
+// ServerConfig::prewarm: as many sandboxes as the pool holds, alive at once so that each takes
+// its own slot, then dropped; their slots and the stacks stay warm in the engine's caches.
+void prewarm(ServerState& s, const Generation& g) {
+  struct Live {
+    std::optional<Store> store;
+    std::optional<Instance> instance;
+  };
+  std::vector<Live> live(s.config.max_instances);
+  for (size_t i = 0; i < live.size(); ++i) {
+    const Route& r = *g.routes[i % g.routes.size()];
+    live[i].store.emplace(s.engine);
+    live[i].store->set_epoch_deadline(1000);  // a start function gets a second, then traps
+    wasi::Config wc;
+    wc.stdin_data = "";
+    wc.stdout_sink = [](std::span<const uint8_t>) { return true; };
+    wc.stderr_sink = wc.stdout_sink;
+    if (!wasi::attach(*live[i].store, wc).ok()) break;
+    auto inst = s.linker.instantiate(*live[i].store, r.module);
+    if (!inst.ok()) break;  // out of slots or mappings: what is warm stays warm
+    live[i].instance.emplace(std::move(inst.value()));
+  }
+  for (Live& l : live) l.instance.reset();  // before their stores
+  s.engine.prewarm_fiber_stacks(s.config.max_instances);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Server>> Server::create(ServerConfig config, ModuleLoader loader) {
@@ -91,6 +117,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config, ModuleLoader
   wasi::add_to_linker(s.linker);
   auto gen = build_generation(config, s.engine, s.loader, s.metrics, 1);
   if (!gen.ok()) return gen.take_error();
+  if (config.prewarm) prewarm(s, **gen);
   s.set_generation(std::move(gen.value()));
   raise_descriptor_limit();
 

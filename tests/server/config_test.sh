@@ -25,6 +25,7 @@ admin_addr = "127.0.0.1:0"
 workers = 2
 drain_timeout_ms = 5000
 header_timeout_ms = 2000
+prewarm = true
 
 [[route]]
 path = "$2"

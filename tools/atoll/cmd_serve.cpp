@@ -24,6 +24,7 @@ server::ServerConfig config_from_flags(const ServeFlags& flags) {
   config.log_requests = !flags.quiet;
   config.header_timeout_ms = flags.header_timeout_ms;
   config.drain_timeout_ms = flags.drain_timeout_ms;
+  config.prewarm = flags.prewarm;
   server::RouteConfig route;
   route.path = "/...";
   route.module = flags.module;
@@ -50,6 +51,7 @@ Result<server::ServerConfig> load(const ServeFlags& flags) {
   if (!flags.admin_addr.empty()) c->admin_addr = flags.admin_addr;
   if (flags.workers) c->workers = flags.workers;
   if (flags.quiet) c->log_requests = false;
+  if (flags.prewarm) c->prewarm = true;
   return c;
 }
 

@@ -46,6 +46,7 @@ struct ServeFlags {
   std::string admin_addr;
   uint32_t drain_timeout_ms = 30'000;
   bool no_cache = false;
+  bool prewarm = false;
   std::string addr = "127.0.0.1:8080";
   bool addr_given = false;  // --addr overrides a config's
   unsigned workers = 0;

@@ -139,6 +139,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_flag("--quiet", serve_flags.quiet, "no access log on stdout");
   serve->add_flag("--no-cache", serve_flags.no_cache, "compile the modules afresh instead of using the compile cache");
+  serve->add_flag("--prewarm", serve_flags.prewarm,
+                  "at start, touch every sandbox slot and fiber stack once (a fast first burst, for resident memory)");
   // The route's and the limits' settings: with --config they come from the file.
   std::vector<CLI::Option*> route_flags;
   route_flags.push_back(

@@ -6,6 +6,7 @@
 
 #include "atoll/atoll.h"
 #include "../wat.h"
+#include "runtime/engine_state.h"
 
 namespace atl {
 namespace {
@@ -261,6 +262,32 @@ TEST(Async, EpochDeadlinesTimeSliceALongComputation) {
   store.set_epoch_yield(0);
   store.set_epoch_deadline(0);
   EXPECT_EQ((*inst->func<int64_t(int64_t)>("spin"))(1000).error().message, "interrupted");
+}
+
+// Engine::prewarm_fiber_stacks fills the stack cache (no more than it holds) with stacks whose
+// top pages are resident, and async calls then take them instead of mapping new ones.
+TEST(Async, PrewarmedFiberStacksFillTheCache) {
+  Config c;
+  c.fiber_stack_cache = 8;
+  Engine engine(c);
+  const auto& stacks = engine.state()->fiber_stacks;
+  EXPECT_EQ(stacks.cached(), 0u);
+  engine.prewarm_fiber_stacks(20);
+  EXPECT_EQ(stacks.cached(), 8u);  // capped by the cache
+  auto m = compile_module(engine, test::wat(R"((module (func (export "f") (result i32) (i32.const 7))))"));
+  ASSERT_TRUE(m.ok());
+  Store store(engine);
+  Linker linker(store);
+  auto inst = linker.instantiate(*m);
+  ASSERT_TRUE(inst.ok());
+  auto call = inst->func("f")->call_async({});
+  ASSERT_TRUE(call.ok());
+  EXPECT_EQ(stacks.cached(), 7u);  // taken from the cache
+  auto state = call->resume();
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(*state, AsyncCall::State::Finished);
+  EXPECT_EQ(call->results()[0].i32(), 7);
+  EXPECT_EQ(stacks.cached(), 8u);  // and given back
 }
 
 }  // namespace

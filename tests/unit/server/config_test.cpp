@@ -27,6 +27,7 @@ idle_timeout_ms = 2500
 drain_timeout_ms = 100
 time_slice_ms = 5
 log_requests = false
+prewarm = true
 
 [[route]]
 path = "/api/..."
@@ -57,6 +58,7 @@ module = "/srv/root.wasm"
   EXPECT_EQ(c->drain_timeout_ms, 100u);
   EXPECT_EQ(c->time_slice_ms, 5u);
   EXPECT_FALSE(c->log_requests);
+  EXPECT_TRUE(c->prewarm);
   ASSERT_EQ(c->routes.size(), 2u);
   const RouteConfig& r = c->routes[0];
   EXPECT_EQ(r.path, "/api/...");
