@@ -6,7 +6,9 @@
 #   - node's http module (cluster, one process per core)
 #   - the same hello compiled natively as classic CGI under nginx + fcgiwrap (a process per
 #     request: what sandboxing without containers replaces)
-# Each at 64 and 1,000 connections: req/s, p50/p99/p99.9. Then atoll alone:
+# Each at 64 and 1,000 connections: req/s, p50/p99/p99.9 (wrk, closed loop); then nginx, atoll
+# and node at a fixed rate (FIXED_RATE, default 20,000 req/s) over 64 connections (atoll-rate,
+# open loop): latency percentiles below saturation. Then atoll alone:
 #   - 10,000 connections whose handler sleeps 1 s, all sent at once (atoll-burst): time until
 #     the last answer and the server's RSS growth; two bursts on a fresh server (the first
 #     touches every pool slot and fiber stack for the first time), and on one started with
@@ -20,7 +22,8 @@ build=$(cd "${1:-$root/build}" && pwd)
 secs=${2:-10}
 atoll=$build/atoll
 burst=$build/atoll-burst
-for tool in wrk nginx fcgiwrap node clang-19 "$atoll" "$burst"; do
+rate=$(ls "$build/atoll-rate" "$build/bench/atoll-rate" 2> /dev/null | head -1)
+for tool in wrk nginx fcgiwrap node clang-19 "$atoll" "$burst" "$rate"; do
   command -v "$tool" > /dev/null || { echo "missing: $tool (scripts/install-deps.sh --bench; build atoll and atoll-burst)"; exit 1; }
 done
 work=$(mktemp -d)
@@ -109,6 +112,26 @@ for conns in 64 1000; do
   awk -v a="${rps[atoll]}" -v c="${rps[fcgiwrap-cgi]}" -v n="${rps[nginx-static]}" -v k="$conns" \
     'BEGIN { printf "\nat %d connections: atoll = %.0f%% of nginx static, %.1fx fork+exec CGI\n\n", k, 100 * a / n, a / c }'
 done
+
+# --- latency at a fixed rate ---------------------------------------------------------------------
+# wrk keeps every connection busy (a closed loop): at saturation, latency is connections divided
+# by throughput, whatever the server. At a fixed rate below saturation (open loop, atoll-rate:
+# latency counted from when each request was due) the percentiles show the server's own delay.
+fixed=${FIXED_RATE:-20000}
+echo "## hello at a fixed $fixed req/s over 64 connections (open loop, atoll-rate, $secs s)"
+echo
+printf '| %-22s | %8s | %8s | %8s | %8s | %8s | %6s |\n' server req/s p50_ms p99_ms p99.9_ms max_ms errors
+printf '|%s|\n' "------------------------|----------|----------|----------|----------|----------|--------"
+for name in nginx-static atoll node; do
+  case $name in atoll) port=$P_ATOLL ;; nginx-static) port=$P_NGINX ;; node) port=$P_NODE ;; esac
+  "$rate" $port / 64 "$fixed" 1 > /dev/null  # warm-up
+  "$rate" $port / 64 "$fixed" "$secs" |
+    sed -n 's/^RESULT rps=\([0-9]*\) p50=\([0-9.]*\) p99=\([0-9.]*\) p999=\([0-9.]*\) max=\([0-9.]*\) errors=\([0-9]*\)/\1 \2 \3 \4 \5 \6/p' |
+    while read -r r p50 p99 p999 max errs; do
+      printf '| %-22s | %8d | %8s | %8s | %8s | %8s | %6d |\n' "$name" "$r" "$p50" "$p99" "$p999" "$max" "$errs"
+    done
+done
+echo
 
 # --- 10,000 sleeping handlers at once ----------------------------------------------------------
 echo "## 10,000 concurrent requests, each handler sleeping 1 s (atoll-burst: connect all, then send all)"

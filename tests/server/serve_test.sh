@@ -132,6 +132,9 @@ sleep 0.3  # the access log is flushed every 100 ms
 lines=$(grep -c '^{"time":' "$work/access.log")
 [ "$lines" -ge 1320 ] || fail "access log has $lines lines (one per handler run: 1320)"
 grep -q '"status":504' "$work/access.log" || fail "the 504 is not in the access log"
+# Deadlines (1 s) end requests within 50 ms, by the server's own clock (endless loop, long sleep).
+late=$(grep '"status":504' "$work/access.log" | sed 's/.*"total_us":\([0-9]*\).*/\1/' | awk '$1 < 1000000 || $1 > 1050000')
+[ -z "$late" ] || fail "504s outside deadline..deadline+50 ms: $late us"
 
 kill -TERM "$server"
 wait "$server"
