@@ -22,7 +22,7 @@ build=$(cd "${1:-$root/build}" && pwd)
 secs=${2:-10}
 atoll=$build/atoll
 burst=$build/atoll-burst
-rate=$(ls "$build/atoll-rate" "$build/bench/atoll-rate" 2> /dev/null | head -1)
+rate=$build/atoll-rate
 for tool in wrk nginx fcgiwrap node clang-19 "$atoll" "$burst" "$rate"; do
   command -v "$tool" > /dev/null || { echo "missing: $tool (scripts/install-deps.sh --bench; build atoll and atoll-burst)"; exit 1; }
 done
