@@ -76,6 +76,7 @@ class Rate {
   std::deque<Clock::time_point> due_;  // requests waiting for a connection
   std::vector<double> latencies_;
   size_t connected_ = 0, errors_ = 0, issued_ = 0, in_flight_ = 0;
+  bool finished_ = false;
   Clock::time_point start_, end_;
 
   void start() {
@@ -94,7 +95,11 @@ class Rate {
     }
     dispatch();
     if (now >= end_) {
-      if (in_flight_ == 0 && due_.empty()) return finish();
+      // Done when everything due is answered, or 10 s after the end (what is left: errors).
+      if ((in_flight_ == 0 && due_.empty()) || now >= end_ + std::chrono::seconds(10)) {
+        errors_ += due_.size() + in_flight_;
+        return finish();
+      }
     }
     ticker_.expires_after(std::chrono::microseconds(100));
     ticker_.async_wait([this](beast::error_code ec) {
@@ -118,6 +123,7 @@ class Rate {
     c.req = http::request<http::empty_body>(http::verb::get, path_, 11);
     c.req.set(http::field::host, host_);
     c.res = {};
+    c.stream.expires_after(std::chrono::seconds(10));
     http::async_write(c.stream, c.req, [this, i, due](beast::error_code ec, size_t) {
       if (ec) return done(i, due, false);
       Conn& c = *conns_[i];
@@ -129,16 +135,32 @@ class Rate {
 
   void done(size_t i, Clock::time_point due, bool ok) {
     --in_flight_;
-    if (ok) {
-      latencies_.push_back(std::chrono::duration<double, std::milli>(Clock::now() - due).count());
+    if (finished_) return;
+    if (ok) latencies_.push_back(std::chrono::duration<double, std::milli>(Clock::now() - due).count());
+    if (!ok) ++errors_;
+    if (ok && conns_[i]->res.keep_alive()) {
       idle_.push_back(i);
-    } else {
-      ++errors_;  // the connection is dropped from the pool
+      return dispatch();
     }
-    dispatch();
+    // Closed by the server (nginx ends a connection after keepalive_requests) or failed: a new
+    // connection takes its place; its setup counts in the latency of what waits meanwhile.
+    Conn& c = *conns_[i];
+    beast::error_code ec;
+    c.stream.socket().close(ec);
+    c.buffer.clear();
+    c.stream.async_connect(ep_, [this, i](beast::error_code e) {
+      if (finished_) return;
+      if (e) {
+        ++errors_;
+        return;
+      }
+      idle_.push_back(i);
+      dispatch();
+    });
   }
 
   void finish() {
+    finished_ = true;
     ticker_.cancel();
     for (auto& c : conns_) {
       beast::error_code ec;
