@@ -147,7 +147,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     version_ = req.version();
     keep_alive_ = req.keep_alive();
     if (!route_) {
-      s_.metrics.route("").record(404, 0);
+      s_.no_route->record(404, 0);
       return send_error(http::status::not_found, "no route for " + path + "\n");
     }
     // Checked here as well: the parser compared a declared length with the limit before the

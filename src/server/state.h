@@ -47,6 +47,7 @@ struct ServerState {
   Linker linker;
   ModuleLoader loader;
   Metrics metrics;
+  RouteMetrics* no_route = &metrics.route("");  // requests no route matched (404)
   std::vector<std::unique_ptr<Worker>> workers;
   uint16_t port = 0;
   std::atomic<uint64_t> next_request{1};

@@ -7,12 +7,7 @@
 #   config_test.sh ATOLL GUESTS_DIR BURST
 set -u
 atoll=$1 guests=$2 burst=$3
-work=$(mktemp -d)
-server=""
-trap '[ -n "$server" ] && kill -9 "$server" 2>/dev/null; rm -rf "$work"' EXIT
-export XDG_CACHE_HOME="$work/cache"
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+source "$(dirname "$0")/common.sh"
 cp "$guests/handler.wasm" "$work/"
 mkdir "$work/data"
 echo "data-file-contents" > "$work/data/x"
@@ -77,14 +72,6 @@ admin=$(grep -o 'admin.*http://127.0.0.1:[0-9]*' "$work/server.log" | sed 's/.*:
 [ -n "$port" ] && [ -n "$admin" ] || { cat "$work/server.log"; echo "FAIL: the server did not start"; exit 1; }
 url=http://127.0.0.1:$port
 get() { curl -s --max-time 10 -o "$work/body" -w '%{http_code}' "$@"; }
-status_is() {  # status_is WANT DESCRIPTION -- curl arguments
-  local want=$1 what=$2
-  shift 3
-  local got
-  got=$(get "$@")
-  [ "$got" = "$want" ] || fail "$what: status $got, expected $want"
-}
-body_has() { grep -q -- "$1" "$work/body" || { fail "body lacks '$1': $(head -c 300 "$work/body")"; }; }
 
 # Routing and per-route settings.
 status_is 200 "exact route" -- "$url/hello"

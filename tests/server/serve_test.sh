@@ -6,12 +6,7 @@
 #   serve_test.sh ATOLL GUESTS_DIR BURST
 set -u
 atoll=$1 guests=$2 burst=$3
-work=$(mktemp -d)
-server=""
-trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
-export XDG_CACHE_HOME="$work/cache"
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+source "$(dirname "$0")/common.sh"
 
 "$atoll" serve --addr 127.0.0.1:0 --workers 2 --deadline-ms 1000 --max-request-body 100000 \
   --max-response 1000000 --max-memory 64 --header-timeout-ms 1000 --scratch "$guests/handler.wasm" \
@@ -22,14 +17,6 @@ port=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/server.log" | sed 's/.*://')
 [ -n "$port" ] || { cat "$work/server.log"; echo "FAIL: the server did not start"; exit 1; }
 url=http://127.0.0.1:$port
 get() { curl -s --max-time 10 -o "$work/body" -D "$work/head" -w '%{http_code}' "$@"; }
-status_is() {  # status_is WANT DESCRIPTION -- curl arguments
-  local want=$1 what=$2
-  shift 3
-  local got
-  got=$(get "$@")
-  [ "$got" = "$want" ] || fail "$what: status $got, expected $want"
-}
-body_has() { grep -q -- "$1" "$work/body" || { fail "body lacks '$1'"; head -c 300 "$work/body"; }; }
 
 status_is 200 "hello" -- "$url/"
 body_has "hello from /"
