@@ -56,7 +56,14 @@ namespace atl::runtime {
 void GuestStack::discard_below(size_t keep) {
   const uintptr_t low = base_;
   const uintptr_t high = (top_ - keep) & ~uintptr_t{4095};
-  if (high > low) madvise(reinterpret_cast<void*>(low), high - low, MADV_DONTNEED);
+  if (high <= low) return;
+  // A stack is used downwards without gaps (large frames are probed page by page) and was
+  // emptied below `keep` when it was last returned: if the page just below is not resident,
+  // nothing deeper is. Skipping the madvise then matters: on recent kernels it frees the empty
+  // page tables, which costs a TLB shootdown across every thread of the process.
+  unsigned char resident = 0;
+  if (mincore(reinterpret_cast<void*>(high - 4096), 4096, &resident) == 0 && !(resident & 1)) return;
+  madvise(reinterpret_cast<void*>(low), high - low, MADV_DONTNEED);
 }
 
 Result<std::unique_ptr<GuestStack>> StackPool::acquire() {
