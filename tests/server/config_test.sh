@@ -89,7 +89,7 @@ body_has "missing"
 start=$(date +%s%N)
 status_is 504 "route's deadline" -- "$url/api/loop"
 elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-[ "$elapsed_ms" -lt 1000 ] || fail "a 300 ms deadline answered after $elapsed_ms ms"
+[ "$elapsed_ms" -lt $((1000 * slack)) ] || fail "a 300 ms deadline answered after $elapsed_ms ms"
 status_is 413 "route's body limit" -- -d "$(head -c 200 /dev/zero | tr '\0' a)" "$url/api/echo"
 status_is 200 "body limit is per route" -- -d "$(head -c 200 /dev/zero | tr '\0' a)" "$url/nap/echo"
 status_is 500 "trap" -- "$url/api/trap"
@@ -167,7 +167,7 @@ status=$?
 server=""
 elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$status" -eq 0 ] || fail "SIGTERM: exit $status"
-[ "$elapsed_ms" -lt 3000 ] || fail "draining took $elapsed_ms ms"
+[ "$elapsed_ms" -lt $((3000 * slack)) ] || fail "draining took $elapsed_ms ms"
 grep -c '"route":"/nap/..."' "$work/access.log" | grep -q "^4[1-9]$" || fail "drained requests missing from the access log"
 
 if [ "$failures" -ne 0 ]; then echo "--- server log"; tail -20 "$work/server.log"; echo "$failures config check(s) failed"; exit 1; fi
