@@ -25,7 +25,6 @@ class GuestScheduler {
   void note_activity() { ++activity_; }
   // Runs `slice` (the guest's next time slice) when the loop has nothing more urgent.
   void schedule(std::function<void()> slice);
-  size_t waiting() const { return queue_.size(); }
 
  private:
   struct Entry {

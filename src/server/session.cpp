@@ -60,7 +60,7 @@ struct Sandbox {
   bool out_too_large = false;
 };
 
-enum class Failure { None, Trap, Deadline, Other };
+enum class Failure { None, Trap, Deadline };
 
 class Session : public Connection, public std::enable_shared_from_this<Session> {
  public:
@@ -94,7 +94,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   std::optional<http::request_parser<http::string_body>> parser_;
   bool waiting_idle_ = false;  // kept alive, no byte of the next request yet
   bool served_one_ = false;
-  std::string remote_addr_;
+  std::optional<std::string> remote_addr_;
   // The request being served.
   std::shared_ptr<const Generation> gen_;
   Route* route_ = nullptr;
@@ -206,12 +206,12 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     cgi.target = std::string(req.target());
     cgi.protocol = version_ == 10 ? "HTTP/1.0" : "HTTP/1.1";
     for (const auto& f : req) cgi.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-    if (remote_addr_.empty()) {  // once per connection
+    if (!remote_addr_) {  // once per connection
       beast::error_code ec;
       const auto remote = stream_.socket().remote_endpoint(ec);
-      remote_addr_ = ec ? "-" : remote.address().to_string();
+      remote_addr_ = ec ? "" : remote.address().to_string();
     }
-    cgi.remote_addr = remote_addr_ == "-" ? "" : remote_addr_;
+    cgi.remote_addr = *remote_addr_;
     const std::string host(req[http::field::host]);
     cgi.server_name = host.substr(0, host.rfind(':') == std::string::npos ? host.size() : host.rfind(':'));
     if (cgi.server_name.empty()) cgi.server_name = "localhost";
