@@ -55,17 +55,6 @@ bool is_artifact(const std::vector<uint8_t>& bytes) {
   return bytes.size() >= 4 && bytes[0] == 0x7f && bytes[1] == 'E' && bytes[2] == 'L' && bytes[3] == 'F';
 }
 
-// No guest may reach the compile cache, even in a run that does not use it: later runs would.
-Result<void> check_grants(const RunFlags& flags) {
-  auto dir = cache::default_directory();
-  if (!dir.ok()) return {};  // no cache anywhere
-  for (const std::string& d : flags.dirs) {
-    const size_t sep = d.find("::");
-    auto ok = cache::check_grant(*dir, sep == std::string::npos ? d : d.substr(0, sep));
-    if (!ok.ok()) return ok;
-  }
-  return {};
-}
 
 // The exit status when instantiation (the start function) or the call failed, as Wasmtime has
 // it: proc_exit(N) exits N (N < 126); proc_exit with a reserved status exits 1 with a message; a
@@ -110,6 +99,22 @@ Result<Module> load_or_compile(const Engine& engine, const std::vector<uint8_t>&
   return Module::from_artifact(engine, std::move(artifact.value()));
 }
 
+wasi::Preopen parse_preopen(const std::string& flag) {
+  const size_t sep = flag.find("::");
+  return sep == std::string::npos ? wasi::Preopen{flag, flag} : wasi::Preopen{flag.substr(0, sep), flag.substr(sep + 2)};
+}
+
+// No guest may reach the compile cache, even in a run that does not use it: later runs would.
+Result<void> check_cache_grants(const std::vector<wasi::Preopen>& dirs) {
+  auto dir = cache::default_directory();
+  if (!dir.ok()) return {};  // no cache anywhere
+  for (const wasi::Preopen& d : dirs) {
+    auto ok = cache::check_grant(*dir, d.host_path);
+    if (!ok.ok()) return ok;
+  }
+  return {};
+}
+
 std::string cache_settings(const CodegenFlags& flags) {
   return std::string("atoll 0.1.0|artifact ") + std::to_string(abi::kArtifactVersion) + "|llvm " +
          ATOLL_LLVM_VERSION + "|O" + std::to_string(flags.opt_level) + "|" + flags.bounds + "|" + flags.target_cpu +
@@ -126,7 +131,9 @@ int cache_clean() {
 }
 
 int run(const RunFlags& flags) {
-  if (auto granted = check_grants(flags); !granted.ok()) return error(granted.error().message);
+  std::vector<wasi::Preopen> dirs;
+  for (const std::string& d : flags.dirs) dirs.push_back(parse_preopen(d));
+  if (auto granted = check_cache_grants(dirs); !granted.ok()) return error(granted.error().message);
   auto bytes = read_file(flags.file);
   if (!bytes.ok()) return error(bytes.error().message);
   const bool precompiled = is_artifact(*bytes);
@@ -156,11 +163,7 @@ int run(const RunFlags& flags) {
     if (command) config.args.insert(config.args.end(), flags.args.begin(), flags.args.end());
     config.env = flags.env;
     config.tcp_listen = flags.tcp_listen;
-    for (const std::string& d : flags.dirs) {
-      const size_t sep = d.find("::");
-      config.preopens.push_back(sep == std::string::npos ? wasi::Preopen{d, d}
-                                                         : wasi::Preopen{d.substr(0, sep), d.substr(sep + 2)});
-    }
+    config.preopens = dirs;
     auto ctx = wasi::add_to_linker(linker, config);
     if (!ctx.ok()) return error(ctx.error().message);
     wasi_ctx = *ctx;

@@ -30,10 +30,7 @@ server::ServerConfig config_from_flags(const ServeFlags& flags) {
   route.module = flags.module;
   route.env = flags.env;
   route.scratch = flags.scratch;
-  for (const std::string& d : flags.dirs) {
-    const size_t sep = d.find("::");
-    route.dirs.push_back(sep == std::string::npos ? wasi::Preopen{d, d} : wasi::Preopen{d.substr(0, sep), d.substr(sep + 2)});
-  }
+  for (const std::string& d : flags.dirs) route.dirs.push_back(parse_preopen(d));
   route.deadline_ms = flags.deadline_ms;
   route.max_request_body = flags.max_request_body;
   route.max_response = flags.max_response;
@@ -42,10 +39,14 @@ server::ServerConfig config_from_flags(const ServeFlags& flags) {
   return config;
 }
 
+// The configuration, from the flags or the file; no route may grant the compile cache.
 Result<server::ServerConfig> load(const ServeFlags& flags) {
-  if (flags.config.empty()) return config_from_flags(flags);
-  auto c = server::load_config(flags.config);
+  auto c = flags.config.empty() ? Result<server::ServerConfig>(config_from_flags(flags)) : server::load_config(flags.config);
   if (!c.ok()) return c;
+  for (const auto& r : c->routes) {
+    if (auto granted = check_cache_grants(r.dirs); !granted.ok()) return granted.take_error();
+  }
+  if (flags.config.empty()) return c;
   // Flags given with --config override the file's listener settings.
   if (flags.addr_given) c->addr = flags.addr;
   if (!flags.admin_addr.empty()) c->admin_addr = flags.admin_addr;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "atoll/atoll.h"
+#include "atoll/wasi.h"
 #include "wast/runner.h"
 
 namespace atl::cli {
@@ -63,6 +64,11 @@ struct ServeFlags {
 };
 int serve(const ServeFlags& flags);
 int cache_clean();
+
+// A --dir flag, HOST[::GUEST] (GUEST defaults to HOST).
+wasi::Preopen parse_preopen(const std::string& flag);
+// Refuses a grant of the compile cache's directory (or one above it) to a guest.
+Result<void> check_cache_grants(const std::vector<wasi::Preopen>& dirs);
 
 // The part of a compile-cache key that identifies the compiler and its settings.
 std::string cache_settings(const CodegenFlags& flags);
