@@ -13,6 +13,7 @@ packages=(
   wabt                                # wast2json for the spec tests, wasm-validate as a reference
   binaryen                            # wasm-opt -ttf: random modules for the differential fuzzer
   libboost-dev libtomlplusplus-dev curl   # atoll serve (Boost.Beast, toml++); its tests' client
+  haproxy python3-yaml libsystemd-dev     # dist/ tests (a balancer, manifest checks); socket activation
 )
 # Benchmarks: hyperfine; for bench/serve, wrk and the servers atoll is measured against.
 if [ "${1:-}" = "--bench" ]; then packages+=(hyperfine wrk nginx-light fcgiwrap nodejs); fi

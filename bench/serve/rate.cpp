@@ -3,7 +3,8 @@
 // connection busy waits, and its latency counts from when it was due, so a slow server cannot
 // hide its queueing (no coordinated omission, unlike a closed loop such as wrk's).
 //   atoll-rate PORT PATH CONNECTIONS RATE SECONDS [--host 127.0.0.1]
-// Prints: achieved req/s, p50/p99/p99.9/max latency in ms, errors.
+// Prints: achieved req/s, p50/p99/p99.9/max latency in ms, errors (a failed connection, a
+// status other than 200, no answer within 10 s), and the count of requests answered with 200.
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -54,8 +55,8 @@ class Rate {
     std::vector<double> l = latencies_;
     std::sort(l.begin(), l.end());
     auto pct = [&](double p) { return l.empty() ? 0.0 : l[std::min(l.size() - 1, static_cast<size_t>(p * l.size()))]; };
-    std::printf("RESULT rps=%.0f p50=%.2f p99=%.2f p999=%.2f max=%.2f errors=%zu\n", l.size() / seconds_, pct(0.5),
-                pct(0.99), pct(0.999), l.empty() ? 0.0 : l.back(), errors_);
+    std::printf("RESULT rps=%.0f p50=%.2f p99=%.2f p999=%.2f max=%.2f errors=%zu ok=%zu\n", l.size() / seconds_,
+                pct(0.5), pct(0.99), pct(0.999), l.empty() ? 0.0 : l.back(), errors_, l.size());
   }
 
  private:

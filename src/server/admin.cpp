@@ -54,7 +54,7 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
     } else if (target == "/healthz") {
       res_.body() = "ok\n";
     } else if (target == "/readyz") {
-      const bool ready = !s_.draining && s_.generation();
+      const bool ready = !s_.unready && s_.generation();
       res_.result(ready ? http::status::ok : http::status::service_unavailable);
       res_.body() = ready ? "ready\n" : "draining\n";
     } else {

@@ -213,6 +213,7 @@ Result<ServerConfig> parse_config(std::string_view text, const std::string& sour
   ATL_TRY(in.integer("header_timeout_ms", c.header_timeout_ms, 1, 3'600'000));
   ATL_TRY(in.integer("idle_timeout_ms", c.idle_timeout_ms, 1, 3'600'000));
   ATL_TRY(in.integer("drain_timeout_ms", c.drain_timeout_ms, 0, 3'600'000));
+  ATL_TRY(in.integer("drain_delay_ms", c.drain_delay_ms, 0, 600'000));
   ATL_TRY(in.integer("time_slice_ms", c.time_slice_ms, 1, 1000));
   ATL_TRY(in.boolean("log_requests", c.log_requests));
   ATL_TRY(in.boolean("prewarm", c.prewarm));
@@ -253,6 +254,7 @@ std::string reload_incompatibility(const ServerConfig& current, const ServerConf
   if (next.header_timeout_ms != current.header_timeout_ms) return "header_timeout_ms";
   if (next.idle_timeout_ms != current.idle_timeout_ms) return "idle_timeout_ms";
   if (next.drain_timeout_ms != current.drain_timeout_ms) return "drain_timeout_ms";
+  if (next.drain_delay_ms != current.drain_delay_ms) return "drain_delay_ms";
   if (next.time_slice_ms != current.time_slice_ms) return "time_slice_ms";
   if (next.log_requests != current.log_requests) return "log_requests";
   if (next.prewarm != current.prewarm) return "prewarm";

@@ -39,6 +39,11 @@ struct ServerConfig {
   uint32_t header_timeout_ms = 10'000;   // to send the headers and body (slowloris)
   uint32_t idle_timeout_ms = 60'000;     // keep-alive connections between requests
   uint32_t drain_timeout_ms = 30'000;    // SIGTERM: in-flight requests get this long
+  // SIGTERM: for this long first, /readyz says 503 and every response closes its connection,
+  // while new connections are still served, so that a load balancer polling /readyz stops
+  // sending before the listener closes (set it to the balancer's check interval times its
+  // failure count, plus one interval).
+  uint32_t drain_delay_ms = 0;
   uint32_t time_slice_ms = 2;            // a guest yields its thread this often
   bool log_requests = true;              // one JSON line per request on stdout
   // At start, touch every pool slot (each route's module instantiated in turn, max_instances at

@@ -24,17 +24,14 @@ struct Server::Impl {
 
   void accept(Worker& w) {
     w.acceptor->async_accept(w.io, [this, &w](boost::system::error_code ec, tcp::socket socket) {
-      if (ec == net::error::operation_aborted || state.draining) return;
+      if (ec == net::error::operation_aborted) return;
       w.guests.note_activity();
       if (!ec) {
-        if (state.metrics.connections.load() >= static_cast<int64_t>(state.config.max_connections)) {
-          socket.close(ec);  // over the connection limit: refused at once rather than queued
-        } else {
-          socket.set_option(tcp::no_delay(true), ec);
-          start_session(state, w, std::move(socket));
-        }
-        return accept(w);
+        take(w, std::move(socket));  // even when draining: a connection in hand is served
+        if (!w.drained) accept(w);
+        return;
       }
+      if (w.drained) return;
       // Out of descriptors or memory: try again shortly instead of spinning.
       w.accept_retry->expires_after(std::chrono::milliseconds(10));
       w.accept_retry->async_wait([this, &w](boost::system::error_code e) {
@@ -43,12 +40,42 @@ struct Server::Impl {
     });
   }
 
+  void take(Worker& w, tcp::socket socket) {
+    boost::system::error_code ec;
+    if (state.metrics.connections.load() >= static_cast<int64_t>(state.config.max_connections)) {
+      socket.close(ec);  // over the connection limit: refused at once rather than queued
+      return;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    start_session(state, w, std::move(socket));
+  }
+
+  // On the worker's thread: drain now, or after `delay_ms` (a second drain cuts a delay short).
+  void begin_drain(Worker& w, uint32_t delay_ms) {
+    if (delay_ms == 0) return drain(w);
+    w.drain_delay->expires_after(std::chrono::milliseconds(delay_ms));
+    w.drain_delay->async_wait([this, &w](boost::system::error_code e) {
+      if (!e) drain(w);
+    });
+  }
+
   // On the worker's thread: no new connections, idle ones closed, and the loop ends once the
   // last connection is gone or the grace period is over.
   void drain(Worker& w) {
-    boost::system::error_code ec;
-    w.acceptor->close(ec);
+    if (w.drained) return;
+    w.drained = true;
+    state.draining = true;
+    w.drain_delay->cancel();
     w.accept_retry->cancel();
+    // Connections the kernel has already completed would be reset by the close: take them.
+    boost::system::error_code ec;
+    w.acceptor->non_blocking(true, ec);
+    for (int i = 0; !ec && i < 100'000; ++i) {
+      tcp::socket socket(w.io);
+      w.acceptor->accept(socket, ec);
+      if (!ec) take(w, std::move(socket));
+    }
+    w.acceptor->close(ec);
     if (w.connections.empty()) return;
     w.drain_deadline->expires_after(std::chrono::milliseconds(state.config.drain_timeout_ms));
     w.drain_deadline->async_wait([&w](boost::system::error_code e) {
@@ -129,6 +156,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config, ModuleLoader
     auto w = std::make_unique<Worker>(std::chrono::milliseconds(2 * config.time_slice_ms));
     w->acceptor = std::make_unique<tcp::acceptor>(w->io);
     w->accept_retry = std::make_unique<net::steady_timer>(w->io);
+    w->drain_delay = std::make_unique<net::steady_timer>(w->io);
     w->drain_deadline = std::make_unique<net::steady_timer>(w->io);
     boost::system::error_code err;
     w->acceptor->open(ep.protocol(), err);
@@ -191,16 +219,19 @@ void Server::run() {
   std::fflush(stdout);
 }
 
-void Server::drain() {
+bool Server::drain() {
   Impl& impl = *impl_;
-  if (impl.state.draining.exchange(true)) return;
+  const bool first = !impl.state.unready.exchange(true);
+  const uint32_t delay_ms = first ? impl.state.config.drain_delay_ms : 0;
   for (auto& w : impl.state.workers) {
     Worker* wp = w.get();
-    net::post(w->io, [&impl, wp] { impl.drain(*wp); });
+    net::post(w->io, [&impl, wp, delay_ms] { impl.begin_drain(*wp, delay_ms); });
   }
+  return first;
 }
 
 void Server::stop() {
+  impl_->state.unready = true;
   impl_->state.draining = true;
   for (auto& w : impl_->state.workers) w->io.stop();
 }

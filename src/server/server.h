@@ -27,9 +27,11 @@ class Server {
   uint16_t admin_port() const;  // 0 without an admin address
   // Serves until stop(), or until a drain() has finished.
   void run();
-  // Any thread. drain: stop accepting, close idle connections, let in-flight requests finish
-  // (their connections close after the response) for up to drain_timeout_ms, then end run().
-  void drain();
+  // Any thread. drain: report unready (/readyz 503, connections closed after each response) and,
+  // drain_delay_ms later, stop accepting, close idle connections, let in-flight requests finish
+  // for up to drain_timeout_ms, then end run(). True for the first call; a later one skips what
+  // is left of the delay.
+  bool drain();
   void stop();  // ends run() now; requests in flight are dropped
   // Any thread: compiles the new routes and switches to them at once; requests in flight finish
   // on the old ones. On any error nothing changes.

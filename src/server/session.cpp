@@ -362,7 +362,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   }
 
   void send(const std::shared_ptr<http::response<http::string_body>>& res) {
-    if (s_.draining) keep_alive_ = false;
+    if (s_.unready) keep_alive_ = false;
     res->keep_alive(keep_alive_);
     res->prepare_payload();
     if (box_ && route_) finish_request(res->result_int(), res->body().size());

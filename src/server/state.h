@@ -37,8 +37,10 @@ struct Worker {
   GuestScheduler guests;  // yielded guests, behind connection work
   std::unique_ptr<tcp::acceptor> acceptor;
   std::unique_ptr<net::steady_timer> accept_retry;  // after EMFILE and the like
+  std::unique_ptr<net::steady_timer> drain_delay;
   std::unique_ptr<net::steady_timer> drain_deadline;
   std::unordered_set<Connection*> connections;  // touched only on this worker's thread
+  bool drained = false;  // listener closed (this worker's thread only)
 };
 
 struct ServerState {
@@ -51,6 +53,9 @@ struct ServerState {
   std::vector<std::unique_ptr<Worker>> workers;
   uint16_t port = 0;
   std::atomic<uint64_t> next_request{1};
+  // A drain was asked for: /readyz says 503 and responses close their connections. `draining`
+  // follows drain_delay_ms later: listeners closed, idle connections closed.
+  std::atomic<bool> unready{false};
   std::atomic<bool> draining{false};
   std::mutex log_mu;
 

@@ -24,6 +24,7 @@ server::ServerConfig config_from_flags(const ServeFlags& flags) {
   config.log_requests = !flags.quiet;
   config.header_timeout_ms = flags.header_timeout_ms;
   config.drain_timeout_ms = flags.drain_timeout_ms;
+  if (flags.drain_delay_ms) config.drain_delay_ms = *flags.drain_delay_ms;
   config.prewarm = flags.prewarm;
   server::RouteConfig route;
   route.path = "/...";
@@ -53,6 +54,7 @@ Result<server::ServerConfig> load(const ServeFlags& flags) {
   if (flags.workers) c->workers = flags.workers;
   if (flags.quiet) c->log_requests = false;
   if (flags.prewarm) c->prewarm = true;
+  if (flags.drain_delay_ms) c->drain_delay_ms = *flags.drain_delay_ms;
   return c;
 }
 
@@ -116,8 +118,12 @@ int serve(const ServeFlags& flags) {
         }
         continue;
       }
-      std::fprintf(stderr, "atoll: draining (up to %u ms)\n", config->drain_timeout_ms);
-      srv.drain();
+      if (srv.drain()) {
+        std::fprintf(stderr, "atoll: draining (unready for %u ms, then up to %u ms for requests in flight)\n",
+                     config->drain_delay_ms, config->drain_timeout_ms);
+      } else {
+        std::fprintf(stderr, "atoll: draining now\n");
+      }
     }
   });
   srv.run();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,7 @@ struct ServeFlags {
   std::string config;      // a TOML file instead of MODULE and the per-route flags
   std::string admin_addr;
   uint32_t drain_timeout_ms = 30'000;
+  std::optional<uint32_t> drain_delay_ms;  // given: overrides a config's
   bool no_cache = false;
   bool prewarm = false;
   std::string addr = "127.0.0.1:8080";

@@ -138,6 +138,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0u, 1024u))
       ->capture_default_str();
   serve->add_flag("--quiet", serve_flags.quiet, "no access log on stdout");
+  serve->add_option("--drain-delay-ms", serve_flags.drain_delay_ms,
+                    "on SIGTERM, first report unready (/readyz 503) and close connections after each response "
+                    "for this long, still accepting, so a load balancer can stop sending (default 0)")
+      ->check(CLI::Range(0u, 600'000u));
   serve->add_flag("--no-cache", serve_flags.no_cache, "compile the modules afresh instead of using the compile cache");
   serve->add_flag("--prewarm", serve_flags.prewarm,
                   "at start, touch every sandbox slot and fiber stack once (a fast first burst, for resident memory)");
