@@ -182,10 +182,20 @@ struct ExportType {
   ExternKind kind;
 };
 
+// How an artifact is loaded.
+struct ArtifactOptions {
+  // A file in a directory of this user's (e.g. beside a compile cache entry) where the module's
+  // relocated machine code is kept, so that every process loading the same artifact maps the
+  // same pages instead of a copy each. Created when missing; used only when it holds exactly
+  // the bytes this load produced; on any failure the load goes on with a private copy.
+  std::string shared_code_file;
+};
+
 // A compiled module, loaded from an artifact. Loading needs no compiler.
 class Module {
  public:
-  static Result<Module> from_artifact(const Engine& engine, std::vector<uint8_t> artifact);
+  static Result<Module> from_artifact(const Engine& engine, std::vector<uint8_t> artifact,
+                                      const ArtifactOptions& options = {});
   static Result<Module> from_file(const Engine& engine, const std::string& path);
 
   std::vector<ImportType> imports() const;

@@ -166,10 +166,11 @@ Result<size_t> clean(const std::string& dir) {
   if (!std::filesystem::exists(dir, ec)) return removed;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     const std::string file = entry.path().filename().string();
-    // Entries, leftover temporary files, and the key (a fresh one is made on the next use).
-    const bool ours = file == "key" || (file.size() > 6 && (file.compare(file.size() - 6, 6, ".atoll") == 0 ||
-                                                             file.find(".atoll.") != std::string::npos));
-    if (ours && entry.is_regular_file(ec) && std::filesystem::remove(entry.path(), ec) && file != "key") ++removed;
+    // Entries, their shared code files (NAME.atoll.code), leftover temporary files, and the key
+    // (a fresh one is made on the next use); entries are what is counted.
+    const bool is_entry = file.size() > 6 && file.compare(file.size() - 6, 6, ".atoll") == 0;
+    const bool ours = file == "key" || is_entry || file.find(".atoll.") != std::string::npos;
+    if (ours && entry.is_regular_file(ec) && std::filesystem::remove(entry.path(), ec) && is_entry) ++removed;
   }
   if (ec) return make_error(ErrorKind::Io, "cannot clean the cache " + dir + ": " + ec.message());
   return removed;

@@ -47,7 +47,8 @@ class Cache {
   std::vector<uint8_t> key_;
 };
 
-// Removes every entry (and leftover temporary files); returns how many files were removed.
+// Removes every entry, its shared code file and leftover temporary files; returns how many
+// entries were removed.
 Result<size_t> clean(const std::string& dir);
 
 // Refuses to let a guest be granted `host_dir` when it contains the cache directory (or the

@@ -90,8 +90,8 @@ std::string Val::to_string() const {
 }
 
 // --- Module ---------------------------------------------------------------------------------------
-Result<Module> Module::from_artifact(const Engine& engine, std::vector<uint8_t> bytes) {
-  auto loaded = runtime::load_module(std::move(bytes));
+Result<Module> Module::from_artifact(const Engine& engine, std::vector<uint8_t> bytes, const ArtifactOptions& options) {
+  auto loaded = runtime::load_module(std::move(bytes), options.shared_code_file);
   if (!loaded.ok()) return loaded.take_error();
   const bool explicit_checks = (*loaded)->bounds() == runtime::BoundsMode::Explicit;
   if (explicit_checks != (engine.config().bounds == BoundsChecks::Explicit)) {

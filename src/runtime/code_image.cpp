@@ -1,11 +1,14 @@
 #include "runtime/code_image.h"
 
 #include <elf.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "runtime/trap/trap_handler.h"
@@ -19,11 +22,63 @@ Error load_error(const std::string& what) {
 
 size_t align_up(size_t v, size_t a) { return (v + a - 1) & ~(a - 1); }
 
-constexpr size_t kStubSize = 16;  // jmp *0(%rip); .quad target; padding
+constexpr size_t kStubSize = 8;  // jmp *GOT(%rip); padding
+
+bool write_all(int fd, const uint8_t* p, size_t n) {
+  while (n > 0) {
+    const ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+// Writes `path` (temporary file, then rename: readers see no partial file) with these bytes.
+bool write_code_file(const std::string& path, const uint8_t* bytes, size_t size) {
+  const std::string tmp = path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(reinterpret_cast<uintptr_t>(bytes));
+  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0400);
+  if (fd < 0) return false;
+  const bool written = write_all(fd, bytes, size);
+  close(fd);
+  if (!written || rename(tmp.c_str(), path.c_str()) != 0) {
+    unlink(tmp.c_str());
+    return false;
+  }
+  return true;
+}
+
+// Replaces the code pages [base, base + size) (already relocated, read+execute) by a private
+// mapping of `path` when that file holds exactly these bytes, creating it first if it is missing
+// or differs. Every process loading the artifact then maps the same page-cache pages. The file is
+// trusted only after the byte comparison, and only if it is a regular file of ours that no one
+// else may write; on any failure (a noexec mount, a full disk) the anonymous copy stays.
+bool map_shared_code(uint8_t* base, size_t size, const std::string& path) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd >= 0) {
+      struct stat st;
+      const bool usable = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+                          (st.st_mode & 022) == 0 && static_cast<uint64_t>(st.st_size) == size;
+      void* f = usable ? mmap(nullptr, size, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+      close(fd);
+      if (f != MAP_FAILED) {
+        if (std::memcmp(f, base, size) == 0 &&
+            mremap(f, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, base) != MAP_FAILED) {
+          return true;
+        }
+        munmap(f, size);
+      }
+    }
+    if (attempt == 0 && !write_code_file(path, base, size)) return false;
+  }
+  return false;
+}
 
 }  // namespace
 
-Result<CodeImage*> CodeImage::load(const artifact::ElfFile& elf) {
+Result<CodeImage*> CodeImage::load(const artifact::ElfFile& elf, const std::string& shared_code_file) {
   const auto& sections = elf.sections();
   const auto& symbols = elf.symbols();
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
@@ -87,13 +142,21 @@ Result<CodeImage*> CodeImage::load(const artifact::ElfFile& elf) {
     auto bytes = elf.contents(sections[i]);
     if (!bytes.empty()) std::memcpy(base + section_offset[i], bytes.data(), bytes.size());
   }
+  // The stubs jump through the GOT rather than holding the addresses themselves: the code pages
+  // then depend only on the layout, never on where this process has its runtime, and can be
+  // shared between processes.
   for (size_t k = 0; k < external_addr.size(); ++k) {
     uint8_t* stub = base + stubs_offset + k * kStubSize;
-    const uint8_t jmp[6] = {0xff, 0x25, 0x00, 0x00, 0x00, 0x00};  // jmp *0(%rip)
-    std::memcpy(stub, jmp, 6);
-    std::memcpy(stub + 6, &external_addr[k], 8);
+    const uint8_t* slot = base + got_offset + k * 8;
+    const int32_t disp = static_cast<int32_t>(slot - (stub + 6));
+    const uint8_t jmp[2] = {0xff, 0x25};  // jmp *disp32(%rip)
+    std::memcpy(stub, jmp, 2);
+    std::memcpy(stub + 2, &disp, 4);
+    stub[6] = 0xcc;  // int3 padding
+    stub[7] = 0xcc;
     std::memcpy(base + got_offset + k * 8, &external_addr[k], 8);
   }
+  bool code_is_position_independent = true;
 
   auto symbol_address = [&](uint32_t index, bool want_stub) -> uintptr_t {
     const artifact::ElfSymbol& s = symbols[index];
@@ -119,6 +182,7 @@ Result<CodeImage*> CodeImage::load(const artifact::ElfFile& elf) {
           if (sections[target].size - r.offset < 8) return fail("relocation outside its section");
           const uint64_t v = symbol_address(r.symbol, false) + static_cast<uint64_t>(r.addend);
           std::memcpy(where, &v, 8);
+          if (sections[target].flags & SHF_EXECINSTR) code_is_position_independent = false;
           break;
         }
         case R_X86_64_PC32:
@@ -155,6 +219,9 @@ Result<CodeImage*> CodeImage::load(const artifact::ElfFile& elf) {
   if (mprotect(base, code_size, PROT_READ | PROT_EXEC) != 0 ||
       (total > code_size && mprotect(base + code_size, total - code_size, PROT_READ) != 0)) {
     return fail(std::string("mprotect: ") + std::strerror(errno));
+  }
+  if (!shared_code_file.empty() && code_is_position_independent) {
+    img->shared_ = map_shared_code(base, code_size, shared_code_file);
   }
   for (size_t i = 0; i < symbols.size(); ++i) {
     const artifact::ElfSymbol& s = symbols[i];

@@ -2,7 +2,8 @@
 // allocatable ELF sections are laid out in one mapping (code first, then read-only data), calls
 // to runtime builtins and the few libc routines LLVM may emit go through stubs placed next to the
 // code, relocations are applied, and the pages are made read+execute / read-only. The code range
-// is registered with the trap handler for as long as the image lives.
+// is registered with the trap handler for as long as the image lives. The code pages hold no
+// absolute address (stubs jump through the GOT), so they can be a file shared between processes.
 //
 //   [ .text ... | stubs ][ .rodata ... | GOT ]
 //   ^ base   (R+X)       ^ page-aligned (R)
@@ -20,7 +21,9 @@ namespace atl::runtime {
 
 class CodeImage {
  public:
-  static Result<CodeImage*> load(const artifact::ElfFile& elf);
+  // `shared_code_file`: where the relocated code pages are kept as a file, so that processes
+  // loading the same artifact share them (empty: an anonymous copy per process).
+  static Result<CodeImage*> load(const artifact::ElfFile& elf, const std::string& shared_code_file = {});
   ~CodeImage();
   CodeImage(const CodeImage&) = delete;
   CodeImage& operator=(const CodeImage&) = delete;
@@ -29,6 +32,7 @@ class CodeImage {
   void* symbol(const std::string& name) const;
   uintptr_t code_start() const { return reinterpret_cast<uintptr_t>(base_); }
   uintptr_t code_end() const { return code_end_; }
+  bool shared() const { return shared_; }  // the code pages are a mapping of shared_code_file
   struct Symbol {
     uintptr_t address;
     uint64_t size;
@@ -40,6 +44,7 @@ class CodeImage {
   uint8_t* base_ = nullptr;
   size_t size_ = 0;
   uintptr_t code_end_ = 0;
+  bool shared_ = false;
   std::unordered_map<std::string, Symbol> symbols_;
 };
 

@@ -74,14 +74,14 @@ bool parse_index(const std::string& s, size_t from, uint32_t* out) {
 
 void write_perf_map(const LoadedModule& m);
 
-Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> bytes) {
+Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> bytes, const std::string& shared_code_file) {
   auto m = make_sharded<LoadedModule>();
   m->artifact = std::move(bytes);
   auto view = artifact::open(m->artifact, artifact::host_cpu_features());
   if (!view.ok()) return view.take_error();
   m->meta = view->meta;
   m->module = std::move(view->module);
-  auto image = CodeImage::load(view->elf);
+  auto image = CodeImage::load(view->elf, shared_code_file);
   if (!image.ok()) return image.take_error();
   m->code.reset(image.value());
 

@@ -163,7 +163,9 @@ struct LoadedModule {
 };
 
 // The result is the module's primary reference (make_sharded).
-Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> artifact_bytes);
+// `shared_code_file`: see CodeImage::load.
+Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> artifact_bytes,
+                                                  const std::string& shared_code_file = {});
 
 // The loaded module whose code contains `pc`, in O(log modules); null if none. For backtraces of
 // frames on the current stack (whose instances keep their modules alive), after a trap has

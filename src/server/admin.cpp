@@ -3,6 +3,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <unistd.h>
+
 #include <thread>
 
 namespace atl::server {
@@ -86,7 +88,13 @@ struct AdminServer::Impl {
   }
 };
 
-Result<std::unique_ptr<AdminServer>> AdminServer::create(ServerState& state, const std::string& addr) {
+Result<std::unique_ptr<AdminServer>> AdminServer::create(ServerState& state, const std::string& addr, int inherited_fd) {
+  if (inherited_fd >= 0) {
+    auto impl = std::make_unique<Impl>(state);
+    if (auto adopted = adopt(impl->acceptor, inherited_fd); !adopted.ok()) return adopted.take_error();
+    close(inherited_fd);
+    return std::unique_ptr<AdminServer>(new AdminServer(std::move(impl)));
+  }
   auto ep = parse_endpoint(addr, "the admin address");
   if (!ep.ok()) return ep.take_error();
   auto impl = std::make_unique<Impl>(state);
@@ -102,6 +110,15 @@ Result<std::unique_ptr<AdminServer>> AdminServer::create(ServerState& state, con
 AdminServer::AdminServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 AdminServer::~AdminServer() { stop(); }
 uint16_t AdminServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::string AdminServer::address() const {
+  boost::system::error_code ec;
+  return to_string(impl_->acceptor.local_endpoint(ec));
+}
+
+std::string to_string(const tcp::endpoint& ep) {
+  const std::string host = ep.address().to_string();
+  return (ep.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(ep.port());
+}
 
 void AdminServer::start() {
   impl_->accept();

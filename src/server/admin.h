@@ -12,9 +12,11 @@ namespace atl::server {
 
 class AdminServer {
  public:
-  static Result<std::unique_ptr<AdminServer>> create(ServerState& state, const std::string& addr);
+  // Listens on `addr`, or on `inherited_fd` (a listening socket from systemd) when it is >= 0.
+  static Result<std::unique_ptr<AdminServer>> create(ServerState& state, const std::string& addr, int inherited_fd = -1);
   ~AdminServer();
   uint16_t port() const;
+  std::string address() const;
   void start();  // serves on its own thread until stop()
   void stop();
 
@@ -27,5 +29,11 @@ class AdminServer {
 
 // IPv4 or IPv6 "ADDRESS:PORT" (port 0: any free port).
 Result<tcp::endpoint> parse_endpoint(const std::string& addr, const char* what);
+
+// "HOST:PORT", "[V6HOST]:PORT".
+std::string to_string(const tcp::endpoint& ep);
+
+// Makes `acceptor` listen on a duplicate of `fd`, an inherited listening socket (server.cpp).
+Result<void> adopt(tcp::acceptor& acceptor, int fd);
 
 }  // namespace atl::server

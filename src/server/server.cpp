@@ -1,7 +1,12 @@
 #include "server/server.h"
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <chrono>
 #include <cstdio>
@@ -9,6 +14,7 @@
 #include <thread>
 
 #include "server/admin.h"
+#include "server/listeners.h"
 #include "server/state.h"
 
 namespace atl::server {
@@ -87,6 +93,24 @@ struct Server::Impl {
   }
 };
 
+// A duplicate of an inherited listening socket, owned by `acceptor`.
+Result<void> adopt(tcp::acceptor& acceptor, int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    return make_error(ErrorKind::Io, std::string("inherited socket: ") + std::strerror(errno));
+  }
+  const int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) return make_error(ErrorKind::Io, std::string("inherited socket: ") + std::strerror(errno));
+  boost::system::error_code ec;
+  acceptor.assign(addr.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), copy, ec);
+  if (ec) {
+    close(copy);
+    return make_error(ErrorKind::Io, "inherited socket: " + ec.message());
+  }
+  return {};
+}
+
 namespace {
 
 // Thousands of connections need thousands of descriptors: raise the soft limit to the hard one.
@@ -148,9 +172,14 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config, ModuleLoader
   s.set_generation(std::move(gen.value()));
   raise_descriptor_limit();
 
-  auto endpoint = parse_endpoint(config.addr, "the address");
-  if (!endpoint.ok()) return endpoint.take_error();
-  tcp::endpoint ep = *endpoint;
+  auto inherited = inherited_sockets();
+  if (!inherited.ok()) return inherited.take_error();
+  tcp::endpoint ep;
+  if (inherited->http < 0) {
+    auto endpoint = parse_endpoint(config.addr, "the address");
+    if (!endpoint.ok()) return endpoint.take_error();
+    ep = *endpoint;
+  }
   for (unsigned i = 0; i < config.workers; ++i) {
     // A yielded guest waits at most two slices for connection work to drain.
     auto w = std::make_unique<Worker>(std::chrono::milliseconds(2 * config.time_slice_ms));
@@ -159,6 +188,13 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config, ModuleLoader
     w->drain_delay = std::make_unique<net::steady_timer>(w->io);
     w->drain_deadline = std::make_unique<net::steady_timer>(w->io);
     boost::system::error_code err;
+    if (inherited->http >= 0) {
+      // Socket activation: every worker accepts on its own descriptor of systemd's socket.
+      if (auto adopted = adopt(*w->acceptor, inherited->http); !adopted.ok()) return adopted.take_error();
+      if (i == 0) s.port = w->acceptor->local_endpoint().port();
+      s.workers.push_back(std::move(w));
+      continue;
+    }
     w->acceptor->open(ep.protocol(), err);
     if (!err) w->acceptor->set_option(net::socket_base::reuse_address(true), err);
     if (!err) {
@@ -176,8 +212,9 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config, ModuleLoader
     }
     s.workers.push_back(std::move(w));
   }
-  if (!config.admin_addr.empty()) {
-    auto admin = AdminServer::create(s, config.admin_addr);
+  if (inherited->http >= 0) close(inherited->http);  // each worker holds its own duplicate
+  if (!config.admin_addr.empty() || inherited->admin >= 0) {
+    auto admin = AdminServer::create(s, config.admin_addr, inherited->admin);
     if (!admin.ok()) return admin.take_error();
     impl->admin = std::move(admin.value());
   }
@@ -187,6 +224,11 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config, ModuleLoader
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() = default;
 uint16_t Server::port() const { return impl_->state.port; }
+std::string Server::address() const {
+  boost::system::error_code ec;
+  return to_string(impl_->state.workers.front()->acceptor->local_endpoint(ec));
+}
+std::string Server::admin_address() const { return impl_->admin ? impl_->admin->address() : ""; }
 uint16_t Server::admin_port() const { return impl_->admin ? impl_->admin->port() : 0; }
 const Metrics& Server::metrics() const { return impl_->state.metrics; }
 

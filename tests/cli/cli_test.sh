@@ -124,7 +124,9 @@ expect 0 "other settings get their own entry" -- "$atoll" run -O 0 --invoke add 
 [ "$(ls "$work"/cache/atoll/*.atoll | wc -l)" -eq 2 ] || { echo "FAIL: settings not in the cache key"; failures=$((failures + 1)); }
 expect 0 "--no-cache leaves the cache alone" -- "$atoll" run --no-cache -O 1 --invoke add "$work/calc.wasm" 1 1
 [ "$(ls "$work"/cache/atoll/*.atoll | wc -l)" -eq 2 ] || { echo "FAIL: --no-cache wrote an entry"; failures=$((failures + 1)); }
+ls "$work"/cache/atoll/*.atoll.code > /dev/null 2>&1 || { echo "FAIL: no shared code file beside the entries"; failures=$((failures + 1)); }
 expect 0 "cache clean" -- "$atoll" cache clean; contains "removed 2 cached artifact"
+[ -z "$(ls "$work"/cache/atoll/ | grep -v '^key$')" ] || { echo "FAIL: cache clean left files: $(ls "$work"/cache/atoll/)"; failures=$((failures + 1)); }
 [ -z "$(ls "$work"/cache/atoll/)" ] || { echo "FAIL: cache clean left files"; failures=$((failures + 1)); }
 for i in 1 2 3 4; do "$atoll" run --invoke add "$work/calc.wasm" $i 1 > "$work/par$i" 2>&1 & done; wait
 for i in 1 2 3 4; do grep -q "^$((i + 1))$" "$work/par$i" || { echo "FAIL: concurrent run $i"; failures=$((failures + 1)); }; done

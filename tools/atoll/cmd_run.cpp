@@ -88,15 +88,18 @@ Result<Module> load_or_compile(const Engine& engine, const std::vector<uint8_t>&
     return compile_module(engine, wasm);
   }
   const std::string name = cache::entry_name(wasm, cache_settings(codegen));
+  // Processes running the same module (atoll serve x N) share its code pages through the cache.
+  ArtifactOptions load;
+  load.shared_code_file = store->directory() + "/" + name + ".code";
   if (auto cached = store->read(name)) {
-    auto m = Module::from_artifact(engine, std::move(*cached));
+    auto m = Module::from_artifact(engine, std::move(*cached), load);
     if (m.ok()) return m;
   }
   auto artifact = compile(engine, wasm);
   if (!artifact.ok()) return artifact.take_error();
   auto written = store->write(name, *artifact);
   if (!written.ok()) std::fprintf(stderr, "atoll: warning: %s\n", written.error().message.c_str());
-  return Module::from_artifact(engine, std::move(artifact.value()));
+  return Module::from_artifact(engine, std::move(artifact.value()), written.ok() ? load : ArtifactOptions{});
 }
 
 wasi::Preopen parse_preopen(const std::string& flag) {

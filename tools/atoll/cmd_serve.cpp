@@ -97,12 +97,8 @@ int serve(const ServeFlags& flags) {
     return 1;
   }
   server::Server& srv = **server;
-  const std::string host = config->addr.substr(0, config->addr.rfind(':'));
-  std::fprintf(stderr, "atoll: serving %zu route(s) on http://%s:%u/\n", config->routes.size(), host.c_str(), srv.port());
-  if (srv.admin_port()) {
-    std::fprintf(stderr, "atoll: admin (metrics, healthz, readyz) on http://%s:%u/\n",
-                 config->admin_addr.substr(0, config->admin_addr.rfind(':')).c_str(), srv.admin_port());
-  }
+  std::fprintf(stderr, "atoll: serving %zu route(s) on http://%s/\n", config->routes.size(), srv.address().c_str());
+  if (srv.admin_port()) std::fprintf(stderr, "atoll: admin (metrics, healthz, readyz) on http://%s/\n", srv.admin_address().c_str());
   std::thread waiter([&] {
     for (;;) {
       int sig = 0;
