@@ -217,6 +217,7 @@ Result<ServerConfig> parse_config(std::string_view text, const std::string& sour
   ATL_TRY(in.integer("time_slice_ms", c.time_slice_ms, 1, 1000));
   ATL_TRY(in.boolean("log_requests", c.log_requests));
   ATL_TRY(in.boolean("prewarm", c.prewarm));
+  ATL_TRY(in.boolean("watch", c.watch));
   const toml::node* routes = in.take("route");
   if (!routes) return make_error(ErrorKind::Usage, source + ": no routes: add [[route]] tables with path and module");
   const auto* a = routes->as_array();
@@ -258,6 +259,7 @@ std::string reload_incompatibility(const ServerConfig& current, const ServerConf
   if (next.time_slice_ms != current.time_slice_ms) return "time_slice_ms";
   if (next.log_requests != current.log_requests) return "log_requests";
   if (next.prewarm != current.prewarm) return "prewarm";
+  if (next.watch != current.watch) return "watch";
   bool had_fuel = false, wants_fuel = false;
   for (const RouteConfig& r : current.routes) had_fuel |= r.fuel != 0;
   for (const RouteConfig& r : next.routes) wants_fuel |= r.fuel != 0;

@@ -50,6 +50,8 @@ struct ServerConfig {
   // once) and a fiber stack per slot, as JVMs pre-touch their heaps: the first burst of
   // requests then costs what later ones do, for the resident memory warm slots keep.
   bool prewarm = false;
+  // Reload (as on SIGHUP) when the config file or a route's module changes (inotify).
+  bool watch = false;
 };
 
 // Parses a TOML configuration; `source` names it in errors, and relative module and directory

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -254,6 +255,7 @@ void Server::run() {
     impl.accept(*w);
     threads.emplace_back([&w] { w->io.run(); });
   }
+  sd_notify(0, "READY=1");  // under systemd with Type=notify; nothing otherwise
   for (std::thread& t : threads) t.join();
   done = true;
   ticker.join();
@@ -264,6 +266,7 @@ void Server::run() {
 bool Server::drain() {
   Impl& impl = *impl_;
   const bool first = !impl.state.unready.exchange(true);
+  if (first) sd_notify(0, "STOPPING=1");
   const uint32_t delay_ms = first ? impl.state.config.drain_delay_ms : 0;
   for (auto& w : impl.state.workers) {
     Worker* wp = w.get();

@@ -175,5 +175,61 @@ elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$elapsed_ms" -lt $((3000 * slack)) ] || fail "draining took $elapsed_ms ms"
 grep -c '"route":"/nap/..."' "$work/access.log" | grep -q "^4[1-9]$" || fail "drained requests missing from the access log"
 
+# --watch: replacing the config file (by rename, as deploy tools do) or a module reloads; a
+# broken replacement is refused and the previous routes keep serving.
+mkdir "$work/site"
+cp "$guests/handler.wasm" "$work/site/"
+site_config() {  # site_config GREETING
+  printf 'addr = "127.0.0.1:0"\nlog_requests = false\n[[route]]\npath = "/..."\nmodule = "handler.wasm"\nenv = { GREETING = "%s" }\n' "$1" > "$work/site/new.toml"
+  mv "$work/site/new.toml" "$work/site/atoll.toml"
+}
+greeting_becomes() {  # greeting_becomes VALUE: within 5 s
+  for _ in $(seq 100); do
+    curl -s --max-time 2 "http://127.0.0.1:$wport/env" | grep -q "^GREETING=$1$" && return 0
+    sleep 0.05
+  done
+  return 1
+}
+site_config first
+"$atoll" serve --config "$work/site/atoll.toml" --watch 2> "$work/watch.log" &
+server=$!
+for _ in $(seq 200); do
+  wport=$(sed -n 's|^atoll: serving .* on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$work/watch.log")
+  [ -n "$wport" ] && break
+  sleep 0.05
+done
+greeting_becomes first || fail "watched server does not serve"
+site_config second
+greeting_becomes second || fail "--watch: a new config file was not picked up: $(cat "$work/watch.log")"
+printf 'addr = nonsense\n' > "$work/site/new.toml" && mv "$work/site/new.toml" "$work/site/atoll.toml"
+for _ in $(seq 100); do grep -q "still serving the previous" "$work/watch.log" && break; sleep 0.05; done
+grep -q "still serving the previous" "$work/watch.log" || fail "--watch: a broken config was not refused: $(cat "$work/watch.log")"
+greeting_becomes second || fail "--watch: the previous config stopped serving"
+site_config third
+greeting_becomes third || fail "--watch: no reload after a refused one"
+reloads=$(grep -c "reloaded" "$work/watch.log")
+cp "$work/site/handler.wasm" "$work/site/h.tmp" && mv "$work/site/h.tmp" "$work/site/handler.wasm"
+for _ in $(seq 100); do [ "$(grep -c "reloaded" "$work/watch.log")" -gt "$reloads" ] && break; sleep 0.05; done
+[ "$(grep -c "reloaded" "$work/watch.log")" -gt "$reloads" ] || fail "--watch: a replaced module did not reload"
+kill -TERM "$server"
+wait "$server" || fail "watched server: exit $? after SIGTERM"
+server=""
+
+# --drain-delay-ms: on SIGTERM /readyz turns 503 at once while new connections are still served
+# (each response closing its connection), then the listener closes.
+"$atoll" serve --quiet --addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 --drain-delay-ms $((1500 * slack)) "$work/handler.wasm" 2> "$work/delay.log" &
+server=$!
+for _ in $(seq 200); do grep -q "^atoll: admin" "$work/delay.log" && break; sleep 0.05; done
+dport=$(sed -n 's|^atoll: serving .* on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$work/delay.log")
+dadmin=$(sed -n 's|^atoll: admin .* on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$work/delay.log")
+kill -TERM "$server"
+sleep 0.2
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$dadmin/readyz")" = 503 ] || fail "drain delay: readyz is not 503"
+curl -s -D "$work/dhead" -o /dev/null "http://127.0.0.1:$dport/hello" || fail "drain delay: a new connection was refused during the delay"
+grep -qi "^connection: close" "$work/dhead" || fail "drain delay: response does not close its connection: $(cat "$work/dhead")"
+wait "$server" || fail "drain delay: exit $?"
+server=""
+[ "$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$dport/hello")" = 000 ] || fail "drain delay: still accepting after the delay"
+
 if [ "$failures" -ne 0 ]; then echo "--- server log"; tail -20 "$work/server.log"; echo "$failures config check(s) failed"; exit 1; fi
 echo "all config checks passed"

@@ -60,7 +60,7 @@ pids=()
 # --- socket activation ---------------------------------------------------------------------------
 if command -v systemd-socket-activate > /dev/null; then
   base=$((30000 + RANDOM % 20000))
-  systemd-socket-activate -l "127.0.0.1:$base" -l "127.0.0.1:$((base + 1))" --fdname=http:admin \
+  systemd-socket-activate -E XDG_CACHE_HOME -l "127.0.0.1:$base" -l "127.0.0.1:$((base + 1))" --fdname=http:admin \
     "$atoll" serve --quiet --addr 192.0.2.1:1 "$work/handler.wasm" > "$work/sa.log" 2>&1 &
   pids+=($!)
   status=$(curl -s --max-time 10 -o "$work/body" -w '%{http_code}' "http://127.0.0.1:$base/hello")

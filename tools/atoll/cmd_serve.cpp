@@ -4,10 +4,12 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <mutex>
 #include <thread>
 
 #include "commands.h"
 #include "server/server.h"
+#include "server/watch.h"
 #include "support/process.h"
 
 namespace atl::cli {
@@ -26,6 +28,7 @@ server::ServerConfig config_from_flags(const ServeFlags& flags) {
   config.drain_timeout_ms = flags.drain_timeout_ms;
   if (flags.drain_delay_ms) config.drain_delay_ms = *flags.drain_delay_ms;
   config.prewarm = flags.prewarm;
+  config.watch = flags.watch;
   server::RouteConfig route;
   route.path = "/...";
   route.module = flags.module;
@@ -55,7 +58,16 @@ Result<server::ServerConfig> load(const ServeFlags& flags) {
   if (flags.quiet) c->log_requests = false;
   if (flags.prewarm) c->prewarm = true;
   if (flags.drain_delay_ms) c->drain_delay_ms = *flags.drain_delay_ms;
+  if (flags.watch) c->watch = true;
   return c;
+}
+
+// What --watch watches: the config file, and every route's module.
+std::vector<std::string> watched_files(const ServeFlags& flags, const server::ServerConfig& config) {
+  std::vector<std::string> files;
+  if (!flags.config.empty()) files.push_back(flags.config);
+  for (const auto& r : config.routes) files.push_back(r.module);
+  return files;
 }
 
 }  // namespace
@@ -99,19 +111,52 @@ int serve(const ServeFlags& flags) {
   server::Server& srv = **server;
   std::fprintf(stderr, "atoll: serving %zu route(s) on http://%s/\n", config->routes.size(), srv.address().c_str());
   if (srv.admin_port()) std::fprintf(stderr, "atoll: admin (metrics, healthz, readyz) on http://%s/\n", srv.admin_address().c_str());
+  std::mutex reload_mu;
+  auto reload = [&](const char* why) {
+    std::lock_guard<std::mutex> lock(reload_mu);
+    auto reloaded = srv.reload(load(flags));
+    if (reloaded.ok()) {
+      std::fprintf(stderr, "atoll: reloaded (%s)\n", why);
+    } else {
+      std::fprintf(stderr, "atoll: %s; still serving the previous configuration\n", reloaded.error().to_string().c_str());
+    }
+  };
+  // --watch: the config file and the modules of the routes last loaded, watched until run() ends.
+  std::mutex watch_mu;
+  server::FileWatcher* watching = nullptr;
+  bool stopping = false;
+  std::thread watcher;
+  if (config->watch) {
+    watcher = std::thread([&, files = watched_files(flags, *config)]() mutable {
+      for (;;) {
+        auto w = server::FileWatcher::create(files);
+        if (!w.ok()) {
+          std::fprintf(stderr, "atoll: %s; changes will not be noticed (SIGHUP still reloads)\n", w.error().to_string().c_str());
+          return;
+        }
+        {
+          std::lock_guard<std::mutex> lock(watch_mu);
+          if (stopping) return;
+          watching = w->get();
+        }
+        const bool changed = (*w)->wait(200);
+        {
+          std::lock_guard<std::mutex> lock(watch_mu);
+          watching = nullptr;
+        }
+        if (!changed) return;
+        reload("a watched file changed");
+        if (auto now = load(flags); now.ok()) files = watched_files(flags, *now);
+      }
+    });
+  }
   std::thread waiter([&] {
     for (;;) {
       int sig = 0;
       sigwait(&signals, &sig);
       if (sig == SIGUSR2) return;
       if (sig == SIGHUP) {
-        auto reloaded = srv.reload(load(flags));
-        if (reloaded.ok()) {
-          std::fprintf(stderr, "atoll: reloaded\n");
-        } else {
-          std::fprintf(stderr, "atoll: %s; still serving the previous configuration\n",
-                       reloaded.error().to_string().c_str());
-        }
+        reload("SIGHUP");
         continue;
       }
       if (srv.drain()) {
@@ -125,6 +170,14 @@ int serve(const ServeFlags& flags) {
   srv.run();
   pthread_kill(waiter.native_handle(), SIGUSR2);
   waiter.join();
+  if (watcher.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(watch_mu);
+      stopping = true;
+      if (watching) watching->stop();
+    }
+    watcher.join();
+  }
   std::fprintf(stderr, "atoll: stopped\n");
   return 0;
 }

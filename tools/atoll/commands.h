@@ -50,6 +50,7 @@ struct ServeFlags {
   std::optional<uint32_t> drain_delay_ms;  // given: overrides a config's
   bool no_cache = false;
   bool prewarm = false;
+  bool watch = false;
   std::string addr = "127.0.0.1:8080";
   bool addr_given = false;  // --addr overrides a config's
   unsigned workers = 0;

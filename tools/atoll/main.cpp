@@ -138,6 +138,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0u, 1024u))
       ->capture_default_str();
   serve->add_flag("--quiet", serve_flags.quiet, "no access log on stdout");
+  serve->add_flag("--watch", serve_flags.watch,
+                  "reload (as on SIGHUP) when the config file or a module changes; deploy by replacing files");
   serve->add_option("--drain-delay-ms", serve_flags.drain_delay_ms,
                     "on SIGTERM, first report unready (/readyz 503) and close connections after each response "
                     "for this long, still accepting, so a load balancer can stop sending (default 0)")

@@ -25,6 +25,8 @@ header_limit = 4096
 header_timeout_ms = 1500
 idle_timeout_ms = 2500
 drain_timeout_ms = 100
+drain_delay_ms = 250
+watch = true
 time_slice_ms = 5
 log_requests = false
 prewarm = true
@@ -56,6 +58,8 @@ module = "/srv/root.wasm"
   EXPECT_EQ(c->header_timeout_ms, 1500u);
   EXPECT_EQ(c->idle_timeout_ms, 2500u);
   EXPECT_EQ(c->drain_timeout_ms, 100u);
+  EXPECT_EQ(c->drain_delay_ms, 250u);
+  EXPECT_TRUE(c->watch);
   EXPECT_EQ(c->time_slice_ms, 5u);
   EXPECT_FALSE(c->log_requests);
   EXPECT_TRUE(c->prewarm);
@@ -137,6 +141,12 @@ TEST(ServeConfig, ReloadChangesOnlyRoutes) {
   next = *base;
   next.header_timeout_ms++;
   EXPECT_EQ(reload_incompatibility(*base, next), "header_timeout_ms");
+  next = *base;
+  next.drain_delay_ms = 5;
+  EXPECT_EQ(reload_incompatibility(*base, next), "drain_delay_ms");
+  next = *base;
+  next.watch = true;
+  EXPECT_EQ(reload_incompatibility(*base, next), "watch");
   next = *base;
   next.routes[0].fuel = 10;  // metering is compiled in or not
   EXPECT_NE(reload_incompatibility(*base, next).find("fuel"), std::string::npos);
