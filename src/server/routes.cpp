@@ -34,7 +34,11 @@ Result<std::shared_ptr<const Generation>> build_generation(const ServerConfig& c
   for (const RouteConfig& rc : config.routes) {
     if (rc.path.empty() || rc.path[0] != '/') return make_error(ErrorKind::Usage, "route '" + rc.path + "' must start with /");
     auto m = load(engine, rc.module);
-    if (!m.ok()) return make_error(m.error().kind, rc.module + ": " + m.error().to_string());
+    if (!m.ok()) {
+      // Named once: errors about reading the file already start with its path.
+      const std::string& why = m.error().message;
+      return make_error(m.error().kind, why.rfind(rc.module + ":", 0) == 0 ? why : rc.module + ": " + why);
+    }
     auto route = std::make_unique<Route>();
     route->config = rc;
     route->module = std::move(m.value());

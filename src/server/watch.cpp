@@ -66,7 +66,9 @@ bool FileWatcher::wait(unsigned settle_ms) {
     const ssize_t n = read(inotify_, buf, sizeof buf);
     for (ssize_t off = 0; off < n;) {
       const auto* e = reinterpret_cast<const inotify_event*>(buf + off);
-      if (e->len > 0 && is_watched(e->wd, e->name)) changed = true;
+      // Kubernetes updates ConfigMap and Secret volumes by swapping the "..data" symlink the
+      // files point through: that is a change of every file in the directory.
+      if (e->len > 0 && (is_watched(e->wd, e->name) || std::strcmp(e->name, "..data") == 0)) changed = true;
       off += static_cast<ssize_t>(sizeof(inotify_event) + e->len);
     }
   }
