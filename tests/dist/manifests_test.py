@@ -59,8 +59,8 @@ drain_s = int(m.group(1)) / 1000 if m else 30
 grace = pod["terminationGracePeriodSeconds"]
 check(grace > sleep_s + delay_s + drain_s, f"terminationGracePeriodSeconds {grace} <= {sleep_s} + {delay_s} + {drain_s}")
 
-# Non-root, read-only root filesystem; the only writable mount is the compile cache, where the
-# image's XDG_CACHE_HOME points.
+# Non-root, read-only root filesystem; the only writable mounts are the compile cache, where the
+# image's XDG_CACHE_HOME points, and /tmp for the routes' scratch directories.
 sc, psc = c["securityContext"], pod["securityContext"]
 check(psc.get("runAsNonRoot") is True and psc.get("runAsUser", 0) != 0, "pod may run as root")
 check(sc.get("readOnlyRootFilesystem") is True, "root filesystem is writable")
@@ -71,7 +71,8 @@ with open(os.path.join(dist, "Containerfile")) as f:
     containerfile = f.read()
 cache_env = re.search(r"^ENV XDG_CACHE_HOME=(\S+)", containerfile, re.M)
 check(cache_env is not None, "the Containerfile sets no XDG_CACHE_HOME")
-check(cache_env and writable == [cache_env.group(1)], f"writable mounts {writable} are not just the cache")
+check(cache_env and sorted(writable) == sorted([cache_env.group(1), "/tmp"]),
+      f"writable mounts {writable} are not just the cache and /tmp (scratch directories)")
 config_path = arg("--config")
 check(any(config_path.startswith(p + "/") for p in mounts), f"--config {config_path} is on no mount")
 
