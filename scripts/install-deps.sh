@@ -13,7 +13,8 @@ packages=(
   wabt                                # wast2json for the spec tests, wasm-validate as a reference
   binaryen                            # wasm-opt -ttf: random modules for the differential fuzzer
   libboost-dev libtomlplusplus-dev curl   # atoll serve (Boost.Beast, toml++); its tests' client
-  haproxy python3-yaml libsystemd-dev     # dist/ tests (a balancer, manifest checks); socket activation
+  haproxy python3-yaml systemd            # dist/ tests: a balancer, manifest checks, systemd-analyze and
+  libsystemd-dev                          #   systemd-socket-activate; socket activation (sd_listen_fds)
 )
 # Benchmarks: hyperfine; for bench/serve, wrk and the servers atoll is measured against.
 if [ "${1:-}" = "--bench" ]; then packages+=(hyperfine wrk nginx-light fcgiwrap nodejs); fi
