@@ -47,16 +47,16 @@ struct TableObject;
 
 // --- values -------------------------------------------------------------------------------------
 enum class ValType : uint8_t { I32, I64, F32, F64, V128, FuncRef, ExternRef };
-const char* to_string(ValType t);
+ATOLL_API const char* to_string(ValType t);
 
-struct FuncType {
+struct ATOLL_API FuncType {
   std::vector<ValType> params;
   std::vector<ValType> results;
   bool operator==(const FuncType&) const = default;
   std::string to_string() const;
 };
 
-struct Val {
+struct ATOLL_API Val {
   ValType type = ValType::I32;
   uint64_t bits[2] = {0, 0};  // little-endian value bits; references are pointers
 
@@ -150,7 +150,7 @@ struct Config {
 
 // Engines are cheap to copy (copies share the epoch, the pools and the configuration). Every
 // Store keeps its engine's shared state alive.
-class Engine {
+class ATOLL_API Engine {
  public:
   explicit Engine(Config config = {});
   const Config& config() const { return config_; }
@@ -170,7 +170,7 @@ class Engine {
 
 // --- modules --------------------------------------------------------------------------------------
 enum class ExternKind : uint8_t { Func, Table, Memory, Global };
-const char* to_string(ExternKind k);
+ATOLL_API const char* to_string(ExternKind k);
 
 struct ImportType {
   std::string module;
@@ -192,11 +192,14 @@ struct ArtifactOptions {
 };
 
 // A compiled module, loaded from an artifact. Loading needs no compiler.
-class Module {
+class ATOLL_API Module {
  public:
   static Result<Module> from_artifact(const Engine& engine, std::vector<uint8_t> artifact,
                                       const ArtifactOptions& options = {});
   static Result<Module> from_file(const Engine& engine, const std::string& path);
+  // Whether `wasm` is a valid WebAssembly module (decoded and validated, not compiled); the
+  // error names the function and byte offset.
+  static Result<void> validate(const Engine& engine, std::span<const uint8_t> wasm);
 
   std::vector<ImportType> imports() const;
   std::vector<ExportType> exports() const;
@@ -210,7 +213,7 @@ class Module {
 // Compiles WebAssembly to an artifact. Provided by the library a program links: atoll_compiler
 // (LLVM in-process) or atoll_compiler_loader (loads libatoll-compiler.so on first use, so a
 // process that only runs artifacts never loads LLVM).
-Result<std::vector<uint8_t>> compile(const Engine& engine, std::span<const uint8_t> wasm);
+ATOLL_API Result<std::vector<uint8_t>> compile(const Engine& engine, std::span<const uint8_t> wasm);
 inline Result<Module> compile_module(const Engine& engine, std::span<const uint8_t> wasm) {
   auto artifact = compile(engine, wasm);
   if (!artifact.ok()) return artifact.take_error();
@@ -218,7 +221,7 @@ inline Result<Module> compile_module(const Engine& engine, std::span<const uint8
 }
 
 // --- stores ---------------------------------------------------------------------------------------
-class Store {
+class ATOLL_API Store {
  public:
   explicit Store(const Engine& engine);
   ~Store();
@@ -263,7 +266,7 @@ class Store {
 // --- memory and globals ---------------------------------------------------------------------------
 // Checked host access to a linear memory: every read and write is bounds-checked against the
 // current size.
-class Memory {
+class ATOLL_API Memory {
  public:
   uint64_t size() const;
   uint32_t pages() const;
@@ -290,7 +293,7 @@ class Memory {
   std::shared_ptr<runtime::LinearMemory> impl_;
 };
 
-class Global {
+class ATOLL_API Global {
  public:
   ValType type() const;
   bool is_mutable() const;
@@ -322,7 +325,7 @@ T from_slot(const uint64_t* slot) {
   std::memcpy(&v, slot, sizeof v);
   return v;
 }
-Result<void> call_slots(runtime::StoreData* store, const runtime::FunctionObject& f, uint64_t* slots);
+ATOLL_API Result<void> call_slots(runtime::StoreData* store, const runtime::FunctionObject& f, uint64_t* slots);
 }  // namespace detail
 
 template <class Sig>
@@ -353,7 +356,7 @@ class TypedFunc<R(A...)> {
 // A guest call that may suspend inside a host function (Caller::suspend) and be resumed later,
 // from this or another thread, never two at once. Dropping an unfinished call cancels it: the
 // suspended host function gets an error from suspend() and must return it.
-class AsyncCall {
+class ATOLL_API AsyncCall {
  public:
   enum class State { Suspended, Finished };
   static constexpr uint64_t kEpochYield = ~uint64_t{0};  // suspended by its epoch deadline
@@ -367,7 +370,7 @@ class AsyncCall {
   std::vector<Val> results_;
 };
 
-class Func {
+class ATOLL_API Func {
  public:
   FuncType type() const;
   Result<std::vector<Val>> call(std::span<const Val> args) const;
@@ -387,7 +390,7 @@ FuncType signature_of(R (*)(A...)) {
   if constexpr (!std::is_void_v<R>) t.results.push_back(WasmType<R>::value);
   return t;
 }
-Result<void> check_signature(const runtime::FunctionObject& f, const FuncType& want);
+ATOLL_API Result<void> check_signature(const runtime::FunctionObject& f, const FuncType& want);
 }  // namespace detail
 
 template <class Sig>
@@ -401,7 +404,7 @@ Result<TypedFunc<Sig>> Func::typed() const {
 }
 
 // --- instances --------------------------------------------------------------------------------------
-class Instance {
+class ATOLL_API Instance {
  public:
   Result<Func> func(const std::string& name) const;
   template <class Sig>
@@ -419,7 +422,7 @@ class Instance {
 
 // Passed to host functions that take `Caller&` as their first parameter: the calling instance,
 // for access to its memory.
-class Caller {
+class ATOLL_API Caller {
  public:
   Result<Memory> memory(const std::string& name = "memory") const;
   // Suspends the async call this host function runs in, handing `value` to the embedder; returns
@@ -506,7 +509,7 @@ std::vector<ValType> param_types(std::index_sequence<I...>) {
 // without a store is defined once and instantiates into any store (`instantiate(store, module)`),
 // from several threads at once as long as nothing is being defined meanwhile: the server
 // pattern of a fresh store per request without redefining every host function each time.
-class Linker {
+class ATOLL_API Linker {
  public:
   Linker() = default;
   explicit Linker(Store& store) : store_(&store) {}

@@ -8,9 +8,16 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <variant>
+
+// Symbols of the shared library (libatoll.so) that embedders may use; everything else is
+// hidden (the library is built with -fvisibility=hidden).
+#ifndef ATOLL_API
+#define ATOLL_API __attribute__((visibility("default")))
+#endif
 
 namespace atl {
 
@@ -25,9 +32,27 @@ enum class ErrorKind : uint8_t {
   Other,
 };
 
-const char* error_kind_name(ErrorKind kind);
+ATOLL_API const char* error_kind_name(ErrorKind kind);
 
-struct Error {
+// Why guest code trapped (Error::trap() of an ErrorKind::Trap error).
+enum class TrapCode : uint32_t {
+  None = 0,
+  Unreachable = 1,
+  MemoryOutOfBounds = 2,
+  TableOutOfBounds = 3,
+  IndirectCallNull = 4,          // an uninitialised table element
+  IndirectCallTypeMismatch = 5,
+  IntegerDivideByZero = 6,
+  IntegerOverflow = 7,
+  InvalidConversion = 8,         // float to integer out of range or NaN
+  StackOverflow = 9,
+  HostError = 10,                // a host function failed
+  Interrupted = 11,              // an epoch deadline
+  OutOfFuel = 12,
+  IndirectCallOutOfBounds = 13,  // call_indirect past the table's end
+};
+
+struct ATOLL_API Error {
   static constexpr uint64_t kNoOffset = ~uint64_t{0};
   static constexpr uint32_t kNoFunc = ~uint32_t{0};
 
@@ -35,12 +60,22 @@ struct Error {
   std::string message;
   uint64_t offset = kNoOffset;  // absolute byte offset into the input
   uint32_t func = kNoFunc;      // function index (imports included) when inside a body
-  uint32_t trap_code = 0;       // ErrorKind::Trap: an abi::TrapCode
+  uint32_t trap_code = 0;       // ErrorKind::Trap: a TrapCode
   std::string backtrace;        // ErrorKind::Trap: wasm frames, innermost first, one per line
+
+  TrapCode trap() const { return static_cast<TrapCode>(trap_code); }
 
   // "invalid module: function 3 at offset 0x1f: type mismatch: ..." on one line.
   std::string to_string() const;
 };
+
+// Thrown when a failed Result is dereferenced (its message is the error's, so a forgotten check
+// says what failed) or when a successful one is asked for its error.
+class ATOLL_API BadResultAccess : public std::logic_error {
+ public:
+  explicit BadResultAccess(const std::string& what) : std::logic_error(what) {}
+};
+[[noreturn]] ATOLL_API void throw_bad_result_access(const Error* error);  // null: no error
 
 template <class T>
 class [[nodiscard]] Result {
@@ -51,19 +86,29 @@ class [[nodiscard]] Result {
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  T& value() & { return std::get<0>(v_); }
-  const T& value() const& { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
+  T& value() & { return *checked(); }
+  const T& value() const& { return *const_cast<Result*>(this)->checked(); }
+  T&& value() && { return std::move(*checked()); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
 
-  const Error& error() const { return std::get<1>(v_); }
-  Error&& take_error() { return std::get<1>(std::move(v_)); }
+  const Error& error() const {
+    if (ok()) throw_bad_result_access(nullptr);
+    return *std::get_if<1>(&v_);
+  }
+  Error&& take_error() {
+    if (ok()) throw_bad_result_access(nullptr);
+    return std::move(*std::get_if<1>(&v_));
+  }
 
  private:
+  T* checked() {
+    if (!ok()) throw_bad_result_access(std::get_if<1>(&v_));
+    return std::get_if<0>(&v_);
+  }
   std::variant<T, Error> v_;
 };
 
@@ -75,8 +120,14 @@ class [[nodiscard]] Result<void> {
 
   bool ok() const { return !err_.has_value(); }
   explicit operator bool() const { return ok(); }
-  const Error& error() const { return *err_; }
-  Error&& take_error() { return std::move(*err_); }
+  const Error& error() const {
+    if (!err_) throw_bad_result_access(nullptr);
+    return *err_;
+  }
+  Error&& take_error() {
+    if (!err_) throw_bad_result_access(nullptr);
+    return std::move(*err_);
+  }
 
  private:
   std::optional<Error> err_;

@@ -64,19 +64,19 @@ class Context;
 
 // Opens the preopened directories and defines every wasi_snapshot_preview1 function on a
 // Linker made for one store: attach() and add_to_linker() below, in one call.
-Result<std::shared_ptr<Context>> add_to_linker(Linker& linker, const Config& config);
+ATOLL_API Result<std::shared_ptr<Context>> add_to_linker(Linker& linker, const Config& config);
 
 // For many stores (a fresh sandbox per request): define the functions once on a
 // store-independent Linker, and give each store its own context. The functions find the
 // calling store's context; a store without one gets an error (a trap in the guest).
-void add_to_linker(Linker& linker);
-Result<std::shared_ptr<Context>> attach(Store& store, const Config& config);
+ATOLL_API void add_to_linker(Linker& linker);
+ATOLL_API Result<std::shared_ptr<Context>> attach(Store& store, const Config& config);
 
 // The status the guest passed to proc_exit, if it called it. proc_exit ends the guest with a
 // trap (kind Trap, "host function failed: proc_exit(N)"); check this first. A status of 126 or
 // more is reserved by WASI: such a call ends the guest like a trap and this stays empty.
-std::optional<int> exit_code(const Context& ctx);
+ATOLL_API std::optional<int> exit_code(const Context& ctx);
 // The status of a proc_exit call with a reserved status (126 or more), if there was one.
-std::optional<uint32_t> reserved_exit_status(const Context& ctx);
+ATOLL_API std::optional<uint32_t> reserved_exit_status(const Context& ctx);
 
 }  // namespace atl::wasi

@@ -79,7 +79,7 @@ Result<std::vector<uint8_t>> parse_reply(const std::vector<uint8_t>& out) {
 }  // namespace
 
 Result<std::vector<uint8_t>> compile_isolated(const Config& c, std::span<const uint8_t> wasm,
-                                              const std::string& worker_path) {
+                                              const std::string& worker_path, const std::string& plugin_path) {
   // The module goes in through a memory file: no pipe to keep fed while the worker runs.
   Fd in(memfd_create("atoll-wasm", MFD_CLOEXEC));
   Fd err(memfd_create("atoll-compile-stderr", MFD_CLOEXEC));
@@ -107,8 +107,17 @@ Result<std::vector<uint8_t>> compile_isolated(const Config& c, std::span<const u
   posix_spawn_file_actions_adddup2(&fa, in.fd, 0);
   posix_spawn_file_actions_adddup2(&fa, out_write.fd, 1);
   posix_spawn_file_actions_adddup2(&fa, err.fd, 2);
+  // The worker loads the plugin this process found (it may live elsewhere in an install).
+  std::vector<std::string> env_storage;
+  std::vector<char*> env;
+  for (char** e = environ; *e; ++e) {
+    if (std::strncmp(*e, "ATOLL_COMPILER=", 15) != 0) env.push_back(*e);
+  }
+  env_storage.push_back("ATOLL_COMPILER=" + plugin_path);
+  env.push_back(env_storage.back().data());
+  env.push_back(nullptr);
   pid_t pid = -1;
-  const int spawned = posix_spawn(&pid, worker_path.c_str(), &fa, nullptr, argv.data(), environ);
+  const int spawned = posix_spawn(&pid, worker_path.c_str(), &fa, nullptr, argv.data(), env.data());
   posix_spawn_file_actions_destroy(&fa);
   if (spawned != 0) {
     return worker_error("cannot start the compiler worker " + worker_path + ": " + std::strerror(spawned));

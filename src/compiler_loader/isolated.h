@@ -9,5 +9,5 @@
 
 namespace atl {
 Result<std::vector<uint8_t>> compile_isolated(const Config& config, std::span<const uint8_t> wasm,
-                                              const std::string& worker_path);
+                                              const std::string& worker_path, const std::string& plugin_path);
 }  // namespace atl

@@ -1,5 +1,5 @@
 // atl::compile() for programs that must not load LLVM until they compile: the compiler plugin
-// (libatoll-compiler.so, next to the executable or at $ATOLL_COMPILER) is dlopen'ed on first use.
+// (libatoll-compiler.so: see plugin_path for where it is looked for) is dlopen'ed on first use.
 // Link this library or the in-process compiler (atoll_compiler), not both.
 #include <dlfcn.h>
 #include <unistd.h>
@@ -23,30 +23,59 @@ struct Plugin {
   std::string error;
 };
 
+std::string dir_of(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
 std::string exe_dir() {
   char exe[PATH_MAX];
   const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n <= 0) return ".";
   exe[n] = 0;
-  const std::string path = exe;
-  return path.substr(0, path.rfind('/'));
+  return dir_of(exe);
 }
 
+// The directory of the object this code is in: libatoll.so's when a program links the shared
+// library, else the executable's.
+std::string library_dir() {
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&library_dir), &info) == 0 || !info.dli_fname) return exe_dir();
+  char real[PATH_MAX];
+  return realpath(info.dli_fname, real) ? dir_of(real) : dir_of(info.dli_fname);
+}
+
+bool exists(const std::string& path, int mode) { return access(path.c_str(), mode) == 0; }
+
+// $ATOLL_COMPILER, else the first that exists of: beside the executable (the build tree),
+// beside libatoll.so (an installed library), the executable's ../lib (an installed CLI), the
+// configured install directory (a program linking libatoll.a); the install-relative parts come
+// from the build (ATOLL_BIN_TO_LIB: e.g. "../lib/x86_64-linux-gnu").
 std::string plugin_path() {
   if (const char* env = std::getenv("ATOLL_COMPILER")) return env;
-  return exe_dir() + "/" + compiler::kPluginFileName;
+  const std::string name = compiler::kPluginFileName;
+  const std::string candidates[] = {exe_dir() + "/" + name, library_dir() + "/" + name,
+                                    exe_dir() + "/" ATOLL_BIN_TO_LIB "/" + name, ATOLL_INSTALL_LIBDIR "/" + name};
+  for (const std::string& c : candidates) {
+    if (exists(c, R_OK)) return c;
+  }
+  return candidates[0];
 }
 
-// $ATOLL_COMPILE_WORKER, else beside the executable (the CLI's), else beside the plugin. The
-// worker finds the plugin the same way this process does ($ATOLL_COMPILER is inherited).
+// $ATOLL_COMPILE_WORKER, else beside the executable (the CLI's, the build tree), else the
+// install's libexec directory seen from the plugin's (ATOLL_LIB_TO_LIBEXEC), else beside the
+// plugin. The worker finds the plugin the same way this process does ($ATOLL_COMPILER is
+// inherited).
 std::string worker_path() {
   if (const char* env = std::getenv("ATOLL_COMPILE_WORKER")) return env;
-  const std::string beside_exe = exe_dir() + "/" + compile_worker::kExecutableName;
-  if (access(beside_exe.c_str(), X_OK) == 0) return beside_exe;
-  const std::string plugin = plugin_path();
-  const size_t slash = plugin.rfind('/');
-  return (slash == std::string::npos ? std::string(".") : plugin.substr(0, slash)) + "/" +
-         compile_worker::kExecutableName;
+  const std::string name = compile_worker::kExecutableName;
+  const std::string plugin_dir = dir_of(plugin_path());
+  const std::string candidates[] = {exe_dir() + "/" + name, plugin_dir + "/" ATOLL_LIB_TO_LIBEXEC "/" + name,
+                                    plugin_dir + "/" + name};
+  for (const std::string& c : candidates) {
+    if (exists(c, X_OK)) return c;
+  }
+  return candidates[2];
 }
 
 const Plugin& plugin() {
@@ -75,7 +104,7 @@ const Plugin& plugin() {
 
 Result<std::vector<uint8_t>> compile(const Engine& engine, std::span<const uint8_t> wasm) {
   if (engine.config().compile_timeout_ms || engine.config().compile_memory_limit) {
-    return compile_isolated(engine.config(), wasm, worker_path());
+    return compile_isolated(engine.config(), wasm, worker_path(), plugin_path());
   }
   const Plugin& p = plugin();
   if (!p.error.empty()) return make_error(ErrorKind::Other, p.error);

@@ -5,6 +5,7 @@
 
 #include "atoll/atoll.h"
 #include "artifact/artifact.h"
+#include "wasm/decoder.h"
 #include "runtime/async.h"
 #include "runtime/engine_state.h"
 #include "runtime/pool.h"
@@ -110,6 +111,12 @@ Result<Module> Module::from_artifact(const Engine& engine, std::vector<uint8_t> 
   Module m;
   m.impl_ = std::move(loaded.value());
   return m;
+}
+
+Result<void> Module::validate(const Engine&, std::span<const uint8_t> wasm) {
+  auto m = wasm::decode_and_validate(wasm);
+  if (!m.ok()) return m.take_error();
+  return {};
 }
 
 Result<Module> Module::from_file(const Engine& engine, const std::string& path) {

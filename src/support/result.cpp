@@ -35,4 +35,9 @@ std::string Error::to_string() const {
   return out;
 }
 
+void throw_bad_result_access(const Error* error) {
+  if (error) throw BadResultAccess("atoll: the value of a failed Result was used: " + error->to_string());
+  throw BadResultAccess("atoll: the error of a successful Result was asked for");
+}
+
 }  // namespace atl

@@ -29,7 +29,7 @@ slack=1
 
 # Ports: the frontend, three servers, their admin endpoints; a random base keeps parallel runs
 # of the test suite apart.
-base=$((20000 + RANDOM % 20000))
+base=$((20000 + RANDOM % 10000))  # below the ephemeral range (32768+), where clients bind
 front=$base
 port=("" $((base + 1)) $((base + 2)) $((base + 3)))
 admin=("" $((base + 11)) $((base + 12)) $((base + 13)))

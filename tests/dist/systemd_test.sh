@@ -56,7 +56,7 @@ EOF
 listener=$!
 pids+=($listener)
 for _ in $(seq 100); do [ -S "$work/notify.sock" ] && break; sleep 0.05; done
-base=$((30000 + RANDOM % 20000))
+base=$((20000 + RANDOM % 10000))  # below the ephemeral range (32768+), where clients bind
 NOTIFY_SOCKET="$work/notify.sock" systemd-socket-activate -E NOTIFY_SOCKET -E XDG_CACHE_HOME \
   -l "127.0.0.1:$base" -l "127.0.0.1:$((base + 1))" \
   --fdname=http:admin "$atoll" serve --quiet "$handler" > "$work/serve.log" 2>&1 &

@@ -59,7 +59,7 @@ pids=()
 
 # --- socket activation ---------------------------------------------------------------------------
 if command -v systemd-socket-activate > /dev/null; then
-  base=$((30000 + RANDOM % 20000))
+  base=$((20000 + RANDOM % 10000))  # below the ephemeral range (32768+), where clients bind
   systemd-socket-activate -E XDG_CACHE_HOME -l "127.0.0.1:$base" -l "127.0.0.1:$((base + 1))" --fdname=http:admin \
     "$atoll" serve --quiet --addr 192.0.2.1:1 "$work/handler.wasm" > "$work/sa.log" 2>&1 &
   pids+=($!)

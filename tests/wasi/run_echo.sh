@@ -5,7 +5,7 @@ set -u
 atoll=$1 guest=$2
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
-port=$((20000 + RANDOM % 20000))
+port=$((20000 + RANDOM % 10000))  # below the ephemeral range (32768+), where clients bind
 XDG_CACHE_HOME="$work/cache" "$atoll" run --tcplisten "127.0.0.1:$port" "$guest" > "$work/out" 2>&1 &
 server=$!
 reply=""

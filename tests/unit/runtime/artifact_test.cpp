@@ -43,6 +43,23 @@ TEST(Artifact, LoadsAndRuns) {
   EXPECT_EQ(*(*inst->func<int32_t()>("answer"))(), 42);
 }
 
+TEST(Module, ValidateNamesWhatIsWrongWithoutCompiling) {
+  Engine engine;
+  EXPECT_TRUE(Module::validate(engine, test::wat("(module (func (result i32) (i32.const 1)))")).ok());
+  // (module (func (result i32) (i64.const 1))): wat2wasm would refuse to write it.
+  const std::vector<uint8_t> mistyped = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00,
+                                         0x01, 0x7f, 0x03, 0x02, 0x01, 0x00, 0x0a, 0x06, 0x01, 0x04, 0x00, 0x42, 0x01, 0x0b};
+  auto bad = Module::validate(engine, mistyped);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().kind, ErrorKind::Invalid);
+  EXPECT_EQ(bad.error().func, 0u);
+  EXPECT_NE(bad.error().offset, Error::kNoOffset);
+  const std::vector<uint8_t> junk = {0x00, 0x61, 0x73, 0x6d, 0x02};
+  auto malformed = Module::validate(engine, junk);
+  ASSERT_FALSE(malformed.ok());
+  EXPECT_EQ(malformed.error().kind, ErrorKind::Malformed);
+}
+
 TEST(Artifact, RefusesTruncatedCorruptAndForeignFiles) {
   std::vector<uint8_t> a = sample_artifact();
   ASSERT_FALSE(a.empty());

@@ -121,6 +121,7 @@ TEST(Runtime, TrapsComeBackWithKindAndBacktrace) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::Trap);
   EXPECT_EQ(r.error().message, "out of bounds memory access");
+  EXPECT_EQ(r.error().trap(), TrapCode::MemoryOutOfBounds);
   // Innermost first: $inner, $middle, then the export, and nothing after it.
   const std::string& bt = r.error().backtrace;
   EXPECT_NE(bt.find("#0 wasm function 3 <inner> +0x"), std::string::npos) << bt;
