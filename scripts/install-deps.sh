@@ -15,6 +15,7 @@ packages=(
   libboost-dev libtomlplusplus-dev curl   # atoll serve (Boost.Beast, toml++); its tests' client
   haproxy python3-yaml systemd            # dist/ tests: a balancer, manifest checks, systemd-analyze and
   libsystemd-dev                          #   systemd-socket-activate; socket activation (sd_listen_fds)
+  dpkg-dev debootstrap                    # the .deb packages (dpkg-shlibdeps) and their install test
 )
 # Benchmarks: hyperfine; for bench/serve, wrk and the servers atoll is measured against.
 if [ "${1:-}" = "--bench" ]; then packages+=(hyperfine wrk nginx-light fcgiwrap nodejs); fi
