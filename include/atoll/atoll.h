@@ -14,6 +14,7 @@
 // copy. Instances, and everything they create, live as long as their Store.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstring>
@@ -326,17 +327,38 @@ T from_slot(const uint64_t* slot) {
   return v;
 }
 ATOLL_API Result<void> call_slots(runtime::StoreData* store, const runtime::FunctionObject& f, uint64_t* slots);
+
+// A typed call's results: none (void), one (T), or several (std::tuple<T...>).
+template <class R>
+struct Results {
+  static constexpr size_t count = std::is_void_v<R> ? 0 : 1;
+  static R read(const uint64_t* slots) { return from_slot<R>(slots); }
+  static void types(std::vector<ValType>& out) {
+    if constexpr (!std::is_void_v<R>) out.push_back(WasmType<R>::value);
+  }
+};
+template <class... T>
+struct Results<std::tuple<T...>> {
+  static constexpr size_t count = sizeof...(T);
+  static std::tuple<T...> read(const uint64_t* slots) { return read(slots, std::index_sequence_for<T...>()); }
+  template <size_t... I>
+  static std::tuple<T...> read(const uint64_t* slots, std::index_sequence<I...>) {
+    return std::tuple<T...>(from_slot<T>(&slots[2 * I])...);
+  }
+  static void types(std::vector<ValType>& out) { (out.push_back(WasmType<T>::value), ...); }
+};
 }  // namespace detail
 
 template <class Sig>
 class TypedFunc;
 
-// A typed view of an export: calling it converts arguments and results with no boxing.
+// A typed view of an export: calling it converts arguments and results with no boxing. Several
+// results come back as a std::tuple: func<std::tuple<int64_t, int32_t>(int32_t)>("f").
 template <class R, class... A>
 class TypedFunc<R(A...)> {
  public:
   Result<R> operator()(A... args) const {
-    constexpr size_t n = sizeof...(A) > 1 ? sizeof...(A) : 1;
+    constexpr size_t n = std::max<size_t>({sizeof...(A), detail::Results<R>::count, 1});
     uint64_t slots[2 * n] = {};
     size_t i = 0;
     ((detail::to_slot(&slots[2 * i++], args)), ...);
@@ -345,7 +367,7 @@ class TypedFunc<R(A...)> {
     if constexpr (std::is_void_v<R>) {
       return {};
     } else {
-      return detail::from_slot<R>(slots);
+      return detail::Results<R>::read(slots);
     }
   }
 
@@ -387,7 +409,7 @@ namespace detail {
 template <class R, class... A>
 FuncType signature_of(R (*)(A...)) {
   FuncType t{{WasmType<A>::value...}, {}};
-  if constexpr (!std::is_void_v<R>) t.results.push_back(WasmType<R>::value);
+  Results<R>::types(t.results);
   return t;
 }
 ATOLL_API Result<void> check_signature(const runtime::FunctionObject& f, const FuncType& want);

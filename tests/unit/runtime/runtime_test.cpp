@@ -73,6 +73,31 @@ TEST(Runtime, TypedCallsAndHostFunctions) {
   EXPECT_FALSE(inst.func("nope").ok());
 }
 
+TEST(Runtime, TypedCallsWithSeveralResults) {
+  Fixture f(R"((module
+    (func (export "split") (param i32 i64) (result i64 i32 f64)
+      (local.get 1) (local.get 0) (f64.const 2.5))
+    (func (export "none") (param i32))
+    (func (export "three") (result i32 i32 i32) (i32.const 1) (i32.const 2) (i32.const 3))))");
+  Instance inst = f.instantiate();
+  auto split = inst.func<std::tuple<int64_t, int32_t, double>(int32_t, int64_t)>("split");
+  ASSERT_TRUE(split.ok()) << split.error().to_string();
+  auto r = (*split)(7, -9'000'000'000);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, std::make_tuple(int64_t{-9'000'000'000}, int32_t{7}, 2.5));
+  // More results than arguments: the slots hold the larger of the two.
+  auto three = inst.func<std::tuple<int32_t, int32_t, int32_t>()>("three");
+  ASSERT_TRUE(three.ok());
+  EXPECT_EQ(*(*three)(), std::make_tuple(1, 2, 3));
+  auto none = inst.func<void(int32_t)>("none");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE((*none)(1).ok());
+  // A tuple that does not match is refused, naming both types.
+  auto wrong = inst.func<std::tuple<int32_t, int64_t>(int32_t, int64_t)>("split");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.error().message.find("[i32 i64] -> [i64 i32 f64]"), std::string::npos) << wrong.error().message;
+}
+
 TEST(Runtime, UntypedCallChecksArguments) {
   Fixture f(kGuest);
   define_twice(f);
