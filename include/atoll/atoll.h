@@ -21,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <tuple>
@@ -173,14 +174,46 @@ class ATOLL_API Engine {
 enum class ExternKind : uint8_t { Func, Table, Memory, Global };
 ATOLL_API const char* to_string(ExternKind k);
 
+struct Limits {
+  uint64_t min = 0;
+  std::optional<uint64_t> max;  // none: unbounded
+  bool operator==(const Limits&) const = default;
+};
+struct TableType {
+  ValType element = ValType::FuncRef;
+  Limits limits;  // elements
+  bool operator==(const TableType&) const = default;
+};
+struct MemoryType {
+  Limits limits;  // 64 KiB pages
+  bool operator==(const MemoryType&) const = default;
+};
+struct GlobalType {
+  ValType type = ValType::I32;
+  bool is_mutable = false;
+  bool operator==(const GlobalType&) const = default;
+};
+// The type of an import or export: the member that `kind` names is the one set.
+struct ATOLL_API ExternType {
+  ExternKind kind = ExternKind::Func;
+  FuncType func;
+  TableType table;
+  MemoryType memory;
+  GlobalType global;
+  bool operator==(const ExternType&) const = default;
+  std::string to_string() const;  // "func [i32] -> []", "memory 1..2", "global mut i64", ...
+};
+
 struct ImportType {
   std::string module;
   std::string name;
   ExternKind kind;
+  ExternType type;
 };
 struct ExportType {
   std::string name;
   ExternKind kind;
+  ExternType type;
 };
 
 // How an artifact is loaded.

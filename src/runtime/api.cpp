@@ -131,17 +131,61 @@ Result<Module> Module::from_file(const Engine& engine, const std::string& path) 
   return m;
 }
 
-std::vector<ImportType> Module::imports() const {
-  std::vector<ImportType> out;
-  for (const wasm::Import& i : impl_->module.imports) out.push_back({i.module, i.name, from_wasm(i.kind)});
+namespace {
+
+Limits from_wasm(const wasm::Limits& l) { return Limits{l.min, l.max}; }
+
+// The type of entity `index` of `kind` in the module's index spaces (imports first).
+ExternType extern_type(const wasm::Module& m, wasm::ExternKind kind, uint32_t index) {
+  ExternType t;
+  t.kind = from_wasm(kind);
+  switch (kind) {
+    case wasm::ExternKind::Func: t.func = from_wasm(m.func_type(index)); break;
+    case wasm::ExternKind::Table:
+      t.table = TableType{from_wasm(m.tables[index].elem), from_wasm(m.tables[index].limits)};
+      break;
+    case wasm::ExternKind::Memory: t.memory = MemoryType{from_wasm(m.memories[index].limits)}; break;
+    case wasm::ExternKind::Global:
+      t.global = GlobalType{from_wasm(m.globals[index].type), m.globals[index].is_mutable};
+      break;
+  }
+  return t;
+}
+
+std::vector<ExportType> export_types(const wasm::Module& m) {
+  std::vector<ExportType> out;
+  for (const wasm::Export& e : m.exports) out.push_back({e.name, from_wasm(e.kind), extern_type(m, e.kind, e.index)});
   return out;
 }
 
-std::vector<ExportType> Module::exports() const {
-  std::vector<ExportType> out;
-  for (const wasm::Export& e : impl_->module.exports) out.push_back({e.name, from_wasm(e.kind)});
+std::string limits_string(const Limits& l) {
+  return std::to_string(l.min) + (l.max ? ".." + std::to_string(*l.max) : "..");
+}
+
+}  // namespace
+
+std::string ExternType::to_string() const {
+  switch (kind) {
+    case ExternKind::Func: return "func " + func.to_string();
+    case ExternKind::Table: return std::string("table ") + atl::to_string(table.element) + " " + limits_string(table.limits);
+    case ExternKind::Memory: return "memory " + limits_string(memory.limits);
+    case ExternKind::Global: return std::string("global ") + (global.is_mutable ? "mut " : "") + atl::to_string(global.type);
+  }
+  return "?";
+}
+
+std::vector<ImportType> Module::imports() const {
+  const wasm::Module& m = impl_->module;
+  std::vector<ImportType> out;
+  uint32_t next[4] = {0, 0, 0, 0};  // imports come first in each index space, in order
+  for (const wasm::Import& i : m.imports) {
+    const uint32_t index = next[static_cast<int>(i.kind)]++;
+    out.push_back({i.module, i.name, from_wasm(i.kind), extern_type(m, i.kind, index)});
+  }
   return out;
 }
+
+std::vector<ExportType> Module::exports() const { return export_types(impl_->module); }
 
 const std::vector<uint8_t>& Module::artifact() const { return impl_->artifact; }
 
@@ -389,11 +433,7 @@ Result<Global> Instance::global(const std::string& name) const {
   return Global{x->global};
 }
 
-std::vector<ExportType> Instance::exports() const {
-  std::vector<ExportType> out;
-  for (const wasm::Export& e : impl_->module->module.exports) out.push_back({e.name, from_wasm(e.kind)});
-  return out;
-}
+std::vector<ExportType> Instance::exports() const { return export_types(impl_->module->module); }
 
 Result<Memory> Caller::memory(const std::string& name) const {
   if (!instance_) return usage("no calling instance (the host called this function directly)");

@@ -43,6 +43,32 @@ TEST(Artifact, LoadsAndRuns) {
   EXPECT_EQ(*(*inst->func<int32_t()>("answer"))(), 42);
 }
 
+TEST(Module, ImportsAndExportsCarryTheirTypes) {
+  Engine engine;
+  auto m = compile_module(engine, test::wat(R"((module
+    (import "env" "f" (func (param i32) (result i64)))
+    (import "env" "t" (table 2 funcref))
+    (import "env" "g" (global (mut f32)))
+    (import "env" "m" (memory 1 3))
+    (func (export "h") (param f64 f64) (result i32) (i32.const 0))
+    (global (export "c") i64 (i64.const 1))
+    (table (export "tab") 4 8 externref)
+    (export "mem" (memory 0))
+    (export "f2" (func 0))))"));
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  const auto imports = m->imports();
+  ASSERT_EQ(imports.size(), 4u);
+  EXPECT_EQ(imports[0].type.to_string(), "func [i32] -> [i64]");
+  EXPECT_EQ(imports[1].type.table, (TableType{ValType::FuncRef, Limits{2, std::nullopt}}));
+  EXPECT_EQ(imports[2].type.global, (GlobalType{ValType::F32, true}));
+  EXPECT_EQ(imports[3].type.memory, (MemoryType{Limits{1, 3}}));
+  EXPECT_EQ(imports[3].type.to_string(), "memory 1..3");
+  std::vector<std::string> exports;
+  for (const ExportType& e : m->exports()) exports.push_back(e.name + ": " + e.type.to_string());
+  EXPECT_EQ(exports, (std::vector<std::string>{"h: func [f64 f64] -> [i32]", "c: global i64", "tab: table externref 4..8",
+                                               "mem: memory 1..3", "f2: func [i32] -> [i64]"}));
+}
+
 TEST(Module, ValidateNamesWhatIsWrongWithoutCompiling) {
   Engine engine;
   EXPECT_TRUE(Module::validate(engine, test::wat("(module (func (result i32) (i32.const 1)))")).ok());
