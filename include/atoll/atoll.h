@@ -302,6 +302,10 @@ class ATOLL_API Store {
 // current size.
 class ATOLL_API Memory {
  public:
+  // A memory made by the host, to be imported by modules (Linker::define), zero-filled, bounds
+  // checked as the store's engine is configured; limits in 64 KiB pages.
+  static Result<Memory> create(Store& store, const MemoryType& type);
+  MemoryType type() const;
   uint64_t size() const;
   uint32_t pages() const;
   Result<void> read(uint64_t offset, std::span<uint8_t> out) const;
@@ -329,12 +333,30 @@ class ATOLL_API Memory {
 
 class ATOLL_API Global {
  public:
+  // A global made by the host, to be imported by modules (Linker::define); `init` must have the
+  // global's type, and a funcref global must start null (the host cannot make up references).
+  static Result<Global> create(Store& store, const GlobalType& type, const Val& init);
   ValType type() const;
   bool is_mutable() const;
   Val get() const;
   Result<void> set(const Val& v);
 
   std::shared_ptr<runtime::GlobalObject> impl_;
+};
+
+// A table of references, exported by an instance or made by the host. Elements read back as Val
+// (a null reference has all bits zero); the host may clear elements, not make references up.
+class ATOLL_API Table {
+ public:
+  static Result<Table> create(Store& store, const TableType& type);  // every element null
+  TableType type() const;
+  uint32_t size() const;
+  Result<Val> get(uint32_t index) const;
+  Result<void> set_null(uint32_t index);
+  int64_t grow(uint32_t delta);  // new elements null; old size, or -1 past the maximum
+
+  std::shared_ptr<runtime::TableObject> impl_;
+  runtime::StoreData* store_ = nullptr;
 };
 
 // --- functions ------------------------------------------------------------------------------------
@@ -470,6 +492,7 @@ class ATOLL_API Instance {
   }
   Result<Memory> memory(const std::string& name = "memory") const;
   Result<Global> global(const std::string& name) const;
+  Result<Table> table(const std::string& name) const;
   std::vector<ExportType> exports() const;
 
   std::shared_ptr<runtime::Instance> impl_;
@@ -595,6 +618,7 @@ class ATOLL_API Linker {
   void define(const std::string& module, const std::string& name, const Func& f);
   void define(const std::string& module, const std::string& name, const Memory& m);
   void define(const std::string& module, const std::string& name, const Global& g);
+  void define(const std::string& module, const std::string& name, const Table& t);
   // Every export of `instance`, under the module name `module`.
   void define_instance(const std::string& module, const Instance& instance);
 

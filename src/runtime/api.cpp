@@ -271,7 +271,38 @@ void* Caller::host_state(const void* key) const {
 void Store::set_fuel(uint64_t fuel) { impl_->limits.fuel = fuel > INT64_MAX ? INT64_MAX : static_cast<int64_t>(fuel); }
 uint64_t Store::fuel() const { return impl_->limits.fuel < 0 ? 0 : static_cast<uint64_t>(impl_->limits.fuel); }
 
-// --- Memory, Global -------------------------------------------------------------------------------
+// --- Memory, Global, Table ------------------------------------------------------------------------
+namespace {
+
+Result<void> check_limits(const Limits& l, uint64_t ceiling, const char* what) {
+  if (l.max && *l.max < l.min) return usage(std::string(what) + " maximum is below its minimum");
+  if (l.min > ceiling || (l.max && *l.max > ceiling)) {
+    return usage(std::string(what) + " limits exceed " + std::to_string(ceiling));
+  }
+  return {};
+}
+
+wasm::Limits to_wasm(const Limits& l) { return wasm::Limits{l.min, l.max}; }
+
+}  // namespace
+
+Result<Memory> Memory::create(Store& store, const MemoryType& type) {
+  if (auto ok = check_limits(type.limits, wasm::kMaxPages, "memory"); !ok.ok()) return ok.take_error();
+  runtime::StoreData& s = store.impl();
+  const auto mode = s.engine->config.bounds == BoundsChecks::Explicit ? runtime::BoundsMode::Explicit
+                                                                       : runtime::BoundsMode::GuardPages;
+  auto mem = runtime::LinearMemory::create(wasm::MemoryType{to_wasm(type.limits)}, mode, s.max_memory_pages);
+  if (!mem.ok()) return mem.take_error();
+  (*mem)->set_owner(&s);
+  s.created_memories.push_back(mem->get());
+  return Memory{std::move(mem.value())};
+}
+
+MemoryType Memory::type() const {
+  const wasm::Limits& l = impl_->type().limits;
+  return MemoryType{Limits{l.min, l.max}};
+}
+
 uint64_t Memory::size() const { return impl_->size_bytes(); }
 uint32_t Memory::pages() const { return impl_->pages(); }
 int64_t Memory::grow(uint32_t delta) { return impl_->grow(delta); }
@@ -304,6 +335,15 @@ Result<std::span<uint8_t>> Memory::span(uint64_t offset, uint64_t length) const 
   return std::span<uint8_t>(impl_->base() + offset, length);
 }
 
+Result<Global> Global::create(Store&, const GlobalType& type, const Val& init) {
+  if (init.type != type.type) return usage(std::string("a global of type ") + to_string(type.type) + " cannot start as " + to_string(init.type));
+  if (type.type == ValType::FuncRef && (init.bits[0] | init.bits[1])) return usage("a funcref global made by the host must start null");
+  auto g = std::make_shared<runtime::GlobalObject>();
+  g->type = wasm::GlobalType{to_wasm(type.type), type.is_mutable};
+  std::memcpy(g->cell, init.bits, 16);
+  return Global{std::move(g)};
+}
+
 ValType Global::type() const { return from_wasm(impl_->type.type); }
 bool Global::is_mutable() const { return impl_->type.is_mutable; }
 Val Global::get() const {
@@ -317,6 +357,66 @@ Result<void> Global::set(const Val& v) {
   if (v.type != type()) return usage(std::string("global has type ") + to_string(type()));
   std::memcpy(impl_->cell, v.bits, 16);
   return {};
+}
+
+Result<Table> Table::create(Store& store, const TableType& type) {
+  if (type.element != ValType::FuncRef && type.element != ValType::ExternRef) return usage("a table holds funcref or externref");
+  if (auto ok = check_limits(type.limits, UINT32_MAX, "table"); !ok.ok()) return ok.take_error();
+  runtime::StoreData& s = store.impl();
+  const runtime::StoreLimits& limits = s.resource_limits;
+  if (type.limits.min > limits.max_table_elements || s.table_elements + type.limits.min > limits.max_store_table_elements) {
+    return usage("table of " + std::to_string(type.limits.min) + " elements exceeds the store's limits");
+  }
+  auto t = std::make_shared<runtime::TableObject>();
+  t->type = wasm::TableType{to_wasm(type.element), to_wasm(type.limits)};
+  try {
+    t->elements.assign(type.limits.min, nullptr);
+  } catch (const std::bad_alloc&) {
+    return make_error(ErrorKind::Other, "out of memory for a table of " + std::to_string(type.limits.min) + " elements");
+  }
+  t->sync();
+  s.table_elements += type.limits.min;
+  return Table{std::move(t), &s};
+}
+
+TableType Table::type() const { return TableType{from_wasm(impl_->type.elem), Limits{impl_->type.limits.min, impl_->type.limits.max}}; }
+uint32_t Table::size() const { return static_cast<uint32_t>(impl_->elements.size()); }
+
+Result<Val> Table::get(uint32_t index) const {
+  if (index >= impl_->elements.size()) return usage("table index " + std::to_string(index) + " is out of bounds");
+  Val v;
+  v.type = from_wasm(impl_->type.elem);
+  v.bits[0] = reinterpret_cast<uintptr_t>(impl_->elements[index]);
+  return v;
+}
+
+Result<void> Table::set_null(uint32_t index) {
+  if (index >= impl_->elements.size()) return usage("table index " + std::to_string(index) + " is out of bounds");
+  impl_->elements[index] = nullptr;
+  return {};
+}
+
+// As table.grow does (builtins.cpp): the table's maximum and the store's limits.
+int64_t Table::grow(uint32_t delta) {
+  runtime::TableObject& t = *impl_;
+  const uint64_t old = t.elements.size();
+  if (old + delta > t.max()) return -1;
+  if (store_) {
+    const runtime::StoreLimits& limits = store_->resource_limits;
+    if (old + delta > limits.max_table_elements || store_->table_elements + delta > limits.max_store_table_elements) return -1;
+    if (delta && limits.table_growing &&
+        !limits.table_growing(static_cast<uint32_t>(old), static_cast<uint32_t>(old + delta))) {
+      return -1;
+    }
+  }
+  try {
+    t.elements.resize(old + delta, nullptr);
+  } catch (const std::bad_alloc&) {
+    return -1;
+  }
+  if (store_) store_->table_elements += delta;
+  t.sync();
+  return static_cast<int64_t>(old);
 }
 
 // --- Func -----------------------------------------------------------------------------------------
@@ -427,6 +527,12 @@ Result<Memory> Instance::memory(const std::string& name) const {
   return Memory{x->memory};
 }
 
+Result<Table> Instance::table(const std::string& name) const {
+  auto x = find_export(*impl_, name, wasm::ExternKind::Table);
+  if (!x.ok()) return x.take_error();
+  return Table{x->table, impl_->store};
+}
+
 Result<Global> Instance::global(const std::string& name) const {
   auto x = find_export(*impl_, name, wasm::ExternKind::Global);
   if (!x.ok()) return x.take_error();
@@ -468,6 +574,13 @@ void Linker::define(const std::string& module, const std::string& name, const Fu
   runtime::Extern x;
   x.kind = wasm::ExternKind::Func;
   x.func = f.impl_;
+  add(module, name, std::move(x));
+}
+
+void Linker::define(const std::string& module, const std::string& name, const Table& t) {
+  runtime::Extern x;
+  x.kind = wasm::ExternKind::Table;
+  x.table = t.impl_;
   add(module, name, std::move(x));
 }
 

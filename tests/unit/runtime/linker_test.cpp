@@ -105,3 +105,97 @@ TEST(Wasi, SharedFunctionsUseEachStoresOwnContext) {
 
 }  // namespace
 }  // namespace atl
+
+namespace atl {
+namespace {
+
+// Memories, globals and tables made by the host, imported by a module, seen from both sides.
+TEST(HostObjects, MemoryGlobalAndTableMadeByTheHost) {
+  Engine engine;
+  Store store(engine);
+  auto mem = Memory::create(store, MemoryType{Limits{1, 4}});
+  ASSERT_TRUE(mem.ok()) << mem.error().to_string();
+  EXPECT_EQ(mem->pages(), 1u);
+  EXPECT_EQ(mem->type(), (MemoryType{Limits{1, 4}}));
+  auto counter = Global::create(store, GlobalType{ValType::I64, true}, Val::i64(40));
+  ASSERT_TRUE(counter.ok());
+  auto table = Table::create(store, TableType{ValType::FuncRef, Limits{2, 10}});
+  ASSERT_TRUE(table.ok());
+  EXPECT_EQ(table->size(), 2u);
+
+  auto m = compile_module(engine, test::wat(R"((module
+    (import "host" "mem" (memory 1 4))
+    (import "host" "counter" (global $c (mut i64)))
+    (import "host" "table" (table $t 2 10 funcref))
+    (func $f)
+    (elem (i32.const 1) $f)
+    (func (export "bump") (result i64)
+      (global.set $c (i64.add (global.get $c) (i64.const 2)))
+      (i32.store (i32.const 8) (i32.const 0x01020304))
+      (global.get $c))
+    (func (export "grow") (result i32) (table.grow $t (ref.null func) (i32.const 3)))
+    (func (export "size") (result i32) (table.size $t)))
+  )"));
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  Linker linker(store);
+  linker.define("host", "mem", *mem);
+  linker.define("host", "counter", *counter);
+  linker.define("host", "table", *table);
+  auto inst = linker.instantiate(*m);
+  ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+  EXPECT_EQ(*(*inst->func<int64_t()>("bump"))(), 42);
+  EXPECT_EQ(counter->get().i64(), 42) << "the guest's write is the host's global";
+  EXPECT_EQ(*mem->load<uint32_t>(8), 0x01020304u) << "the guest's store is in the host's memory";
+  auto e1 = table->get(1);
+  ASSERT_TRUE(e1.ok());
+  EXPECT_NE(e1->bits[0], 0u) << "the element segment wrote into the host's table";
+  EXPECT_EQ(table->get(0)->bits[0], 0u);
+  EXPECT_EQ(*(*inst->func<int32_t()>("grow"))(), 2);
+  EXPECT_EQ(table->size(), 5u) << "the guest grew the host's table";
+  EXPECT_EQ(table->grow(5), 5);
+  EXPECT_EQ(*(*inst->func<int32_t()>("size"))(), 10) << "the host grew it back under the guest";
+  EXPECT_EQ(table->grow(1), -1) << "past its maximum";
+  EXPECT_TRUE(table->set_null(1).ok());
+  EXPECT_EQ(table->get(1)->bits[0], 0u);
+  EXPECT_FALSE(table->get(10).ok());
+  EXPECT_FALSE(table->set_null(10).ok());
+
+  // Refused: limits out of order or too large, a mistyped initial value, a made-up reference.
+  EXPECT_FALSE(Memory::create(store, MemoryType{Limits{2, 1}}).ok());
+  EXPECT_FALSE(Memory::create(store, MemoryType{Limits{70000, std::nullopt}}).ok());
+  EXPECT_FALSE(Global::create(store, GlobalType{ValType::I32, false}, Val::i64(1)).ok());
+  Val bogus;
+  bogus.type = ValType::FuncRef;
+  bogus.bits[0] = 0x1234;
+  EXPECT_FALSE(Global::create(store, GlobalType{ValType::FuncRef, false}, bogus).ok());
+  EXPECT_FALSE(Table::create(store, TableType{ValType::I32, Limits{1, std::nullopt}}).ok());
+  // A memory whose limits do not fit the import is a link error, not a crash.
+  auto small = Memory::create(store, MemoryType{Limits{1, 8}});
+  ASSERT_TRUE(small.ok());
+  Linker other(store);
+  other.define("host", "mem", *small);
+  other.define("host", "counter", *counter);
+  other.define("host", "table", *table);
+  auto refused = other.instantiate(*m);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, ErrorKind::Link);
+}
+
+TEST(HostObjects, InstanceExportsItsTable) {
+  Engine engine;
+  Store store(engine);
+  auto m = compile_module(engine, test::wat("(module (table (export \"t\") 3 externref))"));
+  ASSERT_TRUE(m.ok());
+  Linker linker(store);
+  auto inst = linker.instantiate(*m);
+  ASSERT_TRUE(inst.ok());
+  auto t = inst->table("t");
+  ASSERT_TRUE(t.ok()) << t.error().to_string();
+  EXPECT_EQ(t->type(), (TableType{ValType::ExternRef, Limits{3, std::nullopt}}));
+  EXPECT_EQ(t->grow(2), 3);
+  EXPECT_EQ(t->size(), 5u);
+  EXPECT_FALSE(inst->table("nope").ok());
+}
+
+}  // namespace
+}  // namespace atl
