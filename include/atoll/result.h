@@ -50,6 +50,7 @@ enum class TrapCode : uint32_t {
   Interrupted = 11,              // an epoch deadline
   OutOfFuel = 12,
   IndirectCallOutOfBounds = 13,  // call_indirect past the table's end
+  // A new code also needs abi::kNumTrapCodes and abi::trap_message (src/abi).
 };
 
 struct ATOLL_API Error {

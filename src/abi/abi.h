@@ -19,26 +19,14 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "atoll/result.h"
+
 namespace atl::abi {
 
 constexpr uint32_t kArtifactVersion = 2;
 
-enum class TrapCode : uint32_t {
-  None = 0,
-  Unreachable = 1,
-  MemoryOutOfBounds = 2,
-  TableOutOfBounds = 3,
-  IndirectCallNull = 4,          // uninitialised element
-  IndirectCallTypeMismatch = 5,
-  IntegerDivideByZero = 6,
-  IntegerOverflow = 7,
-  InvalidConversion = 8,
-  StackOverflow = 9,
-  HostError = 10,                // a host function failed
-  Interrupted = 11,
-  OutOfFuel = 12,
-  IndirectCallOutOfBounds = 13,  // call_indirect index past the table's end
-};
+// Trap codes are public (include/atoll/result.h: Error::trap()); generated code uses the same values.
+using TrapCode = atl::TrapCode;
 constexpr uint32_t kNumTrapCodes = 14;
 
 // The spec test suite's wording for each trap.
