@@ -295,6 +295,7 @@ Result<Memory> Memory::create(Store& store, const MemoryType& type) {
   if (!mem.ok()) return mem.take_error();
   (*mem)->set_owner(&s);
   s.created_memories.push_back(mem->get());
+  s.host_memories.push_back(mem.value());
   return Memory{std::move(mem.value())};
 }
 

@@ -221,7 +221,8 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
     inst->funcs[i] = abi::FuncRef{m->func_code[i], &inst->vmctx, m->type_ids[wm.func_types[i]], 0};
   }
   const MemoryImage* image = nullptr;  // when set, the active data segments are already in place
-  if (!inst->memory && !wm.memories.empty()) {
+  const bool created_memory = !inst->memory && !wm.memories.empty();
+  if (created_memory) {
     static const std::shared_ptr<MemoryPool> kNoPool;
     const std::shared_ptr<MemoryPool>& pool = store.engine ? store.engine->memory_pool : kNoPool;
     const std::shared_ptr<const MemoryImage>& module_image = m->memory_image();
@@ -229,7 +230,6 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
     if (!mem.ok()) return mem.take_error();
     inst->memory = std::move(mem.value());
     inst->memory->set_owner(&store);
-    store.created_memories.push_back(inst->memory.get());
     image = module_image.get();
   }
   if (inst->memory) inst->memory->attach(&inst->vmctx, &store);
@@ -261,6 +261,8 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
   // From here on other objects (imported tables) may point into this instance: the store keeps
   // it alive, even if instantiation fails below.
   store.instances.push_back(inst);
+  // Only now, as a memory freed by a failure above would leave the store a dangling pointer.
+  if (created_memory) store.created_memories.push_back(inst->memory.get());
 
   // Element segments: evaluate, then initialise active ones in order; a failing one traps and
   // leaves the earlier ones applied, as the spec says.

@@ -241,7 +241,11 @@ struct StoreData {
     }
     return nullptr;
   }
+  // Memories this store created (see LinearMemory::owner_closed). Each is alive until the store
+  // closes: an instance's is held by the instance (the store holds the instance), a host-made
+  // one by host_memories, as every object a store makes lives as long as the store.
   std::vector<LinearMemory*> created_memories;
+  std::vector<std::shared_ptr<LinearMemory>> host_memories;
   // When non-zero, reaching the epoch deadline inside an async call yields (time slicing) and
   // the next deadline is this many ticks after the resume; otherwise it traps.
   uint64_t epoch_yield_ticks = 0;
