@@ -62,6 +62,9 @@ NOTIFY_SOCKET="$work/notify.sock" systemd-socket-activate -E NOTIFY_SOCKET -E XD
   --fdname=http:admin "$atoll" serve --quiet "$handler" > "$work/serve.log" 2>&1 &
 server=$!
 pids+=($server)
+# systemd-socket-activate binds both addresses before it says so; a connection before that is
+# refused (seen under a loaded -j2 ctest), so wait for its word.
+for _ in $(seq 200); do grep -q "Listening on 127.0.0.1:$((base + 1))" "$work/serve.log" && break; sleep 0.05; done
 status=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$base/hello")
 [ "$status" = 200 ] || fail "activated server: status $status: $(cat "$work/serve.log")"
 for _ in $(seq 100); do grep -q "READY=1" "$work/notify.log" && break; sleep 0.05; done
