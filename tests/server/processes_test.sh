@@ -63,6 +63,8 @@ if command -v systemd-socket-activate > /dev/null; then
   systemd-socket-activate -E XDG_CACHE_HOME -l "127.0.0.1:$base" -l "127.0.0.1:$((base + 1))" --fdname=http:admin \
     "$atoll" serve --quiet --addr 192.0.2.1:1 "$work/handler.wasm" > "$work/sa.log" 2>&1 &
   pids+=($!)
+  # Both addresses are bound once it says so; a connection before that is refused.
+  for _ in $(seq 200); do grep -q "Listening on 127.0.0.1:$((base + 1))" "$work/sa.log" && break; sleep 0.05; done
   status=$(curl -s --max-time 10 -o "$work/body" -w '%{http_code}' "http://127.0.0.1:$base/hello")
   [ "$status" = 200 ] || fail "socket-activated server: status $status: $(cat "$work/sa.log")"
   grep -q "serving 1 route(s) on http://127.0.0.1:$base/" "$work/sa.log" || fail "activated server names the wrong address: $(cat "$work/sa.log")"
