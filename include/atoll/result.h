@@ -12,6 +12,7 @@
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 // Symbols of the shared library (libatoll.so) that embedders may use; everything else is
 // hidden (the library is built with -fvisibility=hidden).
@@ -63,6 +64,13 @@ struct ATOLL_API Error {
   uint32_t func = kNoFunc;      // function index (imports included) when inside a body
   uint32_t trap_code = 0;       // ErrorKind::Trap: a TrapCode
   std::string backtrace;        // ErrorKind::Trap: wasm frames, innermost first, one per line
+  // The same frames, structured: function index (imports included) and the native code offset
+  // in it (artifacts do not record wasm bytecode offsets yet).
+  struct Frame {
+    uint32_t func_index = 0;
+    uint64_t native_offset = 0;
+  };
+  std::vector<Frame> frames;
 
   TrapCode trap() const { return static_cast<TrapCode>(trap_code); }
 

@@ -44,7 +44,7 @@ __attribute__((no_sanitize("address", "function"))) void call_thunk(void* p) {
 }
 
 // At most 64 frames; each lookup is O(log modules + log functions).
-std::string backtrace(uintptr_t pc, uintptr_t fp) {
+std::string backtrace(uintptr_t pc, uintptr_t fp, std::vector<Error::Frame>& frames) {
   std::string out;
   for (int depth = 0; depth < 64; ++depth) {
     const LoadedModule* found = module_at(pc);
@@ -54,6 +54,7 @@ std::string backtrace(uintptr_t pc, uintptr_t fp) {
     out += "  #" + std::to_string(depth) + " wasm function " + std::to_string(f->index);
     const std::string& name = found->module.func_name(f->index);
     if (!name.empty()) out += " <" + name + ">";
+    frames.push_back(Error::Frame{f->index, pc - f->start});
     char off[32];
     std::snprintf(off, sizeof off, " +0x%lx", static_cast<unsigned long>(pc - f->start));
     out += off;
@@ -96,7 +97,7 @@ Result<void> guarded_call(const FunctionObject& f, uint64_t* slots, bool switch_
     if (act.code == abi::TrapCode::HostError && !t_host_error.empty()) message += ": " + t_host_error;
     Error e = make_error(ErrorKind::Trap, std::move(message));
     e.trap_code = static_cast<uint32_t>(act.code);
-    e.backtrace = backtrace(act.pc, act.fp);
+    e.backtrace = backtrace(act.pc, act.fp, e.frames);
     return e;
   }
   if (switch_stack) {

@@ -31,7 +31,9 @@ for f in libatoll.so libatoll.so.0 libatoll.a libatoll-compiler.so cmake/atoll/a
   [ -e "$libdir/$f" ] || fail "lib/$f is not installed"
 done
 [ -x "$prefix/libexec/atoll/atoll-compile-worker" ] || fail "libexec/atoll/atoll-compile-worker is not installed"
-[ "$(find "$prefix/include" -type f | grep -vc '^'"$prefix"'/include/atoll/')" = 0 ] || fail "headers outside include/atoll"
+[ -f "$prefix/include/wasm.h" ] || fail "include/wasm.h (the standard C API) is not installed"
+[ "$(find "$prefix/include" -type f | grep -v '^'"$prefix"'/include/atoll/' | grep -vc '^'"$prefix"'/include/wasm.h$')" = 0 ] ||
+  fail "headers outside include/atoll and wasm.h"
 for h in "$prefix"/include/atoll/*.h; do
   grep -q '#include "\(runtime\|wasm\|abi\|support\|artifact\)/' "$h" && fail "$h includes an internal header"
 done
@@ -39,7 +41,7 @@ soname=$(readelf -d "$libdir/libatoll.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/
 [ "$soname" = libatoll.so.0 ] || fail "SONAME is '$soname'"
 readelf -d "$libdir/libatoll.so" | grep -qi llvm && fail "libatoll.so needs LLVM"
 nm -D --defined-only "$libdir/libatoll.so" | awk '$2 ~ /[TWDBVR]/ { print $3 }' | c++filt |
-  grep -v '^atl::\|^atoll_\|^typeinfo\|^vtable\|^ATOLL_0' > "$work/extra-symbols"
+  grep -v '^atl::\|^atoll_\|^wasm_\|^typeinfo\|^vtable\|^ATOLL_0' > "$work/extra-symbols"
 [ -s "$work/extra-symbols" ] && fail "libatoll.so exports non-API symbols: $(head -3 "$work/extra-symbols")"
 
 # find_package, outside the tree.
@@ -66,6 +68,15 @@ if "${CXX:-clang++-19}" -std=c++20 "$src/tests/install/consumer/main.cpp" -o "$w
   [ "$out" = "add(40, 2) = 42" ] || fail "pkg-config consumer printed '$out'"
 else
   fail "pkg-config consumer did not build: $(head -5 "$work/pc.log")"
+fi
+
+# A C program of the standard C API (wasm.h only, nothing of atoll's), via pkg-config.
+if "${CC:-clang-19}" -std=c11 "$src/tests/capi/callback.c" -o "$work/c-consumer" $flags "${san[@]}" \
+     -Wl,-rpath,"$(pkg-config --variable=libdir atoll)" 2> "$work/c.log"; then
+  out=$("$work/c-consumer" "$build/tests/capi/callback.wasm" 2>&1) || fail "C consumer: $out"
+  [ "$out" = "callback: all passed" ] || fail "C consumer printed '$out'"
+else
+  fail "C consumer did not build: $(head -5 "$work/c.log")"
 fi
 
 # The installed CLI, copied nowhere special: finds its plugin and worker from its own place.

@@ -1,0 +1,11 @@
+(module
+  (import "host" "add" (func $add (param i32 i32) (result i32)))
+  (import "host" "fail" (func $fail))
+  (func (export "twice_add") (param i32 i32) (result i32)
+    (i32.mul (call $add (local.get 0) (local.get 1)) (i32.const 2)))
+  (func (export "swap") (param i64 f64) (result f64 i64) (local.get 1) (local.get 0))
+  (func $inner (export "crash") (param i32) (result i32)
+    (if (local.get 0) (then unreachable)) (i32.div_u (i32.const 1) (local.get 0)))
+  (func (export "outer") (result i32) (i32.add (call $inner (i32.const 1)) (i32.const 1)))
+  (func (export "call_fail") (call $fail))
+)

@@ -1,0 +1,12 @@
+(module
+  (table $t (export "refs") 4 externref)
+  (global $last (export "last") (mut externref) (ref.null extern))
+  (func (export "keep") (param externref) (result externref)
+    (table.set $t (i32.const 0) (local.get 0))
+    (global.set $last (local.get 0))
+    (table.get $t (i32.const 0)))
+  (func (export "is_null") (param externref) (result i32) (ref.is_null (local.get 0)))
+  (func $f (export "f") (result i32) (i32.const 42))
+  (func (export "get_f") (result funcref) (ref.func $f))
+  (elem declare func $f)
+)
