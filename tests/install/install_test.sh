@@ -70,10 +70,14 @@ else
   fail "pkg-config consumer did not build: $(head -5 "$work/pc.log")"
 fi
 
-# A C program of the standard C API (wasm.h only, nothing of atoll's), via pkg-config.
-if "${CC:-clang-19}" -std=c11 "$src/tests/capi/callback.c" -o "$work/c-consumer" $flags "${san[@]}" \
-     -Wl,-rpath,"$(pkg-config --variable=libdir atoll)" 2> "$work/c.log"; then
-  out=$("$work/c-consumer" "$build/tests/capi/callback.wasm" 2>&1) || fail "C consumer: $out"
+# A C program of the standard C API (wasm.h only, nothing of atoll's), via pkg-config. (A
+# sanitized libatoll.so needs the sanitizers' C++ runtime linked into the program.)
+csan=()
+[ ${#san[@]} -gt 0 ] && csan=("${san[@]}" -fsanitize-link-c++-runtime)
+if "${CC:-clang-19}" -std=c11 "$src/tests/capi/callback.c" -o "$work/c-consumer" $flags "${csan[@]}" \
+     -Wl,-rpath,"$(pkg-config --variable=libdir atoll)" ${csan:+-lstdc++} 2> "$work/c.log"; then
+  # stdout only: sanitizer notes go to stderr.
+  out=$("$work/c-consumer" "$build/tests/capi/callback.wasm" 2> "$work/c-run.log") || fail "C consumer: $out $(cat "$work/c-run.log")"
   [ "$out" = "callback: all passed" ] || fail "C consumer printed '$out'"
 else
   fail "C consumer did not build: $(head -5 "$work/c.log")"
