@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "atoll/atoll.h"
+#include "atoll/wasi.h"
 #include "runtime/objects.h"
 #include "wasm.h"
 
@@ -80,6 +81,7 @@ struct wasm_store_t {
   // abi::FuncRef a table or global points at, and the host objects behind externref values.
   std::vector<std::shared_ptr<atl::runtime::FunctionObject>> pinned_funcs;
   std::vector<std::unique_ptr<wasm_ref_t, void (*)(wasm_ref_t*)>> pinned_refs;
+  std::shared_ptr<atl::wasi::Context> wasi;  // atoll_wasi_instance_new
 };
 
 // --- references ------------------------------------------------------------------------------------
@@ -125,6 +127,7 @@ struct wasm_trap_t : wasm_ref_t {
   wasm_ref_t* clone() const override { return new wasm_trap_t(*this); }
   std::string message;
   std::vector<wasm_frame_t> frames;
+  uint32_t code = 0;  // atl::TrapCode; 0 for a trap the host made
 };
 
 struct wasm_extern_t : wasm_ref_t {

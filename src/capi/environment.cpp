@@ -28,6 +28,7 @@ wasm_trap_t* make_trap(const Error& e) {
     message = e.to_string();
   }
   wasm_trap_t* t = make_trap(std::move(message));
+  if (e.kind == ErrorKind::Trap) t->code = e.trap_code;
   for (const Error::Frame& f : e.frames) t->frames.push_back(wasm_frame_t{f.func_index, 0, 0});
   return t;
 }

@@ -32,8 +32,9 @@ for f in libatoll.so libatoll.so.0 libatoll.a libatoll-compiler.so cmake/atoll/a
 done
 [ -x "$prefix/libexec/atoll/atoll-compile-worker" ] || fail "libexec/atoll/atoll-compile-worker is not installed"
 [ -f "$prefix/include/wasm.h" ] || fail "include/wasm.h (the standard C API) is not installed"
-[ "$(find "$prefix/include" -type f | grep -v '^'"$prefix"'/include/atoll/' | grep -vc '^'"$prefix"'/include/wasm.h$')" = 0 ] ||
-  fail "headers outside include/atoll and wasm.h"
+[ -f "$prefix/include/atoll_c.h" ] || fail "include/atoll_c.h (the C API's extensions) is not installed"
+[ "$(find "$prefix/include" -type f | grep -v '^'"$prefix"'/include/atoll/' | grep -vc '^'"$prefix"'/include/\(wasm\|atoll_c\).h$')" = 0 ] ||
+  fail "headers outside include/atoll, wasm.h and atoll_c.h"
 for h in "$prefix"/include/atoll/*.h; do
   grep -q '#include "\(runtime\|wasm\|abi\|support\|artifact\)/' "$h" && fail "$h includes an internal header"
 done
