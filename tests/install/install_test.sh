@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # atoll as an outside user gets it: `cmake --install` into a fresh prefix, then projects outside
 # the tree built against that prefix and run, with no environment variable pointing at atoll:
-#   - find_package(atoll CONFIG) with atoll::compiler (libatoll.so) and atoll::runtime_static;
+#   - find_package(atoll CONFIG) with atoll::compiler (libatoll.so) and atoll::runtime_static, in
+#     C++ and in C (the standard C API, wasm.h only);
 #   - pkg-config --cflags --libs atoll;
 #   - the installed CLI: `atoll run` of a WASI program (compiled by the installed plugin, in the
 #     installed worker), and the layout: public headers only, a versioned library without LLVM.
@@ -18,7 +19,7 @@ prefix=$work/prefix
 # A sanitized atoll needs sanitized consumers (the ASan runtime must come first).
 san=()
 [ "${ATOLL_SANITIZED:-0}" = 1 ] && san=(-fsanitize=address,undefined)
-export CXXFLAGS="${san[*]}" LDFLAGS="${san[*]}"
+export CXXFLAGS="${san[*]}" CFLAGS="${san[*]}" LDFLAGS="${san[*]}"
 cmake --install "$build" --prefix "$prefix" > "$work/install.log" 2>&1 || { cat "$work/install.log"; echo "FAIL: cmake --install"; exit 1; }
 libdir=$(ls -d "$prefix"/lib*/ | head -1)
 libdir=${libdir%/}
@@ -47,7 +48,8 @@ nm -D --defined-only "$libdir/libatoll.so" | awk '$2 ~ /[TWDBVR]/ { print $3 }' 
 
 # find_package, outside the tree.
 if cmake -S "$src/tests/install/consumer" -B "$work/consumer" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" \
-     -DCMAKE_CXX_COMPILER="${CXX:-clang++-19}" > "$work/consumer.log" 2>&1 &&
+     -DCMAKE_CXX_COMPILER="${CXX:-clang++-19}" -DCMAKE_C_COMPILER="${CC:-clang-19}" \
+     -DC_API_PROGRAM="$src/tests/capi/callback.c" -DSANITIZED="${ATOLL_SANITIZED:-0}" > "$work/consumer.log" 2>&1 &&
    cmake --build "$work/consumer" >> "$work/consumer.log" 2>&1; then
   out=$("$work/consumer/consumer" 2>&1) || fail "find_package consumer: $out"
   [ "$out" = "add(40, 2) = 42" ] || fail "find_package consumer printed '$out'"
@@ -56,6 +58,9 @@ if cmake -S "$src/tests/install/consumer" -B "$work/consumer" -G Ninja -DCMAKE_P
   # directory, which this prefix is not, so it is told.
   out=$(ATOLL_COMPILER="$libdir/libatoll-compiler.so" "$work/consumer/consumer_static" 2>&1) || fail "static consumer: $out"
   [ "$out" = "add(40, 2) = 42" ] || fail "static consumer printed '$out'"
+  out=$("$work/consumer/c_consumer" "$build/tests/capi/callback.wasm" 2> "$work/c-fp.log") ||
+    fail "find_package C consumer: $out $(cat "$work/c-fp.log")"
+  [ "$out" = "callback: all passed" ] || fail "find_package C consumer printed '$out'"
 else
   fail "find_package consumer did not build: $(tail -15 "$work/consumer.log")"
 fi
