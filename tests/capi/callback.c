@@ -187,6 +187,25 @@ int main(int argc, char** argv) {
   CHECK(trap != NULL);
   if (trap) wasm_trap_delete(trap);
 
+  // A function of another store is refused as an import.
+  wasm_store_t* other = wasm_store_new(engine);
+  wasm_functype_t* ot = wasm_functype_new_2_1(wasm_valtype_new_i32(), wasm_valtype_new_i32(), wasm_valtype_new_i32());
+  wasm_func_t* foreign_add = wasm_func_new_with_env(other, ot, add, &calls, NULL);
+  wasm_functype_delete(ot);
+  wasm_extern_t* mixed[] = {wasm_func_as_extern(foreign_add), wasm_func_as_extern(fail_func)};
+  wasm_extern_vec_t mixed_vec = WASM_ARRAY_VEC(mixed);
+  trap = NULL;
+  CHECK(wasm_instance_new(store, module, &mixed_vec, &trap) == NULL);
+  CHECK(trap != NULL);
+  if (trap) {
+    text = trap_text(trap);
+    CHECK(strstr(text, "another store") != NULL);
+    free(text);
+    wasm_trap_delete(trap);
+  }
+  wasm_func_delete(foreign_add);
+  wasm_store_delete(other);
+
   // A function with an environment and a finalizer: it runs when the last user goes.
   wasm_functype_t* t2 = wasm_functype_new_2_1(wasm_valtype_new_i32(), wasm_valtype_new_i32(), wasm_valtype_new_i32());
   wasm_func_t* with_fin = wasm_func_new_with_env(store, t2, add, &env_value, finalize);
