@@ -163,6 +163,11 @@ class ATOLL_API Engine {
   // the top `touch_bytes` of each, so that the first burst of async calls finds them ready
   // instead of mapping and faulting them in (costly in a VM). They stay resident while cached.
   void prewarm_fiber_stacks(uint32_t count, size_t touch_bytes = 16 * 1024) const;
+  // A cached fiber stack that a deep call left resident is given back only every few uses
+  // (looking costs a system call per call); this gives back the deep pages of up to
+  // `max_stacks` idle ones now. Call it now and then off the hot path (atoll serve does every
+  // 100 ms); returns how many stacks it looked at.
+  size_t trim_fiber_stacks(size_t max_stacks = 256) const;
   const std::shared_ptr<runtime::EngineState>& state() const { return state_; }
 
  private:

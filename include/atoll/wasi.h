@@ -71,6 +71,9 @@ ATOLL_API Result<std::shared_ptr<Context>> add_to_linker(Linker& linker, const C
 // calling store's context; a store without one gets an error (a trap in the guest).
 ATOLL_API void add_to_linker(Linker& linker);
 ATOLL_API Result<std::shared_ptr<Context>> attach(Store& store, const Config& config);
+// The same, taking the arguments, environment, stdin bytes and sinks instead of copying them
+// (a server attaches a context per request).
+ATOLL_API Result<std::shared_ptr<Context>> attach(Store& store, Config&& config);
 
 // The status the guest passed to proc_exit, if it called it. proc_exit ends the guest with a
 // trap (kind Trap, "host function failed: proc_exit(N)"); check this first. A status of 126 or

@@ -215,6 +215,7 @@ uint64_t Engine::epoch() const { return state_->epoch.load(std::memory_order_rel
 void Engine::prewarm_fiber_stacks(uint32_t count, size_t touch_bytes) const {
   state_->fiber_stacks.prewarm(count, touch_bytes);
 }
+size_t Engine::trim_fiber_stacks(size_t max_stacks) const { return state_->fiber_stacks.trim(max_stacks); }
 
 // --- Store ----------------------------------------------------------------------------------------
 // The engine's per-table cap (Config::pool_table_elements) bounds whatever the store allows.

@@ -79,7 +79,10 @@ Result<std::unique_ptr<GuestStack>> StackPool::acquire() {
 }
 
 void StackPool::release(std::unique_ptr<GuestStack> stack) {
-  stack->discard_below(kKeepResident);
+  if (++stack->unchecked_uses_ >= kCheckEvery) {
+    stack->discard_below(kKeepResident);
+    stack->unchecked_uses_ = 0;
+  }
   std::lock_guard<std::mutex> lock(mu_);
   if (free_.size() < max_cached_) free_.push_back(std::move(stack));
   // Otherwise unmapped here, as `stack` goes out of scope (after the lock: declared first).
@@ -96,6 +99,40 @@ void StackPool::prewarm(size_t count, size_t touch_bytes) {
     std::lock_guard<std::mutex> lock(mu_);
     free_.push_back(std::move(s.value()));
   }
+}
+
+size_t StackPool::trim(size_t max_stacks) {
+  std::vector<std::unique_ptr<GuestStack>> taken;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Oldest first (the front): the back is what the next calls take.
+    size_t kept = 0;
+    for (size_t i = 0; i < free_.size(); ++i) {
+      if (taken.size() < max_stacks && free_[i]->unchecked_uses_ > 0) {
+        taken.push_back(std::move(free_[i]));
+      } else {
+        if (kept != i) free_[kept] = std::move(free_[i]);
+        ++kept;
+      }
+    }
+    free_.resize(kept);
+  }
+  if (taken.empty()) return 0;
+  // Outside the lock: calls keep taking and returning stacks meanwhile.
+  for (auto& s : taken) {
+    s->discard_below(kKeepResident);
+    s->unchecked_uses_ = 0;
+  }
+  const size_t n = taken.size();
+  std::vector<std::unique_ptr<GuestStack>> extra;  // declared first: unmapped after the lock
+  std::lock_guard<std::mutex> lock(mu_);
+  const size_t room = max_cached_ > free_.size() ? max_cached_ - free_.size() : 0;
+  while (taken.size() > room) {
+    extra.push_back(std::move(taken.back()));
+    taken.pop_back();
+  }
+  free_.insert(free_.begin(), std::make_move_iterator(taken.begin()), std::make_move_iterator(taken.end()));
+  return n;
 }
 
 size_t StackPool::cached() const {

@@ -32,7 +32,9 @@ class GuestStack {
   void discard_below(size_t keep);
 
  private:
+  friend class StackPool;
   GuestStack() = default;
+  uint32_t unchecked_uses_ = 0;  // calls since discard_below last looked (StackPool)
   void* mapping_ = nullptr;
   size_t mapping_size_ = 0;
   uintptr_t base_ = 0;
@@ -42,8 +44,15 @@ class GuestStack {
 
 // Stacks for fibers, kept for reuse: an async call takes one and gives it back when it ends, so
 // the mmap, guard mprotect and munmap (and their two mappings' worth of address-space lock
-// traffic) happen once per stack rather than once per call. A returned stack keeps only its top
-// pages resident. At most `max_cached` idle stacks are kept; more are unmapped.
+// traffic) happen once per stack rather than once per call. At most `max_cached` idle stacks
+// are kept; more are unmapped.
+//
+// A returned stack keeps only its top kKeepResident bytes resident, but finding out whether a
+// call went deeper costs a system call (mincore), which on a VM is a good part of a short
+// call's cost. So release() looks only every kCheckEvery uses of a stack, and trim() (which an
+// embedder calls now and then off the hot path: atoll serve's clock thread does, every 100 ms)
+// looks at the idle stacks that were used since: a stack a deep call left resident is given
+// back within kCheckEvery uses or one trim pass over the cache.
 class StackPool {
  public:
   StackPool(size_t wasm_bytes, size_t reserve_bytes, size_t max_cached)
@@ -53,11 +62,15 @@ class StackPool {
   size_t cached() const;
   // Fills the cache with up to `count` new stacks, their top `touch_bytes` faulted in.
   void prewarm(size_t count, size_t touch_bytes);
+  // Gives back the deep pages of up to `max_stacks` idle stacks used since they were last
+  // looked at; returns how many it looked at.
+  size_t trim(size_t max_stacks);
 
   // What a typical call touches (a WASI program's libc and the host functions it calls use some
   // tens of KiB): discarding less than that costs a TLB shootdown across threads and refaults
   // on every call; 1,024 cached stacks keep at most 64 MiB resident.
   static constexpr size_t kKeepResident = 64 * 1024;
+  static constexpr uint32_t kCheckEvery = 8;
 
  private:
   const size_t wasm_bytes_;

@@ -35,5 +35,6 @@ std::string to_string(const tcp::endpoint& ep);
 
 // Makes `acceptor` listen on a duplicate of `fd`, an inherited listening socket (server.cpp).
 Result<void> adopt(tcp::acceptor& acceptor, int fd);
+Result<void> adopt(Acceptor& acceptor, int fd);
 
 }  // namespace atl::server

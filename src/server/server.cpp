@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <optional>
@@ -30,7 +31,7 @@ struct Server::Impl {
   Impl(ServerConfig c, Config ec, ModuleLoader l) : state(std::move(c), ec, std::move(l)) {}
 
   void accept(Worker& w) {
-    w.acceptor->async_accept(w.io, [this, &w](boost::system::error_code ec, tcp::socket socket) {
+    w.acceptor->async_accept([this, &w](boost::system::error_code ec, Socket socket) {
       if (ec == net::error::operation_aborted) return;
       w.guests.note_activity();
       if (!ec) {
@@ -47,14 +48,64 @@ struct Server::Impl {
     });
   }
 
-  void take(Worker& w, tcp::socket socket) {
+  // Every sweep_ms: connections past their deadline are cut off. Ends with the worker's loop
+  // (drained and no connection left).
+  void sweep(Worker& w) {
+    const uint32_t shortest = std::min(state.config.header_timeout_ms, state.config.idle_timeout_ms);
+    const auto period = std::chrono::milliseconds(std::clamp<uint32_t>(shortest / 10, 5, 1000));
+    w.sweep->expires_after(period);
+    w.sweep->async_wait([this, &w](boost::system::error_code ec) {
+      if (ec) return;
+      const auto now = Clock::now();
+      // Copied: expiring may close sessions, which erase themselves from the set.
+      std::vector<Connection*> conns(w.connections.begin(), w.connections.end());
+      for (Connection* c : conns) c->expire_if_due(now);
+      if (w.drained && w.connections.empty()) return;
+      sweep(w);
+    });
+  }
+
+  void take(Worker& w, Socket socket) {
     boost::system::error_code ec;
     if (state.metrics.connections.load() >= static_cast<int64_t>(state.config.max_connections)) {
       socket.close(ec);  // over the connection limit: refused at once rather than queued
       return;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    start_session(state, w, std::move(socket));
+    Worker& target = least_loaded(w);
+    target.load++;
+    if (&target == &w) return start_session(state, w, std::move(socket));
+    // Handed to the other loop as a bare descriptor: a socket belongs to one io_context.
+    const bool v6 = socket.local_endpoint(ec).address().is_v6();
+    const int fd = socket.release(ec);
+    if (ec) {
+      target.load--;
+      return;
+    }
+    net::post(target.io, [this, &target, fd, v6] {
+      boost::system::error_code e;
+      Socket moved(target.io);
+      moved.assign(v6 ? tcp::v6() : tcp::v4(), fd, e);
+      if (e) {
+        ::close(fd);
+        target.load--;
+        return;
+      }
+      start_session(state, target, std::move(moved));
+    });
+  }
+
+  // The kernel's SO_REUSEPORT hash spreads connections unevenly (64 keep-alive connections land
+  // 28/36 as often as 32/32), and with a closed-loop client the fuller loop sets the tail
+  // latency. So each accepted connection goes to the worker holding the fewest (this one on a
+  // tie), as Envoy's exact balancing does. Not while draining: a drained loop may have ended.
+  Worker& least_loaded(Worker& w) {
+    Worker* best = &w;
+    if (state.draining.load()) return w;
+    for (auto& o : state.workers) {
+      if (o->load.load(std::memory_order_relaxed) < best->load.load(std::memory_order_relaxed)) best = o.get();
+    }
+    return *best;
   }
 
   // On the worker's thread: drain now, or after `delay_ms` (a second drain cuts a delay short).
@@ -78,12 +129,15 @@ struct Server::Impl {
     boost::system::error_code ec;
     w.acceptor->non_blocking(true, ec);
     for (int i = 0; !ec && i < 100'000; ++i) {
-      tcp::socket socket(w.io);
+      Socket socket(w.io);
       w.acceptor->accept(socket, ec);
       if (!ec) take(w, std::move(socket));
     }
     w.acceptor->close(ec);
-    if (w.connections.empty()) return;
+    if (w.connections.empty()) {
+      w.sweep->cancel();
+      return;
+    }
     w.drain_deadline->expires_after(std::chrono::milliseconds(state.config.drain_timeout_ms));
     w.drain_deadline->async_wait([&w](boost::system::error_code e) {
       if (!e) w.io.stop();  // grace period over: what is left is dropped
@@ -94,8 +148,11 @@ struct Server::Impl {
   }
 };
 
+namespace {
+
 // A duplicate of an inherited listening socket, owned by `acceptor`.
-Result<void> adopt(tcp::acceptor& acceptor, int fd) {
+template <class AnyAcceptor>
+Result<void> adopt_into(AnyAcceptor& acceptor, int fd) {
   sockaddr_storage addr{};
   socklen_t len = sizeof addr;
   if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
@@ -111,6 +168,11 @@ Result<void> adopt(tcp::acceptor& acceptor, int fd) {
   }
   return {};
 }
+
+}  // namespace
+
+Result<void> adopt(tcp::acceptor& acceptor, int fd) { return adopt_into(acceptor, fd); }
+Result<void> adopt(Acceptor& acceptor, int fd) { return adopt_into(acceptor, fd); }
 
 namespace {
 
@@ -184,10 +246,11 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config, ModuleLoader
   for (unsigned i = 0; i < config.workers; ++i) {
     // A yielded guest waits at most two slices for connection work to drain.
     auto w = std::make_unique<Worker>(std::chrono::milliseconds(2 * config.time_slice_ms));
-    w->acceptor = std::make_unique<tcp::acceptor>(w->io);
-    w->accept_retry = std::make_unique<net::steady_timer>(w->io);
-    w->drain_delay = std::make_unique<net::steady_timer>(w->io);
-    w->drain_deadline = std::make_unique<net::steady_timer>(w->io);
+    w->acceptor = std::make_unique<Acceptor>(w->io);
+    w->accept_retry = std::make_unique<Timer>(w->io);
+    w->drain_delay = std::make_unique<Timer>(w->io);
+    w->drain_deadline = std::make_unique<Timer>(w->io);
+    w->sweep = std::make_unique<Timer>(w->io);
     boost::system::error_code err;
     if (inherited->http >= 0) {
       // Socket activation: every worker accepts on its own descriptor of systemd's socket.
@@ -237,22 +300,26 @@ void Server::run() {
   Impl& impl = *impl_;
   ServerState& s = impl.state;
   if (impl.admin) impl.admin->start();
-  // The epoch clock: one tick a millisecond drives time slices and deadlines; the access log
-  // is flushed every 100 ticks.
+  // The epoch clock: one tick a millisecond drives time slices and deadlines; every 100 ticks
+  // the access log is flushed and deep pages of idle fiber stacks are given back.
   std::atomic<bool> done{false};
   std::thread ticker([&] {
     for (unsigned tick = 1; !done; ++tick) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
       s.engine.increment_epoch();
       if (tick % 100 == 0) {
-        std::lock_guard<std::mutex> lock(s.log_mu);
-        std::fflush(stdout);
+        {
+          std::lock_guard<std::mutex> lock(s.log_mu);
+          std::fflush(stdout);
+        }
+        s.engine.trim_fiber_stacks();
       }
     }
   });
   std::vector<std::thread> threads;
   for (auto& w : s.workers) {
     impl.accept(*w);
+    impl.sweep(*w);
     threads.emplace_back([&w] { w->io.run(); });
   }
   sd_notify(0, "READY=1");  // under systemd with Type=notify; nothing otherwise

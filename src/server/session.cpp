@@ -5,10 +5,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <optional>
 
+#include "server/response.h"
 #include "server/state.h"
 #include "server/wagi.h"
 #include "support/process.h"
@@ -17,7 +20,6 @@ namespace atl::server {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -64,16 +66,19 @@ enum class Failure { None, Trap, Deadline };
 
 class Session : public Connection, public std::enable_shared_from_this<Session> {
  public:
-  Session(ServerState& s, Worker& w, tcp::socket socket)
-      : s_(s), w_(w), stream_(std::move(socket)), timer_(w.io) {
+  Session(ServerState& s, Worker& w, Socket socket) : s_(s), w_(w), socket_(std::move(socket)), timer_(w.io) {
     w_.connections.insert(this);
     s_.metrics.connections++;
   }
   ~Session() override {
     w_.connections.erase(this);
+    w_.load--;
     s_.metrics.connections--;
     // The last connection of a draining worker: nothing is left to wait for.
-    if (s_.draining && w_.connections.empty() && w_.drain_deadline) w_.drain_deadline->cancel();
+    if (s_.draining && w_.connections.empty() && w_.drained) {
+      if (w_.drain_deadline) w_.drain_deadline->cancel();
+      if (w_.sweep) w_.sweep->cancel();
+    }
   }
 
   void start() { read_header(); }
@@ -81,20 +86,34 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   void close_if_idle() override {
     if (waiting_idle_) {
       beast::error_code ec;
-      stream_.socket().cancel(ec);
+      socket_.cancel(ec);
     }
   }
 
+  void expire_if_due(Clock::time_point now) override {
+    if (now < io_deadline_) return;
+    io_deadline_ = Clock::time_point::max();
+    beast::error_code ec;
+    socket_.cancel(ec);  // the pending read or write ends with operation_aborted: closed there
+  }
+
  private:
+  static constexpr size_t kReadChunk = 16 << 10;
+
   ServerState& s_;
   Worker& w_;
-  beast::tcp_stream stream_;
-  net::steady_timer timer_;  // a sleeping guest's wake-up
+  Socket socket_;
+  Timer timer_;  // a sleeping guest's wake-up
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  bool header_seen_ = false;  // on_header ran for the request being read
+  // When the read or write in progress is cut off (the worker's sweep checks it).
+  Clock::time_point io_deadline_ = Clock::time_point::max();
   bool waiting_idle_ = false;  // kept alive, no byte of the next request yet
   bool served_one_ = false;
   std::optional<std::string> remote_addr_;
+  // The response being written: its head and body.
+  std::string head_, body_;
   // The request being served.
   std::shared_ptr<const Generation> gen_;
   Route* route_ = nullptr;
@@ -104,76 +123,119 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   Clock::time_point guest_start_;
   std::unique_ptr<Sandbox> box_;
   bool keep_alive_ = false;
+  bool head_request_ = false;
   unsigned version_ = 11;
   Failure failure_ = Failure::None;
   uint32_t trap_code_ = 0;
 
   // A kept-alive connection may wait idle_timeout_ms for its next request; once its first
-  // byte is in, the rest of the head must come within header_timeout_ms.
+  // byte is in, the rest of the request must come within header_timeout_ms.
   void read_header() {
-    if (served_one_ && buffer_.size() == 0) {
-      if (s_.draining) return close();
-      waiting_idle_ = true;
-      stream_.expires_after(std::chrono::milliseconds(s_.config.idle_timeout_ms));
-      stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
-        self->w_.guests.note_activity();
-        self->waiting_idle_ = false;
-        if (ec) return self->close();
-        self->buffer_.commit(n);
-        self->read_head();
-      });
-      return;
-    }
-    read_head();
-  }
-
-  void read_head() {
     gen_ = s_.generation();
     parser_.emplace();
     parser_->header_limit(s_.config.header_limit);
     parser_->body_limit(gen_->max_request_body);  // narrowed to the route's once it is known
-    stream_.expires_after(std::chrono::milliseconds(s_.config.header_timeout_ms));
-    http::async_read_header(stream_, buffer_, *parser_,
-                            beast::bind_front_handler(&Session::on_header, shared_from_this()));
+    parser_->eager(false);  // stop after the head: the route decides the body's limit
+    header_seen_ = false;
+    if (served_one_ && buffer_.size() == 0) {
+      if (s_.draining) return close();
+      waiting_idle_ = true;
+      io_deadline_ = Clock::now() + std::chrono::milliseconds(s_.config.idle_timeout_ms);
+      return read_some();
+    }
+    io_deadline_ = Clock::now() + std::chrono::milliseconds(s_.config.header_timeout_ms);
+    if (buffer_.size() > 0) return parse();  // pipelined: the next request is already here
+    read_some();
   }
 
-  void on_header(beast::error_code ec, size_t) {
+  void read_some() {
+    socket_.async_read_some(buffer_.prepare(kReadChunk), [self = shared_from_this()](beast::error_code ec, size_t n) {
+      self->on_read(ec, n);
+    });
+  }
+
+  void on_read(beast::error_code ec, size_t n) {
     w_.guests.note_activity();
-    if (ec) return fail_read(ec);
+    if (waiting_idle_) {
+      waiting_idle_ = false;
+      io_deadline_ = Clock::now() + std::chrono::milliseconds(s_.config.header_timeout_ms);
+    }
+    // Closed, reset, timed out, or cancelled by a drain: a half-sent request is dropped too.
+    if (ec) return close();
+    buffer_.commit(n);
+    parse();
+  }
+
+  // Feeds what has arrived to Beast's parser: the head, then (its limit set by the route) the
+  // body; reads more while it needs more.
+  void parse() {
+    for (;;) {
+      beast::error_code ec;
+      const size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == http::error::need_more) break;
+      if (ec) return fail_read(ec);
+      if (parser_->is_header_done() && !header_seen_) {
+        header_seen_ = true;
+        if (!on_header()) return;
+        parser_->eager(true);
+        if (!parser_->is_done() && expects_continue()) return send_continue();
+      }
+      if (parser_->is_done()) {
+        io_deadline_ = Clock::time_point::max();
+        return run_request();
+      }
+      if (used == 0 || buffer_.size() == 0) break;
+    }
+    read_some();
+  }
+
+  // Routes the request once its head is in; false when it was answered (404, 413).
+  bool on_header() {
     const auto& req = parser_->get();
     const std::string_view target(req.target().data(), req.target().size());
     const std::string path(target.substr(0, target.find('?')));
     route_ = gen_->route_for(path);
     version_ = req.version();
     keep_alive_ = req.keep_alive();
+    head_request_ = req.method() == http::verb::head;
     if (!route_) {
       s_.no_route->record(404, 0);
-      return send_error(http::status::not_found, "no route for " + path + "\n");
+      send_error(http::status::not_found, "no route for " + path + "\n");
+      return false;
     }
     // Checked here as well: the parser compared a declared length with the limit before the
     // route, and so its own, was known.
     const uint64_t limit = route_->config.max_request_body;
     if (parser_->content_length() && *parser_->content_length() > limit) {
-      return send_error(http::status::payload_too_large, "request body too large\n");
+      send_error(http::status::payload_too_large, "request body too large\n");
+      return false;
     }
     parser_->body_limit(limit);
-    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_body, shared_from_this()));
+    return true;
   }
 
-  void on_body(beast::error_code ec, size_t) {
-    w_.guests.note_activity();
-    if (ec) return fail_read(ec);
-    stream_.expires_never();
-    run_request();
+  bool expects_continue() const {
+    const auto& req = parser_->get();
+    return version_ == 11 && beast::iequals(req[http::field::expect], "100-continue");
   }
 
-  // Read errors: a closed or idle connection ends quietly; a bad request gets its status.
+  // RFC 9110 10.1.1: the client waits for this before it sends the body.
+  void send_continue() {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    io_deadline_ = Clock::now() + std::chrono::milliseconds(s_.config.header_timeout_ms);
+    net::async_write(socket_, net::buffer(kContinue.data(), kContinue.size()),
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       self->w_.guests.note_activity();
+                       if (ec) return self->close();
+                       if (self->buffer_.size() > 0) return self->parse();
+                       self->read_some();
+                     });
+  }
+
+  // Parse errors: a bad request gets its status and the connection closes.
   void fail_read(beast::error_code ec) {
     keep_alive_ = false;
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::eof ||
-        ec == net::error::operation_aborted || ec == net::error::connection_reset) {
-      return close();
-    }
     if (ec == http::error::body_limit) return send_error(http::status::payload_too_large, "request body too large\n");
     if (ec == http::error::header_limit) {
       return send_error(http::status::request_header_fields_too_large, "request header too large\n");
@@ -208,7 +270,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     for (const auto& f : req) cgi.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     if (!remote_addr_) {  // once per connection
       beast::error_code ec;
-      const auto remote = stream_.socket().remote_endpoint(ec);
+      const auto remote = socket_.remote_endpoint(ec);
       remote_addr_ = ec ? "" : remote.address().to_string();
     }
     cgi.remote_addr = *remote_addr_;
@@ -256,7 +318,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
       if (bp->err.size() < (1 << 20)) bp->err.append(b.begin(), b.end());
       return true;
     };
-    auto ctx = wasi::attach(store, wc);
+    auto ctx = wasi::attach(store, std::move(wc));
     if (!ctx.ok()) return finish_error(http::status::internal_server_error, "cannot set up WASI: " + ctx.error().message);
     box.wasi_ctx = *ctx;
     auto inst = s_.linker.instantiate(store, route.module);
@@ -288,8 +350,16 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
       if (Clock::now() >= deadline_) return deadline_passed();
       const uint64_t value = box.call->suspended_value();
       if (value == AsyncCall::kEpochYield) {
-        // Its slice is over: connection work on this thread goes first.
-        w_.guests.schedule([self = shared_from_this()] { self->drive(); });
+        // The slice is measured in wall-clock ticks, so a short handler whose thread the OS
+        // preempted yields too: in its first few slices a guest takes its turn in order with
+        // the connection work already queued. Past them it is CPU-bound, and connection work on
+        // this thread goes first (see scheduler.h).
+        const auto interactive = std::chrono::milliseconds(5 * s_.config.time_slice_ms);
+        if (Clock::now() - guest_start_ < interactive) {
+          net::post(w_.io, [self = shared_from_this()] { self->drive(); });
+        } else {
+          w_.guests.schedule([self = shared_from_this()] { self->drive(); });
+        }
         return;
       }
       // A sleep until `value` (CLOCK_MONOTONIC ns, which is steady_clock's) or the deadline.
@@ -329,18 +399,12 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
     std::string why;
     auto cgi = parse_cgi_response(box.out, &why);
     if (!cgi) return finish_error(http::status::internal_server_error, why);
-    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(cgi->status), version_);
-    for (const auto& [k, v] : cgi->headers) {
-      // Framing and connection headers are the server's: a handler must not be able to make
-      // the response lie about its length or take over the connection.
-      if (beast::iequals(k, "Content-Length") || beast::iequals(k, "Transfer-Encoding") ||
-          beast::iequals(k, "Connection") || beast::iequals(k, "Keep-Alive") || beast::iequals(k, "Upgrade")) {
-        continue;
-      }
-      res->insert(k, v);
+    // An interim status would leave the client waiting for a final response that never comes.
+    if (cgi->status < 200) {
+      return finish_error(http::status::internal_server_error,
+                          "the handler printed an interim Status " + std::to_string(cgi->status));
     }
-    res->body() = std::move(cgi->body);
-    send(res);
+    send(cgi->status, cgi->headers, std::move(cgi->body));
   }
 
   // A failure of the handler: the reason goes to the log, a plain status to the client.
@@ -350,30 +414,50 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   }
 
   void send_error(http::status status, std::string body) {
-    auto res = std::make_shared<http::response<http::string_body>>(status, version_);
-    res->set(http::field::content_type, "text/plain");
-    res->body() = std::move(body);
     // After a malformed or oversized request the rest of the stream cannot be trusted.
     if (status == http::status::bad_request || status == http::status::payload_too_large ||
         status == http::status::request_header_fields_too_large) {
       keep_alive_ = false;
     }
-    send(res);
+    static const Headers kPlain = {{"Content-Type", "text/plain"}};
+    send(static_cast<unsigned>(status), kPlain, std::move(body));
   }
 
-  void send(const std::shared_ptr<http::response<http::string_body>>& res) {
+  void send(unsigned status, const Headers& headers, std::string body) {
     if (s_.unready) keep_alive_ = false;
-    res->keep_alive(keep_alive_);
-    res->prepare_payload();
-    if (box_ && route_) finish_request(res->result_int(), res->body().size());
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+    ResponseHead h;
+    h.version = version_;
+    h.status = status;
+    h.keep_alive = keep_alive_;
+    h.head_request = head_request_;
+    h.date = worker_date();
+    head_.clear();
+    format_head(head_, h, headers, body.size());
+    body_ = response_has_body(h) ? std::move(body) : std::string();
+    if (box_ && route_) finish_request(status, body_.size());
+    // A client that does not read its response is cut off after idle_timeout_ms.
+    io_deadline_ = Clock::now() + std::chrono::milliseconds(s_.config.idle_timeout_ms);
+    const std::array<net::const_buffer, 2> out = {net::buffer(head_), net::buffer(body_)};
+    net::async_write(socket_, out, [self = shared_from_this()](beast::error_code ec, size_t) {
       self->w_.guests.note_activity();
-      if (ec || !res->keep_alive()) return self->close();
+      self->io_deadline_ = Clock::time_point::max();
+      if (ec || !self->keep_alive_) return self->close();
       self->route_ = nullptr;
       self->gen_.reset();
       self->served_one_ = true;
+      self->body_.clear();
       self->read_header();
     });
+  }
+
+  // The worker's Date header, formatted again when the second changes.
+  std::string_view worker_date() {
+    const std::time_t now = std::time(nullptr);
+    if (now != w_.date_second) {
+      w_.date_second = now;
+      w_.date = http_date(now);
+    }
+    return w_.date;
   }
 
   // Accounts for the request and gives its sandbox back to the pool before the response is
@@ -407,14 +491,15 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   void close() {
     beast::error_code ec;
     timer_.cancel();
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    io_deadline_ = Clock::time_point::max();
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    socket_.close(ec);
   }
 };
 
 }  // namespace
 
-void start_session(ServerState& s, Worker& w, tcp::socket socket) {
+void start_session(ServerState& s, Worker& w, Socket socket) {
   std::make_shared<Session>(s, w, std::move(socket))->start();
 }
 

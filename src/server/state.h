@@ -5,6 +5,7 @@
 #include <boost/asio.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,24 +23,42 @@ namespace atl::server {
 
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+// Sockets and timers bound to one io_context's executor: the type-erased default
+// (any_io_executor) costs a virtual dispatch and copies on every operation of the hot path.
+using Executor = net::io_context::executor_type;
+using Socket = net::basic_stream_socket<tcp, Executor>;
+using Acceptor = net::basic_socket_acceptor<tcp, Executor>;
+using Timer = net::basic_waitable_timer<Clock, net::wait_traits<Clock>, Executor>;
 
-// A client connection, as its worker sees it when draining.
+// A client connection, as its worker sees it when draining and when sweeping for timeouts.
 class Connection {
  public:
   virtual ~Connection() = default;
   virtual void close_if_idle() = 0;  // between requests: close now; in one: after its response
+  // Past its read or write deadline (idle, header or write timeout): cut off.
+  virtual void expire_if_due(Clock::time_point now) = 0;
 };
 
-// One event loop and its listening socket (SO_REUSEPORT: the kernel spreads connections).
+// One event loop and its listening socket (SO_REUSEPORT: the kernel spreads connections, and
+// `take` evens out what its hashing leaves uneven).
 struct Worker {
   explicit Worker(std::chrono::microseconds max_guest_wait) : guests(io, max_guest_wait) {}
   net::io_context io{1};
   GuestScheduler guests;  // yielded guests, behind connection work
-  std::unique_ptr<tcp::acceptor> acceptor;
-  std::unique_ptr<net::steady_timer> accept_retry;  // after EMFILE and the like
-  std::unique_ptr<net::steady_timer> drain_delay;
-  std::unique_ptr<net::steady_timer> drain_deadline;
+  std::unique_ptr<Acceptor> acceptor;
+  std::unique_ptr<Timer> accept_retry;  // after EMFILE and the like
+  std::unique_ptr<Timer> drain_delay;
+  std::unique_ptr<Timer> drain_deadline;
+  // Connection timeouts are deadlines the connections keep, checked by one periodic sweep per
+  // worker rather than a timer armed and cancelled around every read and write.
+  std::unique_ptr<Timer> sweep;
+  // The Date header, formatted once a second.
+  std::string date;
+  int64_t date_second = -1;
   std::unordered_set<Connection*> connections;  // touched only on this worker's thread
+  // Connections given to this worker and not yet closed (any thread reads it to balance).
+  std::atomic<int64_t> load{0};
   bool drained = false;  // listener closed (this worker's thread only)
 };
 
@@ -74,6 +93,6 @@ struct ServerState {
 };
 
 // Starts serving one accepted connection (session.cpp).
-void start_session(ServerState& s, Worker& w, tcp::socket socket);
+void start_session(ServerState& s, Worker& w, Socket socket);
 
 }  // namespace atl::server

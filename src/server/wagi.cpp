@@ -64,27 +64,28 @@ std::vector<std::string> cgi_environment(const CgiRequest& r, const CgiRoute& ro
     path_info = raw_path.substr(route.prefix.size());
   }
   const std::string host = std::string(header(r, "Host"));
-  std::vector<std::string> env = {
-      "AUTH_TYPE=",
-      "CONTENT_LENGTH=" + std::to_string(r.content_length),
-      "CONTENT_TYPE=" + std::string(header(r, "Content-Type")),
-      "GATEWAY_INTERFACE=CGI/1.1",
-      "PATH_INFO=" + percent_decode(path_info),
-      "PATH_TRANSLATED=" + percent_decode(path_info),
-      "QUERY_STRING=" + query,
-      "REMOTE_ADDR=" + r.remote_addr,
-      "REMOTE_HOST=" + r.remote_addr,
-      "REMOTE_USER=",
-      "REQUEST_METHOD=" + r.method,
-      "SCRIPT_NAME=" + route.script_name,
-      "SERVER_NAME=" + r.server_name,
-      "SERVER_PORT=" + std::to_string(r.server_port),
-      "SERVER_PROTOCOL=" + r.protocol,
-      "SERVER_SOFTWARE=atoll",
-      "X_FULL_URL=http://" + (host.empty() ? r.server_name + ":" + std::to_string(r.server_port) : host) + r.target,
-      "X_MATCHED_ROUTE=" + route.matched_route,
-      "X_RAW_PATH_INFO=" + path_info,
-  };
+  // Built in place (an initializer list would copy every string once more).
+  std::vector<std::string> env;
+  env.reserve(19 + r.headers.size());
+  env.push_back("AUTH_TYPE=");
+  env.push_back("CONTENT_LENGTH=" + std::to_string(r.content_length));
+  env.push_back("CONTENT_TYPE=" + std::string(header(r, "Content-Type")));
+  env.push_back("GATEWAY_INTERFACE=CGI/1.1");
+  env.push_back("PATH_INFO=" + percent_decode(path_info));
+  env.push_back("PATH_TRANSLATED=" + percent_decode(path_info));
+  env.push_back("QUERY_STRING=" + query);
+  env.push_back("REMOTE_ADDR=" + r.remote_addr);
+  env.push_back("REMOTE_HOST=" + r.remote_addr);
+  env.push_back("REMOTE_USER=");
+  env.push_back("REQUEST_METHOD=" + r.method);
+  env.push_back("SCRIPT_NAME=" + route.script_name);
+  env.push_back("SERVER_NAME=" + r.server_name);
+  env.push_back("SERVER_PORT=" + std::to_string(r.server_port));
+  env.push_back("SERVER_PROTOCOL=" + r.protocol);
+  env.push_back("SERVER_SOFTWARE=atoll");
+  env.push_back("X_FULL_URL=http://" + (host.empty() ? r.server_name + ":" + std::to_string(r.server_port) : host) + r.target);
+  env.push_back("X_MATCHED_ROUTE=" + route.matched_route);
+  env.push_back("X_RAW_PATH_INFO=" + path_info);
   for (const auto& [k, v] : r.headers) {
     if (iequals(k, "Authorization") || iequals(k, "Proxy-Authorization")) continue;
     if (iequals(k, "Content-Type") || iequals(k, "Content-Length")) continue;  // CONTENT_* above

@@ -123,17 +123,20 @@ namespace {
 const char kContextKey = 0;
 }  // namespace
 
-Result<std::shared_ptr<Context>> attach(Store& store, const Config& config) {
+namespace {
+
+// `config` for what is only read; `owned` for what the context takes (moved from it).
+Result<std::shared_ptr<Context>> attach_parts(Store& store, const Config& config, Config&& owned) {
   auto ctx = std::make_shared<Context>();
-  ctx->args = config.args;
-  ctx->env = config.env;
+  const bool in_memory[3] = {owned.stdin_data.has_value(), bool(owned.stdout_sink), bool(owned.stderr_sink)};
+  ctx->args = std::move(owned.args);
+  ctx->env = std::move(owned.env);
   ctx->max_fds = config.max_open_files;
   ctx->suspend_sleeps = config.suspend_sleeps;
   const int stdio[3] = {config.stdin_fd, config.stdout_fd, config.stderr_fd};
-  const bool in_memory[3] = {config.stdin_data.has_value(), bool(config.stdout_sink), bool(config.stderr_sink)};
-  if (config.stdin_data) ctx->stdin_data = *config.stdin_data;
-  ctx->sinks[1] = config.stdout_sink;
-  ctx->sinks[2] = config.stderr_sink;
+  if (owned.stdin_data) ctx->stdin_data = std::move(*owned.stdin_data);
+  ctx->sinks[1] = std::move(owned.stdout_sink);
+  ctx->sinks[2] = std::move(owned.stderr_sink);
   for (uint32_t i = 0; i < 3; ++i) {
     struct stat st;
     const uint8_t type = in_memory[i] ? kCharDevice
@@ -186,6 +189,21 @@ Result<std::shared_ptr<Context>> attach(Store& store, const Config& config) {
   store.set_host_state(&kContextKey, ctx);
   return ctx;
 }
+
+}  // namespace
+
+Result<std::shared_ptr<Context>> attach(Store& store, const Config& config) {
+  Config copy;
+  copy.args = config.args;
+  copy.env = config.env;
+  copy.stdin_data = config.stdin_data;
+  copy.stdout_sink = config.stdout_sink;
+  copy.stderr_sink = config.stderr_sink;
+  return attach_parts(store, config, std::move(copy));
+}
+
+Result<std::shared_ptr<Context>> attach(Store& store, Config&& config) { return attach_parts(store, config, std::move(config)); }
+
 
 void add_to_linker(Linker& linker) {
   auto define = [&](const FunctionDef& d) {

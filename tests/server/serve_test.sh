@@ -38,6 +38,28 @@ grep -qi "^X-Custom: yes" "$work/head" || fail "custom header lost"
 grep -qi "^Content-Length: 16" "$work/head" || fail "the handler's Content-Length was used"
 ! grep -qi "^Transfer-Encoding\|^Connection: upgrade" "$work/head" || fail "the handler set framing headers"
 body_has "short and stout"
+grep -qi "^Date: .* GMT" "$work/head" || fail "no Date header"
+status_is 500 "an interim status from the handler" -- "$url/interim"
+grep -q "interim Status 101" "$work/server.log" || fail "no log line for the interim status"
+# Bodiless responses: 204 and HEAD send no body bytes (the next response on the connection
+# would otherwise start with them); HEAD gets the length a GET would.
+exec 3<>/dev/tcp/127.0.0.1/$port
+printf 'GET /nocontent HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3
+reply=$(timeout 5 cat <&3 | tr -d '\r')
+exec 3>&-
+[ "$(echo "$reply" | grep -c '^HTTP/1.1 ')" = 3 ] || fail "three pipelined responses expected: '$reply'"
+echo "$reply" | grep -q "^HTTP/1.1 204" || fail "no 204: '$reply'"
+[ "$(echo "$reply" | grep -c 'hello from /')" = 1 ] || fail "HEAD sent a body, or GET none: '$reply'"
+! echo "$reply" | grep -q "ignored body" || fail "a 204 carried a body"
+[ "$(echo "$reply" | grep -c '^Content-Length: 13')" = 2 ] || fail "HEAD and GET lengths differ: '$reply'"
+# Expect: 100-continue gets its interim response before the body is sent (curl waits for it
+# for a second otherwise).
+start=$(date +%s%N)
+status_is 200 "a body sent after 100 Continue" -- -H "Expect: 100-continue" --expect100-timeout 5 \
+  --data-binary "@$work/payload" "$url/echo"
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+cmp -s "$work/payload" "$work/body" || fail "the body after 100 Continue differs"
+[ "$elapsed_ms" -lt $((3000 * slack)) ] || fail "100 Continue took $elapsed_ms ms"
 status_is 302 "Location without Status" -- "$url/redirect"
 status_is 500 "no header block" -- "$url/noheader"
 grep -q "header" "$work/server.log" || fail "no log line for the bad header block"

@@ -29,6 +29,10 @@ int main(int argc, char** argv) {
   } else if (!strcmp(path, "/status")) {
     printf("Status: 418 I'm a teapot\nX-Custom: yes\nContent-Length: 99999\nTransfer-Encoding: chunked\n"
            "Connection: upgrade\nContent-Type: text/plain\n\nshort and stout\n");
+  } else if (!strcmp(path, "/interim")) {
+    printf("Status: 101 Switching Protocols\nUpgrade: h2c\n\n");
+  } else if (!strcmp(path, "/nocontent")) {
+    printf("Status: 204 No Content\nContent-Type: text/plain\n\nignored body\n");
   } else if (!strcmp(path, "/redirect")) {
     printf("Location: /elsewhere\n\n");
   } else if (!strcmp(path, "/noheader")) {
