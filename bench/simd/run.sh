@@ -25,7 +25,7 @@ for w in "${workloads[@]}"; do
   "$atoll" compile "$work/$w-scalar.wasm" -o "$work/$w-scalar.atoll"
   simd_ops=$(wasm-objdump -d "$work/$w-simd.wasm" | grep -cE '(i8x16|i16x8|i32x4|i64x2|f32x4|f64x2|v128)\.' || true)
   echo "SIMD instructions in the -msimd128 build: $simd_ops"
-  n=$("$work/$w-native"); s=$("$atoll" run --allow-precompiled --invoke run "$work/$w-simd.atoll"); c=$("$atoll" run --allow-precompiled --invoke run "$work/$w-scalar.atoll")
+  n=$("$work/$w-native"); s=$("$atoll" run --allow-precompiled --invoke run "$work/$w-simd.atoll" | sed 's/ (0x.*)$//'); c=$("$atoll" run --allow-precompiled --invoke run "$work/$w-scalar.atoll" | sed 's/ (0x.*)$//')
   [ "$n" = "$s" ] && [ "$n" = "$c" ] || { echo "checksum mismatch: native $n simd $s scalar $c" >&2; exit 1; }
   hyperfine -N --warmup 1 --runs 5 --export-csv "$work/$w.csv" \
     -n native "$work/$w-native" \

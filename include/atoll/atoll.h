@@ -230,6 +230,24 @@ struct ArtifactOptions {
   std::string shared_code_file;
 };
 
+// What an artifact records about itself, read (and its checksum verified) without loading its
+// code: an embedder configures its Engine from it instead of repeating compile settings.
+struct ArtifactInfo {
+  uint32_t format_version = 0;
+  BoundsChecks bounds = BoundsChecks::GuardPages;
+  bool epoch_interruption = false;  // compiled with epoch checks
+  bool consume_fuel = false;        // compiled with fuel metering
+  std::string target_cpu;           // what it was compiled for ("x86-64-v2", "native", ...)
+  std::string cpu_features;         // the features its code needs, by name ("" for none)
+  bool runs_here = false;           // this machine has them
+  std::string compiler;             // the compiler's fingerprint: version, LLVM, options
+  uint64_t file_size = 0;
+  uint64_t code_size = 0;           // bytes of machine code (.text sections)
+  uint32_t imported_functions = 0;
+  uint32_t defined_functions = 0;
+};
+ATOLL_API Result<ArtifactInfo> read_artifact_info(std::span<const uint8_t> artifact);
+
 // A compiled module, loaded from an artifact. Loading needs no compiler.
 class ATOLL_API Module {
  public:

@@ -113,6 +113,30 @@ Result<Module> Module::from_artifact(const Engine& engine, std::vector<uint8_t> 
   return m;
 }
 
+Result<ArtifactInfo> read_artifact_info(std::span<const uint8_t> bytes) {
+  auto view = artifact::open(bytes, ~uint64_t{0});  // every feature: report, don't refuse
+  if (!view.ok()) return view.take_error();
+  const artifact::MetaHeader& h = view->meta;
+  ArtifactInfo info;
+  info.format_version = h.version;
+  info.bounds = h.bounds_mode == static_cast<uint32_t>(runtime::BoundsMode::Explicit) ? BoundsChecks::Explicit
+                                                                                      : BoundsChecks::GuardPages;
+  info.epoch_interruption = (h.instrumentation & artifact::kEpochChecks) != 0;
+  info.consume_fuel = (h.instrumentation & artifact::kFuelMetering) != 0;
+  info.target_cpu.assign(h.target_cpu, strnlen(h.target_cpu, sizeof h.target_cpu));
+  info.compiler.assign(h.fingerprint, strnlen(h.fingerprint, sizeof h.fingerprint));
+  info.cpu_features = artifact::feature_names(h.cpu_features);
+  info.runs_here = (h.cpu_features & ~artifact::host_cpu_features()) == 0;
+  info.file_size = h.file_size;
+  constexpr uint64_t kExecutable = 0x4;  // SHF_EXECINSTR
+  for (const artifact::ElfSection& sec : view->elf.sections()) {
+    if (sec.flags & kExecutable) info.code_size += sec.size;
+  }
+  info.imported_functions = view->module.num_imported_funcs;
+  info.defined_functions = view->module.num_funcs() - view->module.num_imported_funcs;
+  return info;
+}
+
 Result<void> Module::validate(const Engine&, std::span<const uint8_t> wasm) {
   auto m = wasm::decode_and_validate(wasm);
   if (!m.ok()) return m.take_error();

@@ -1,5 +1,6 @@
 #include "wasm/decoder.h"
 
+#include <algorithm>
 #include <string_view>
 #include <unordered_set>
 
@@ -10,6 +11,36 @@
 
 namespace atl::wasm {
 namespace {
+
+// The text format starts, after white space and comments, with "(module" or another form; a
+// binary module starts with "\0asm". Only the first kilobyte is looked at.
+bool looks_like_text_format(const std::vector<uint8_t>& bytes) {
+  const size_t n = std::min<size_t>(bytes.size(), 1024);
+  size_t i = 0;
+  if (n >= 3 && bytes[0] == 0xef && bytes[1] == 0xbb && bytes[2] == 0xbf) i = 3;  // a UTF-8 BOM
+  while (i < n) {
+    const uint8_t c = bytes[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      ++i;
+    } else if (c == ';' && i + 1 < n && bytes[i + 1] == ';') {
+      while (i < n && bytes[i] != '\n') ++i;
+    } else if (c == '(' && i + 1 < n && bytes[i + 1] == ';') {
+      const size_t end = i + 2;
+      i = n;
+      for (size_t j = end; j + 1 < n; ++j) {
+        if (bytes[j] == ';' && bytes[j + 1] == ')') {
+          i = j + 2;
+          break;
+        }
+      }
+    } else {
+      if (c != '(' || i + 1 >= n) return false;
+      const uint8_t next = bytes[i + 1];
+      return (next >= 'a' && next <= 'z') || next == ' ' || next == '\n' || next == '\t';
+    }
+  }
+  return false;
+}
 
 enum SectionId : uint8_t {
   kCustom = 0,
@@ -174,7 +205,12 @@ void ModuleDecoder::run() {
   if (!r.ok() || magic != 0x6d736100) {
     if (r.ok() || m_.bytes.size() < 4 ||
         std::string_view(reinterpret_cast<const char*>(m_.bytes.data()), 4) != "\0asm") {
-      malformed = make_error(ErrorKind::Malformed, "magic header not detected", 0);
+      malformed = make_error(ErrorKind::Malformed,
+                             looks_like_text_format(m_.bytes)
+                                 ? "magic header not detected: this is WebAssembly text (.wat), and atoll takes "
+                                   "binary modules; convert it first: wat2wasm FILE.wat -o FILE.wasm"
+                                 : "magic header not detected",
+                             0);
     }
     return;
   }

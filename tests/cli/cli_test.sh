@@ -6,23 +6,7 @@ atoll=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 here=$(cd "$(dirname "$0")" && pwd)
-failures=0
-
-# expect CODE DESCRIPTION -- command...; output in $work/out
-expect() {
-  local want=$1 what=$2
-  shift 3
-  "$@" >"$work/out" 2>&1
-  local got=$?
-  if [ "$got" -ne "$want" ]; then
-    echo "FAIL: $what: exit $got, expected $want"; sed 's/^/    /' "$work/out"; failures=$((failures + 1))
-  fi
-}
-contains() {
-  if ! grep -q -- "$1" "$work/out"; then
-    echo "FAIL: output lacks '$1':"; sed 's/^/    /' "$work/out"; failures=$((failures + 1))
-  fi
-}
+. "$here/lib.sh"
 
 export XDG_CACHE_HOME="$work/cache"  # never touch the user's cache
 wat2wasm --debug-names "$here/sample.wat" -o "$work/sample.wasm" || exit 1
@@ -62,6 +46,16 @@ for want in 'type\[0\] \[i32 i32\] -> \[i32\]' 'func\[0\] <log> sig=1 \[i32\] ->
 done
 expect 1 "inspect an invalid module warns" -- "$atoll" inspect "$work/invalid.wasm"; contains "warning: invalid module"
 expect 1 "inspect garbage" -- "$atoll" inspect "$work/garbage.wasm"
+expect 0 "inspect --json" -- "$atoll" inspect --json "$work/sample.wasm"
+jq -e '.schema == "atoll-inspect/1" and .kind == "wasm" and .module.name == "sample"
+       and (.module.exports | map(.name) | index("add")) != null
+       and .module.imports[0].module == "env" and .module.imports[0].name == "log"
+       and .module.types[0].params == ["i32", "i32"] and .module.memories[0].max == 2
+       and .module.globals[0].init == "i32.const 7" and (.module.data[0].size == 6)
+       and (.module.functions[1].name == "add") and .warnings == []' "$work/out" > /dev/null ||
+  fail "inspect --json: $(cat "$work/out")"
+expect 1 "inspect --json of an invalid module keeps the warning" -- "$atoll" inspect --json "$work/invalid.wasm"
+head -1 "$work/out" | jq -e '.warnings[0] | contains("type mismatch")' > /dev/null || fail "no warning in the JSON"
 
 expect 1 "wast with a missing script" -- "$atoll" wast "$work/none.wast"
 contains "0 passed, 1 failed, 0 skipped"
@@ -80,13 +74,22 @@ cat > "$work/calc.wat" <<'WAT'
   (func $inv (export "inv") (param i32) (result i32) (i32.div_u (i32.const 100) (local.get 0))))
 WAT
 wat2wasm --debug-names "$work/calc.wat" -o "$work/calc.wasm" || exit 1
-expect 0 "run a .wasm" -- "$atoll" run --invoke add "$work/calc.wasm" 2 -5; contains "^-3$"
+expect 0 "run a .wasm" -- "$atoll" run --invoke add "$work/calc.wasm" 2 -5; contains "^-3 (0xfffffffd)$"
 expect 0 "compile" -- "$atoll" compile "$work/calc.wasm" -o "$work/calc.atoll"
 [ -s "$work/calc.atoll" ] || { echo "FAIL: no artifact written"; failures=$((failures + 1)); }
 expect 0 "compile with the default output name" -- "$atoll" compile "$work/calc.wasm"
 [ -s "$work/calc.atoll" ] || { echo "FAIL: no calc.atoll"; failures=$((failures + 1)); }
+expect 0 "inspect an artifact" -- "$atoll" inspect "$work/calc.atoll"
+contains "atoll artifact"; contains "memory bounds: guard pages"; contains "epoch checks:  no"
+contains "target CPU:    x86-64-v2"; contains "machine code:  [0-9]* bytes for 4 defined functions"
+contains 'func\[0\] -> "add"'
+expect 0 "inspect --json of an artifact" -- "$atoll" inspect --json "$work/calc.atoll"
+jq -e '.kind == "artifact" and .artifact.bounds == "guard" and .artifact.epoch_interruption == false
+       and .artifact.target_cpu == "x86-64-v2" and (.artifact.cpu_features | index("sse4.2")) != null
+       and .artifact.code_size > 0 and .artifact.defined_functions == 4 and .artifact.runs_here
+       and (.module.exports | length) == 4' "$work/out" > /dev/null || fail "artifact JSON: $(cat "$work/out")"
 expect 0 "run an artifact" -- "$atoll" run --allow-precompiled --invoke half "$work/calc.atoll" 3; contains "^1.5$"
-expect 0 "multi-value results" -- "$atoll" run --allow-precompiled --invoke pair "$work/calc.atoll" -9; contains "^-9$"; contains "^7$"
+expect 0 "multi-value results" -- "$atoll" run --allow-precompiled --invoke pair "$work/calc.atoll" -9; contains "^-9 (0xfffffffffffffff7)$"; contains "^7$"
 expect 134 "a trap exits 134 with a backtrace" -- "$atoll" run --invoke inv "$work/calc.wasm" 0
 contains "wasm trap: integer divide by zero"; contains "#0 wasm function 3 <inv>"
 # Running an artifact never loads the compiler (LLVM): it works with the plugin out of reach.
@@ -96,7 +99,7 @@ contains "^42$"
 expect 1 "compiling without the compiler says why" -- env ATOLL_COMPILER=/nonexistent/libatoll-compiler.so \
   "$atoll" run --no-cache --invoke add "$work/calc.wasm" 40 2
 contains "cannot load the compiler (/nonexistent/libatoll-compiler.so)"
-expect 1 "a bad argument" -- "$atoll" run --invoke add "$work/calc.wasm" 1 x; contains "'x' is not a valid i32"
+expect 1 "a bad argument" -- "$atoll" run --invoke add "$work/calc.wasm" 1 x; contains "'x' is not a 32-bit integer"
 expect 1 "an out-of-range argument" -- "$atoll" run --invoke add "$work/calc.wasm" 1 4294967296
 expect 1 "too few arguments" -- "$atoll" run --invoke add "$work/calc.wasm" 1; contains "takes 2 argument"
 expect 1 "a missing export" -- "$atoll" run --invoke nope "$work/calc.wasm"; contains "no export named"
@@ -131,5 +134,4 @@ expect 0 "cache clean" -- "$atoll" cache clean; contains "removed 2 cached artif
 for i in 1 2 3 4; do "$atoll" run --invoke add "$work/calc.wasm" $i 1 > "$work/par$i" 2>&1 & done; wait
 for i in 1 2 3 4; do grep -q "^$((i + 1))$" "$work/par$i" || { echo "FAIL: concurrent run $i"; failures=$((failures + 1)); }; done
 
-if [ "$failures" -ne 0 ]; then echo "$failures CLI check(s) failed"; exit 1; fi
-echo "all CLI checks passed"
+finish

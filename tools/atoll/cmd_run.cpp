@@ -1,14 +1,24 @@
-#include <cerrno>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <thread>
 
 #include "abi/abi.h"
 #include "atoll/atoll.h"
 #include "atoll/wasi.h"
 #include "cache/cache.h"
 #include "commands.h"
+#include "invoke_values.h"
+#include "run_options.h"
 #include "support/process.h"
+#include "support/units.h"
+
+extern char** environ;
 
 namespace atl::cli {
 
@@ -16,50 +26,95 @@ Config engine_config(const CodegenFlags& flags);
 
 namespace {
 
-int error(const std::string& message) {
-  std::fprintf(stderr, "atoll: %s\n", message.c_str());
-  return 1;
-}
+constexpr int kUsageExitCode = 2;
 
-Result<Val> parse_arg(const std::string& text, ValType type) {
-  errno = 0;
-  char* end = nullptr;
-  const char* s = text.c_str();
-  Val v;
-  switch (type) {
-    case ValType::I32:
-    case ValType::I64: {
-      const bool neg = !text.empty() && text[0] == '-';
-      long long sv = 0;
-      unsigned long long uv = 0;
-      if (neg) sv = std::strtoll(s, &end, 0); else uv = std::strtoull(s, &end, 0);
-      const bool range_ok = type == ValType::I64 || (neg ? sv >= INT32_MIN : uv <= UINT32_MAX);
-      if (errno || end == s || *end || !range_ok) break;
-      const uint64_t bits = neg ? static_cast<uint64_t>(sv) : uv;
-      v = type == ValType::I32 ? Val::i32(static_cast<int32_t>(bits)) : Val::i64(static_cast<int64_t>(bits));
-      return v;
-    }
-    case ValType::F32:
-    case ValType::F64: {
-      const double d = std::strtod(s, &end);
-      if (end == s || *end) break;
-      return type == ValType::F32 ? Val::f32(static_cast<float>(d)) : Val::f64(d);
-    }
-    default:
-      return make_error(ErrorKind::Usage, std::string("cannot pass a ") + to_string(type) + " from the command line");
-  }
-  return make_error(ErrorKind::Usage, "'" + text + "' is not a valid " + to_string(type));
+int error(const std::string& message, int status = 1) {
+  std::fprintf(stderr, "atoll: %s\n", message.c_str());
+  return status;
 }
 
 bool is_artifact(const std::vector<uint8_t>& bytes) {
   return bytes.size() >= 4 && bytes[0] == 0x7f && bytes[1] == 'E' && bytes[2] == 'L' && bytes[3] == 'F';
 }
 
+Result<std::vector<uint8_t>> read_stdin() {
+  if (isatty(0)) return make_error(ErrorKind::Usage, "the module is '-' (read from stdin), but stdin is a terminal");
+  std::vector<uint8_t> out;
+  uint8_t buf[1 << 16];
+  while (true) {
+    const ssize_t n = ::read(0, buf, sizeof buf);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return make_error(ErrorKind::Io, std::string("reading the module from stdin: ") + std::strerror(errno));
+    }
+    out.insert(out.end(), buf, buf + n);
+  }
+  return out;
+}
+
+// -W timeout: the engine's epoch advances once the time is up, and code compiled with epoch
+// checks traps at its next function entry or loop header. A guest blocked in a host call (a
+// WASI sleep or read) reaches no check; past a short grace the process ends instead.
+class GuestTimeout {
+ public:
+  GuestTimeout(const Engine& engine, uint64_t ns) : engine_(engine), ns_(ns) {
+    thread_ = std::thread([this] { watch(); });
+  }
+  ~GuestTimeout() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      finished_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  GuestTimeout(const GuestTimeout&) = delete;
+  GuestTimeout& operator=(const GuestTimeout&) = delete;
+  bool fired() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return fired_;
+  }
+  std::string message() const {
+    return "guest exceeded its timeout of " + units::format_duration_ns(ns_) + " (-W timeout)";
+  }
+  // How long after the deadline the guest stopped (its trap reached the CLI).
+  std::string lateness() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto late = std::chrono::steady_clock::now() - fired_at_;
+    return units::format_duration_ns(static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(late).count() * 1000));
+  }
+
+ private:
+  static constexpr auto kGrace = std::chrono::milliseconds(100);
+
+  void watch() {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (cv_.wait_for(lock, std::chrono::nanoseconds(ns_), [this] { return finished_; })) return;
+    fired_ = true;
+    fired_at_ = std::chrono::steady_clock::now();
+    engine_.increment_epoch();
+    if (cv_.wait_for(lock, kGrace, [this] { return finished_; })) return;
+    std::fflush(stdout);
+    std::fprintf(stderr, "atoll: %s while in a host call; stopped\n", message().c_str());
+    std::_Exit(kTrapExitCode);
+  }
+
+  Engine engine_;
+  const uint64_t ns_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool finished_ = false;
+  bool fired_ = false;
+  std::chrono::steady_clock::time_point fired_at_;
+  std::thread thread_;
+};
 
 // The exit status when instantiation (the start function) or the call failed, as Wasmtime has
 // it: proc_exit(N) exits N (N < 126); proc_exit with a reserved status exits 1 with a message; a
 // trap exits 134 with its backtrace; anything else (a link error) exits 1.
-int guest_failed(const Error& e, const wasi::Context* wasi_ctx) {
+int guest_failed(const Error& e, const wasi::Context* wasi_ctx, const GuestTimeout* timeout) {
   std::fflush(stdout);
   if (wasi_ctx) {
     if (auto code = wasi::exit_code(*wasi_ctx)) return *code;
@@ -68,8 +123,90 @@ int guest_failed(const Error& e, const wasi::Context* wasi_ctx) {
     }
   }
   if (e.kind != ErrorKind::Trap) return error(e.to_string());
+  if (e.trap() == TrapCode::Interrupted && timeout && timeout->fired()) {
+    std::fprintf(stderr, "atoll: %s; stopped %s after it\n", timeout->message().c_str(), timeout->lateness().c_str());
+  }
   std::fprintf(stderr, "atoll: wasm trap: %s\nwasm backtrace:\n%s", e.message.c_str(), e.backtrace.c_str());
+  if (e.trap() == TrapCode::OutOfFuel) std::fprintf(stderr, "(the fuel was set by -W fuel)\n");
   return kTrapExitCode;
+}
+
+// An artifact's compile settings are read from it; flags given on the command line must agree.
+Result<void> adopt_artifact_settings(const std::vector<uint8_t>& bytes, CodegenFlags& codegen) {
+  auto info = read_artifact_info(bytes);
+  if (!info.ok()) return info.take_error();
+  const std::string bounds = info->bounds == BoundsChecks::Explicit ? "explicit" : "guard";
+  if (codegen.bounds_given && codegen.bounds != bounds) {
+    return make_error(ErrorKind::Usage, std::string("the artifact was compiled for ") +
+                                            (bounds == "explicit" ? "explicit bounds checks" : "guard pages") +
+                                            ", not --bounds " + codegen.bounds + " (its settings are read from it)");
+  }
+  if (codegen.epoch_interruption && !info->epoch_interruption) {
+    return make_error(ErrorKind::Usage, "the artifact was compiled without epoch checks, which -W timeout and "
+                                        "-W epoch-interruption need; compile it with --epoch-interruption");
+  }
+  if (codegen.consume_fuel && !info->consume_fuel) {
+    return make_error(ErrorKind::Usage, "the artifact was compiled without fuel metering, which -W fuel and "
+                                        "-W consume-fuel need; compile it with --consume-fuel");
+  }
+  codegen.bounds = bounds;
+  codegen.epoch_interruption = info->epoch_interruption;
+  codegen.consume_fuel = info->consume_fuel;
+  return {};
+}
+
+std::string base_name(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// --env NAME=VALUE sets; --env NAME passes the host's value on (nothing when the host has none).
+std::vector<std::string> guest_environment(const RunFlags& flags, const WasiOptions& wasi_options) {
+  std::vector<std::string> env;
+  if (wasi_options.inherit_env) {
+    for (char** e = environ; e && *e; ++e) env.emplace_back(*e);
+  }
+  for (const std::string& item : flags.env) {
+    const size_t eq = item.find('=');
+    std::string entry = item;
+    if (eq == std::string::npos) {
+      const char* host = std::getenv(item.c_str());
+      if (!host) continue;
+      entry = item + "=" + host;
+    }
+    const std::string name = entry.substr(0, entry.find('='));
+    std::erase_if(env, [&](const std::string& e) { return e.compare(0, name.size() + 1, name + "=") == 0; });
+    env.push_back(std::move(entry));
+  }
+  return env;
+}
+
+struct LoadedInput {
+  std::string name;  // for messages
+  Module module;
+};
+
+Result<LoadedInput> load_input(const Engine& engine, const std::string& path, const RunFlags& flags) {
+  auto bytes = path == "-" ? read_stdin() : read_file(path);
+  if (!bytes.ok()) return bytes.take_error();
+  const std::string name = path == "-" ? "<stdin>" : path;
+  // The message then says what kind of failure it was ("malformed module: ...").
+  auto fail = [&](Error e) {
+    e.message = name + ": " + e.to_string();
+    return e;
+  };
+  if (is_artifact(*bytes)) {
+    if (!flags.allow_precompiled) {
+      return make_error(ErrorKind::Usage, name + " is a precompiled artifact (native code, whatever its name); run it "
+                                                 "only if you compiled it yourself, with --allow-precompiled");
+    }
+    auto m = Module::from_artifact(engine, std::move(bytes.value()));
+    if (!m.ok()) return fail(m.take_error());
+    return LoadedInput{name, std::move(m.value())};
+  }
+  auto m = load_or_compile(engine, *bytes, flags.codegen, flags.no_cache);
+  if (!m.ok()) return fail(m.take_error());
+  return LoadedInput{name, std::move(m.value())};
 }
 
 }  // namespace
@@ -133,57 +270,131 @@ int cache_clean() {
   return 0;
 }
 
-int run(const RunFlags& flags) {
+int run(const RunFlags& given) {
+  RunFlags flags = given;
+  auto wasm_options = parse_wasm_options(flags.wasm_options);
+  if (!wasm_options.ok()) return error(wasm_options.error().message, kUsageExitCode);
+  auto wasi_options = parse_wasi_options(flags.wasi_options);
+  if (!wasi_options.ok()) return error(wasi_options.error().message, kUsageExitCode);
+  flags.codegen.epoch_interruption |= wasm_options->wants_epochs();
+  flags.codegen.consume_fuel |= wasm_options->wants_fuel();
+  struct Preload {
+    std::string name, path;
+  };
+  std::vector<Preload> preloads;
+  for (const std::string& p : flags.preloads) {
+    const size_t eq = p.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == p.size()) {
+      return error("--preload '" + p + "' is not NAME=PATH", kUsageExitCode);
+    }
+    preloads.push_back({p.substr(0, eq), p.substr(eq + 1)});
+  }
+  if (flags.file == "-") {
+    for (const Preload& p : preloads) {
+      if (p.path == "-") return error("only one module can be read from stdin", kUsageExitCode);
+    }
+  }
+
   std::vector<wasi::Preopen> dirs;
   for (const std::string& d : flags.dirs) dirs.push_back(parse_preopen(d));
   if (auto granted = check_cache_grants(dirs); !granted.ok()) return error(granted.error().message);
-  auto bytes = read_file(flags.file);
-  if (!bytes.ok()) return error(bytes.error().message);
-  const bool precompiled = is_artifact(*bytes);
-  if (precompiled && !flags.allow_precompiled) {
-    return error(flags.file + " is a precompiled artifact (native code, whatever its name); run it only if you "
-                 "compiled it yourself, with --allow-precompiled");
+
+  // An artifact's settings decide the engine's; peek at the main module first (not at stdin:
+  // there, the bytes can be read once only, and artifacts need --allow-precompiled anyway).
+  if (flags.allow_precompiled && flags.file != "-") {
+    auto head = read_file(flags.file);
+    if (head.ok() && is_artifact(*head)) {
+      if (auto adopted = adopt_artifact_settings(*head, flags.codegen); !adopted.ok()) {
+        return error(flags.file + ": " + adopted.error().message);
+      }
+    }
   }
-  Engine engine(engine_config(flags.codegen));
-  auto module = precompiled ? Module::from_artifact(engine, std::move(bytes.value()))
-                            : load_or_compile(engine, *bytes, flags.codegen, flags.no_cache);
-  if (!module.ok()) return error(flags.file + ": " + module.error().to_string());
+  Config config = engine_config(flags.codegen);
+  if (wasm_options->max_wasm_stack) config.max_wasm_stack = *wasm_options->max_wasm_stack;
+  Engine engine(config);
+  auto main = load_input(engine, flags.file, flags);
+  if (!main.ok()) return error(main.error().message);
+  std::vector<LoadedInput> preloaded;
+  for (const Preload& p : preloads) {
+    auto m = load_input(engine, p.path, flags);
+    if (!m.ok()) return error("--preload " + p.name + ": " + m.error().message);
+    preloaded.push_back(std::move(m.value()));
+  }
+
   Store store(engine);
+  Store::Limits limits;
+  if (wasm_options->max_memory_size) limits.max_memory_bytes = *wasm_options->max_memory_size;
+  if (wasm_options->max_table_elements) limits.max_table_elements = *wasm_options->max_table_elements;
+  store.set_limits(limits);
+  if (flags.codegen.consume_fuel) store.set_fuel(wasm_options->fuel.value_or(UINT64_MAX));
+  if (wasm_options->timeout_ns) store.set_epoch_deadline(1);
+
+  // Imports come from WASI and from the preloaded modules, by name.
+  bool wants_wasi = false;
+  auto check_imports = [&](const LoadedInput& in, size_t visible_preloads) -> Result<void> {
+    for (const ImportType& imp : in.module.imports()) {
+      if (imp.module == "wasi_snapshot_preview1") {
+        wants_wasi = true;
+        continue;
+      }
+      bool found = false;
+      for (size_t i = 0; i < visible_preloads; ++i) found |= preloads[i].name == imp.module;
+      if (!found) {
+        return make_error(ErrorKind::Link, in.name + " imports " + imp.module + "." + imp.name +
+                                               ", which neither WASI nor a --preload NAME=PATH before it provides");
+      }
+    }
+    return {};
+  };
+  for (size_t i = 0; i < preloaded.size(); ++i) {
+    if (auto ok = check_imports(preloaded[i], i); !ok.ok()) return error(ok.error().message);
+  }
+  if (auto ok = check_imports(*main, preloads.size()); !ok.ok()) return error(ok.error().message);
+
   Linker linker(store);
   std::shared_ptr<wasi::Context> wasi_ctx;
-  bool wants_wasi = false;
-  for (const ImportType& imp : module->imports()) {
-    if (imp.module != "wasi_snapshot_preview1") {
-      return error(flags.file + " imports " + imp.module + "." + imp.name + ", which `atoll run` does not provide");
-    }
-    wants_wasi = true;
-  }
   const bool command = flags.invoke.empty();
   if (wants_wasi) {
-    wasi::Config config;
-    const size_t slash = flags.file.rfind('/');
-    config.args.push_back(slash == std::string::npos ? flags.file : flags.file.substr(slash + 1));
-    if (command) config.args.insert(config.args.end(), flags.args.begin(), flags.args.end());
-    config.env = flags.env;
-    config.tcp_listen = flags.tcp_listen;
-    config.preopens = dirs;
-    auto ctx = wasi::add_to_linker(linker, config);
+    wasi::Config wasi_config;
+    wasi_config.args.push_back(flags.argv0_given ? flags.argv0 : base_name(flags.file));
+    if (command) wasi_config.args.insert(wasi_config.args.end(), flags.args.begin(), flags.args.end());
+    wasi_config.env = guest_environment(flags, *wasi_options);
+    wasi_config.tcp_listen = flags.tcp_listen;
+    wasi_config.tcp_listen.insert(wasi_config.tcp_listen.end(), wasi_options->tcp_listen.begin(),
+                                  wasi_options->tcp_listen.end());
+    wasi_config.preopens = dirs;
+    auto ctx = wasi::add_to_linker(linker, wasi_config);
     if (!ctx.ok()) return error(ctx.error().message);
     wasi_ctx = *ctx;
   }
-  auto instance = linker.instantiate(*module);
-  if (!instance.ok()) return guest_failed(instance.error(), wasi_ctx.get());
+
+  std::optional<GuestTimeout> timeout;
+  if (wasm_options->timeout_ns) timeout.emplace(engine, *wasm_options->timeout_ns);
+  for (size_t i = 0; i < preloaded.size(); ++i) {
+    auto inst = linker.instantiate(preloaded[i].module);
+    if (!inst.ok()) {
+      if (inst.error().kind != ErrorKind::Trap) return error("--preload " + preloads[i].name + ": " + inst.error().to_string());
+      return guest_failed(inst.error(), wasi_ctx.get(), timeout ? &*timeout : nullptr);
+    }
+    if (auto init = inst->func("_initialize"); init.ok()) {
+      auto r = init->call({});
+      if (!r.ok()) return guest_failed(r.error(), wasi_ctx.get(), timeout ? &*timeout : nullptr);
+    }
+    linker.define_instance(preloads[i].name, *inst);
+  }
+  auto instance = linker.instantiate(main->module);
+  if (!instance.ok()) return guest_failed(instance.error(), wasi_ctx.get(), timeout ? &*timeout : nullptr);
   // Reactors (libraries) export _initialize, which must run before anything else.
   if (!command) {
     if (auto init = instance->func("_initialize"); init.ok()) {
       auto r = init->call({});
-      if (!r.ok()) return error("_initialize: " + r.error().to_string());
+      if (!r.ok()) return guest_failed(r.error(), wasi_ctx.get(), timeout ? &*timeout : nullptr);
     }
   }
   const std::string name = command ? "_start" : flags.invoke;
   auto func = instance->func(name);
   if (!func.ok()) {
-    return error(flags.file + ": " + func.error().message + (command ? " (use --invoke NAME to call an export)" : ""));
+    return error(main->name + ": " + func.error().message + (command ? " (use --invoke NAME to call an export)" : ""));
   }
   const FuncType type = func->type();
   const std::vector<std::string> call_args = command ? std::vector<std::string>{} : flags.args;
@@ -193,14 +404,15 @@ int run(const RunFlags& flags) {
   }
   std::vector<Val> args;
   for (size_t i = 0; i < call_args.size(); ++i) {
-    auto v = parse_arg(call_args[i], type.params[i]);
+    auto v = parse_value(call_args[i], type.params[i]);
     if (!v.ok()) return error("argument " + std::to_string(i + 1) + ": " + v.error().message);
     args.push_back(*v);
   }
   auto results = func->call(args);
   std::fflush(stdout);
-  if (!results.ok()) return guest_failed(results.error(), wasi_ctx.get());
-  for (const Val& v : *results) std::printf("%s\n", v.to_string().c_str());
+  if (!results.ok()) return guest_failed(results.error(), wasi_ctx.get(), timeout ? &*timeout : nullptr);
+  timeout.reset();
+  for (const Val& v : *results) std::printf("%s\n", format_value(v).c_str());
   return 0;
 }
 

@@ -13,7 +13,9 @@
 namespace atl::cli {
 
 int validate(const std::string& file);
-int inspect(const std::string& file);
+int inspect(const std::string& file, bool json);
+// What --version prints: atoll's, LLVM's and the artifact format's versions, the host CPU level.
+std::string version_text();
 int wast(const std::vector<std::string>& files, const wast::Options& options);
 
 struct CodegenFlags {
@@ -22,6 +24,7 @@ struct CodegenFlags {
   std::string target_cpu = "x86-64-v2";
   bool epoch_interruption = false;
   bool consume_fuel = false;
+  bool bounds_given = false;  // --bounds was on the command line (an artifact's own must agree)
   // The compile budget (Config::compile_timeout_ms/compile_memory_limit); 0 and 0: in-process.
   double compile_timeout_s = 300;
   uint64_t compile_memory_mib = 4096;
@@ -36,6 +39,11 @@ struct RunFlags {
   std::vector<std::string> dirs;  // HOST[::GUEST]
   std::vector<std::string> env;   // KEY=VALUE
   std::vector<std::string> tcp_listen;
+  std::vector<std::string> wasm_options;  // -W, parsed by run_options.h
+  std::vector<std::string> wasi_options;  // -S
+  std::vector<std::string> preloads;      // NAME=PATH
+  std::string argv0;
+  bool argv0_given = false;
   std::string invoke;
   std::string file;
   std::vector<std::string> args;

@@ -46,7 +46,8 @@ int split_run_args(int& argc, char** argv) {
   static const char* const kValueOptions[] = {"--invoke",     "--dir",         "--env",
                                               "--tcplisten",  "-O",            "--opt-level",
                                               "--bounds",     "--target-cpu",  "--compile-timeout",
-                                              "--compile-memory"};
+                                              "--compile-memory", "-W",        "-S",
+                                              "--argv0",      "--preload"};
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--") {
@@ -71,7 +72,8 @@ int split_run_args(int& argc, char** argv) {
 int main(int argc, char** argv) {
   CLI::App app{"atoll: a WebAssembly sandboxing compiler and runtime"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "atoll 0.1.0");
+  app.set_version_flag("--version", atl::cli::version_text(), "atoll's, LLVM's and the artifact format's versions, and "
+                                                             "this machine's CPU level");
 
   std::string validate_file;
   auto* validate = app.add_subcommand("validate", "Decode and validate a WebAssembly binary; "
@@ -82,7 +84,10 @@ int main(int argc, char** argv) {
   auto* inspect = app.add_subcommand(
       "inspect", "Print a module's sections, types, imports, exports, functions, tables, memories, "
                  "globals, element and data segments");
-  inspect->add_option("FILE", inspect_file, "the .wasm file")->required();
+  inspect->add_option("FILE", inspect_file, "the .wasm file or an artifact (its settings, CPU features and sizes)")
+      ->required();
+  bool inspect_json = false;
+  inspect->add_flag("--json", inspect_json, "print one JSON object (schema atoll-inspect/1, docs/CLI.md)");
 
   std::string compile_in, compile_out;
   atl::cli::CodegenFlags compile_flags;
@@ -96,7 +101,7 @@ int main(int argc, char** argv) {
 
   atl::cli::RunFlags run_flags;
   auto* run = app.add_subcommand(
-      "run", "Run a module (.wasm, compiled once and cached, or an artifact). WASI programs get ARGS "
+      "run", "Run a module (.wasm, compiled once and cached, or an artifact; - reads it from stdin). WASI programs get ARGS "
              "as arguments, the granted directories and environment, and the process's stdio; the exit "
              "status is the guest's proc_exit code. With --invoke NAME, call that export with ARGS and "
              "print its results, one per line. A trap prints its backtrace and exits 134");
@@ -105,7 +110,22 @@ int main(int argc, char** argv) {
                   "grant the guest a host directory, as HOST (seen under the same name) or HOST::GUEST; "
                   "repeatable")
       ->allow_extra_args(false);
-  run->add_option("--env", run_flags.env, "set KEY=VALUE in the guest's environment; repeatable")
+  run->add_option("--env", run_flags.env,
+                  "set NAME=VALUE in the guest's environment, or pass the host's NAME on; repeatable")
+      ->allow_extra_args(false);
+  run->add_option("-W", run_flags.wasm_options,
+                  "engine options and limits, comma-separated, repeatable: fuel=N, timeout=DURATION (500ms, 2s), "
+                  "max-memory-size=BYTES, max-table-elements=N, max-wasm-stack=BYTES, epoch-interruption[=y|n], "
+                  "consume-fuel[=y|n]")
+      ->allow_extra_args(false);
+  run->add_option("-S", run_flags.wasi_options,
+                  "WASI options, comma-separated, repeatable: inherit-env[=y|n] (the whole host environment), "
+                  "tcplisten=ADDRESS:PORT")
+      ->allow_extra_args(false);
+  auto* argv0 = run->add_option("--argv0", run_flags.argv0, "the guest's argv[0] (default: the module's file name)");
+  run->add_option("--preload", run_flags.preloads,
+                  "NAME=PATH: instantiate the module at PATH first and let later modules import its exports "
+                  "from NAME; repeatable")
       ->allow_extra_args(false);
   run->add_option("--tcplisten", run_flags.tcp_listen,
                   "preopen a listening TCP socket on IPV4ADDRESS:PORT for the guest; repeatable")
@@ -122,6 +142,7 @@ int main(int argc, char** argv) {
                 "(else ~/.cache/atoll)");
   add_codegen_flags(run, run_flags.codegen);
   add_budget_flags(run, run_flags.codegen);
+  CLI::Option* run_bounds = run->get_option("--bounds");
 
   atl::cli::ServeFlags serve_flags;
   auto* serve = app.add_subcommand(
@@ -223,9 +244,13 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (*validate) return atl::cli::validate(validate_file);
-  if (*inspect) return atl::cli::inspect(inspect_file);
+  if (*inspect) return atl::cli::inspect(inspect_file, inspect_json);
   if (*compile) return atl::cli::compile(compile_in, compile_out, compile_flags);
-  if (*run) return atl::cli::run(run_flags);
+  if (*run) {
+    run_flags.codegen.bounds_given = run_bounds->count() > 0;
+    run_flags.argv0_given = argv0->count() > 0;
+    return atl::cli::run(run_flags);
+  }
   if (*cache_clean) return atl::cli::cache_clean();
   if (*serve) {
     serve_flags.addr_given = serve_addr->count() > 0;

@@ -39,6 +39,20 @@ TEST(Decoder, Header) {
   EXPECT_EQ(e.offset, 4u);
 }
 
+Bytes text(const std::string& s) { return Bytes(s.begin(), s.end()); }
+
+TEST(Decoder, TextFormatIsNamedWithAHint) {
+  for (const char* wat : {"(module)", "  \n(module (func))", ";; a comment\n(module)", "(; block ;) (module)",
+                          "\xef\xbb\xbf(module)", "( module )", "(component)"}) {
+    expect_error(text(wat), ErrorKind::Malformed, "magic header not detected: this is WebAssembly text (.wat)");
+    expect_error(text(wat), ErrorKind::Malformed, "wat2wasm");
+  }
+  for (const char* other : {"not wasm", "(", "(1", ";; only a comment", "{\"json\": 1}"}) {
+    Error e = expect_error(text(other), ErrorKind::Malformed, "magic header not detected");
+    EXPECT_EQ(e.message.find("text"), std::string::npos) << other;
+  }
+}
+
 TEST(Decoder, SectionOrderAndDuplicates) {
   expect_error(module({section(3, vec({})), section(1, vec({}))}), ErrorKind::Malformed,
                "out of order");

@@ -1,0 +1,127 @@
+#include "run_options.h"
+
+#include <string_view>
+
+#include "support/units.h"
+
+namespace atl::cli {
+
+namespace {
+
+struct Setting {
+  std::string name;
+  std::string value;
+  bool has_value = false;
+};
+
+// "a=1,b" -> {a, 1}, {b}; empty items are refused (a stray comma is a typo).
+Result<std::vector<Setting>> split(const std::vector<std::string>& flags, char letter) {
+  std::vector<Setting> out;
+  for (const std::string& flag : flags) {
+    size_t start = 0;
+    while (true) {
+      const size_t comma = flag.find(',', start);
+      const std::string item = flag.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (item.empty()) {
+        return make_error(ErrorKind::Usage, std::string("-") + letter + " '" + flag + "': an empty option");
+      }
+      Setting s;
+      const size_t eq = item.find('=');
+      s.name = item.substr(0, eq);
+      if (eq != std::string::npos) {
+        s.value = item.substr(eq + 1);
+        s.has_value = true;
+      }
+      out.push_back(std::move(s));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+Error bad_value(char letter, const Setting& s, const Error& why) {
+  return make_error(ErrorKind::Usage, std::string("-") + letter + " " + s.name + ": " + why.message);
+}
+
+Error needs_value(char letter, const Setting& s, const char* what) {
+  return make_error(ErrorKind::Usage, std::string("-") + letter + " " + s.name + " needs a value: " + s.name + "=" + what);
+}
+
+}  // namespace
+
+Result<WasmOptions> parse_wasm_options(const std::vector<std::string>& flags) {
+  auto settings = split(flags, 'W');
+  if (!settings.ok()) return settings.take_error();
+  WasmOptions o;
+  for (const Setting& s : *settings) {
+    if (s.name == "fuel") {
+      if (!s.has_value) return needs_value('W', s, "N");
+      auto v = units::parse_count(s.value);
+      if (!v.ok()) return bad_value('W', s, v.error());
+      o.fuel = *v;
+    } else if (s.name == "timeout") {
+      if (!s.has_value) return needs_value('W', s, "DURATION (e.g. 500ms, 2s)");
+      auto v = units::parse_duration_ns(s.value);
+      if (!v.ok()) return bad_value('W', s, v.error());
+      if (*v == 0) return bad_value('W', s, make_error(ErrorKind::Usage, "a timeout must be longer than 0"));
+      o.timeout_ns = *v;
+    } else if (s.name == "max-memory-size") {
+      if (!s.has_value) return needs_value('W', s, "BYTES");
+      auto v = units::parse_bytes(s.value);
+      if (!v.ok()) return bad_value('W', s, v.error());
+      o.max_memory_size = *v;
+    } else if (s.name == "max-table-elements") {
+      if (!s.has_value) return needs_value('W', s, "N");
+      auto v = units::parse_count(s.value, UINT32_MAX);
+      if (!v.ok()) return bad_value('W', s, v.error());
+      o.max_table_elements = static_cast<uint32_t>(*v);
+    } else if (s.name == "max-wasm-stack") {
+      if (!s.has_value) return needs_value('W', s, "BYTES");
+      auto v = units::parse_bytes(s.value);
+      if (!v.ok()) return bad_value('W', s, v.error());
+      if (*v < 4096 || *v > (uint64_t{4} << 30)) {
+        return bad_value('W', s, make_error(ErrorKind::Usage, "'" + s.value + "' is not between 4KiB and 4GiB"));
+      }
+      o.max_wasm_stack = *v;
+    } else if (s.name == "epoch-interruption" || s.name == "consume-fuel") {
+      auto v = units::parse_switch(s.value);
+      if (!v.ok()) return bad_value('W', s, v.error());
+      (s.name == "consume-fuel" ? o.consume_fuel : o.epoch_interruption) = *v;
+    } else {
+      return make_error(ErrorKind::Usage, "unknown option -W " + s.name +
+                                              " (known: fuel=N, timeout=DURATION, max-memory-size=BYTES, "
+                                              "max-table-elements=N, max-wasm-stack=BYTES, epoch-interruption[=y|n], "
+                                              "consume-fuel[=y|n])");
+    }
+  }
+  if (o.fuel && o.consume_fuel == false) {
+    return make_error(ErrorKind::Usage, "-W fuel=N needs fuel metering, but -W consume-fuel=n turns it off");
+  }
+  if (o.timeout_ns && o.epoch_interruption == false) {
+    return make_error(ErrorKind::Usage, "-W timeout needs epoch checks, but -W epoch-interruption=n turns them off");
+  }
+  return o;
+}
+
+Result<WasiOptions> parse_wasi_options(const std::vector<std::string>& flags) {
+  auto settings = split(flags, 'S');
+  if (!settings.ok()) return settings.take_error();
+  WasiOptions o;
+  for (const Setting& s : *settings) {
+    if (s.name == "inherit-env") {
+      auto v = units::parse_switch(s.value);
+      if (!v.ok()) return bad_value('S', s, v.error());
+      o.inherit_env = *v;
+    } else if (s.name == "tcplisten") {
+      if (!s.has_value || s.value.empty()) return needs_value('S', s, "ADDRESS:PORT");
+      o.tcp_listen.push_back(s.value);
+    } else {
+      return make_error(ErrorKind::Usage,
+                        "unknown option -S " + s.name + " (known: inherit-env[=y|n], tcplisten=ADDRESS:PORT)");
+    }
+  }
+  return o;
+}
+
+}  // namespace atl::cli

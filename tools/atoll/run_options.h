@@ -1,0 +1,38 @@
+// `atoll run`'s grouped options, spelt as Wasmtime's: -W for the engine and its limits, -S for
+// WASI. Each flag holds a comma-separated list of NAME or NAME=VALUE; a flag may repeat.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "atoll/result.h"
+
+namespace atl::cli {
+
+struct WasmOptions {
+  std::optional<uint64_t> fuel;                // -W fuel=N (implies consume-fuel)
+  std::optional<uint64_t> timeout_ns;          // -W timeout=DURATION (implies epoch-interruption)
+  std::optional<uint64_t> max_memory_size;     // bytes, per linear memory
+  std::optional<uint32_t> max_table_elements;  // per table
+  std::optional<uint64_t> max_wasm_stack;      // bytes
+  std::optional<bool> epoch_interruption;
+  std::optional<bool> consume_fuel;
+
+  // What the code must be compiled with, after the implications above.
+  bool wants_epochs() const { return epoch_interruption.value_or(false) || timeout_ns.has_value(); }
+  bool wants_fuel() const { return consume_fuel.value_or(false) || fuel.has_value(); }
+};
+
+struct WasiOptions {
+  bool inherit_env = false;             // -S inherit-env: the whole host environment
+  std::vector<std::string> tcp_listen;  // -S tcplisten=ADDR:PORT
+};
+
+// The lists of every -W (or -S) flag, in order; a later setting of a name wins. Errors name the
+// option and list the known ones.
+Result<WasmOptions> parse_wasm_options(const std::vector<std::string>& flags);
+Result<WasiOptions> parse_wasi_options(const std::vector<std::string>& flags);
+
+}  // namespace atl::cli
