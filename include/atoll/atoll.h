@@ -104,6 +104,11 @@ enum class BoundsChecks : uint8_t {
   Explicit,    // every access checked; reservations only as large as the memory's maximum
 };
 
+// Profilers told about loaded code (docs/CLI.md, --profile): perf's map file
+// /tmp/perf-PID.map (function names), or its jitdump jit-PID.dump in $ATOLL_JITDUMP_DIR, else
+// the working directory (names and machine code: `perf record -k mono`, then `perf inject --jit`).
+enum class Profiler : uint8_t { None, PerfMap, JitDump };
+
 struct Config {
   int opt_level = 2;                     // 0..3
   BoundsChecks bounds = BoundsChecks::GuardPages;
@@ -148,6 +153,7 @@ struct Config {
   // Fiber stacks (max_wasm_stack + host_stack_reserve each) of finished async calls are kept
   // for reuse, up to this many.
   uint32_t fiber_stack_cache = 1024;
+  Profiler profiler = Profiler::None;
 };
 
 // Engines are cheap to copy (copies share the epoch, the pools and the configuration). Every

@@ -64,11 +64,18 @@ struct ATOLL_API Error {
   uint32_t func = kNoFunc;      // function index (imports included) when inside a body
   uint32_t trap_code = 0;       // ErrorKind::Trap: a TrapCode
   std::string backtrace;        // ErrorKind::Trap: wasm frames, innermost first, one per line
-  // The same frames, structured: function index (imports included) and the native code offset
-  // in it (artifacts do not record wasm bytecode offsets yet).
+  // The same frames, structured, innermost first. A function LLVM inlined into its caller is a
+  // frame of its own (inlined = true), as is a source function the guest's compiler inlined
+  // (the guest's DWARF says so; such frames share func_index and wasm_offset).
   struct Frame {
-    uint32_t func_index = 0;
-    uint64_t native_offset = 0;
+    uint32_t func_index = 0;        // imports included
+    uint64_t native_offset = 0;     // in the machine code that holds the frame
+    uint64_t wasm_offset = kNoOffset;  // of the instruction, in the module's bytes
+    bool inlined = false;
+    std::string function;           // the guest's DWARF name, else name section or export; may be ""
+    std::string file;               // from the guest's DWARF (clang -g), else ""
+    uint32_t line = 0;
+    uint32_t column = 0;
   };
   std::vector<Frame> frames;
 

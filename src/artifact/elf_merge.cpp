@@ -28,13 +28,15 @@ struct Strtab {
 
 bool keep_section(const ElfSection& s) {
   return s.type != SHT_NULL && s.type != SHT_SYMTAB && s.type != SHT_STRTAB && s.type != SHT_RELA &&
-         s.type != SHT_REL && s.type != kShtLlvmAddrsig && s.type != SHT_GROUP;
+         s.type != SHT_REL && s.type != kShtLlvmAddrsig && s.type != SHT_GROUP &&
+         // LLVM's DWARF is read into the debug table (compiler/debug_info.h) and not shipped.
+         s.name.rfind(".debug_", 0) != 0;
 }
 
 }  // namespace
 
-Result<std::vector<uint8_t>> merge_objects(const std::vector<std::vector<uint8_t>>& objects) {
-  if (objects.size() == 1) return objects[0];
+Result<std::vector<uint8_t>> merge_objects(const std::vector<std::vector<uint8_t>>& objects,
+                                           const std::vector<ExtraSection>& extra) {
   std::vector<ElfFile> files;
   for (const auto& o : objects) {
     auto f = ElfFile::parse(o);
@@ -59,6 +61,14 @@ Result<std::vector<uint8_t>> merge_objects(const std::vector<std::vector<uint8_t
       section_map[f][i] = static_cast<uint32_t>(out_sections.size());
       out_sections.push_back({s, files[f].contents(s), f, i});
     }
+  }
+  for (const ExtraSection& e : extra) {
+    ElfSection h;
+    h.name = e.name;
+    h.type = SHT_PROGBITS;
+    h.size = e.bytes.size();
+    h.align = 8;
+    out_sections.push_back({h, e.bytes, 0, 0});
   }
 
   // Global definitions across all inputs.

@@ -32,6 +32,7 @@
 #include "artifact/artifact.h"
 #include "artifact/elf_merge.h"
 #include "compiler/compiler.h"
+#include "compiler/debug_info.h"
 #include "compiler/function_translator.h"
 #include "compiler/guard_elision.h"
 #include "compiler/module_context.h"
@@ -246,6 +247,7 @@ Result<std::vector<uint8_t>> compile_chunk(const wasm::Module& wm, const Compile
   CompileOptions resolved = options;
   resolved.target_cpu = target_choice.cpu;
   ModuleContext mc(ctx, *mod, wm, resolved);
+  DebugLocations locations(*mod);
 
   // Every defined function is declared (calls into other chunks become relocations the merge
   // resolves); only this chunk's are defined.
@@ -256,6 +258,7 @@ Result<std::vector<uint8_t>> compile_chunk(const wasm::Module& wm, const Compile
     mc.funcs[i] = f;
   }
   for (uint32_t i = chunk.first; i < chunk.last; ++i) {
+    locations.attach(mc.funcs[i]);
     FunctionTranslator t(mc, i);
     Result<void> r = t.translate();
     if (!r.ok()) return r.take_error();
@@ -283,6 +286,7 @@ Result<std::vector<uint8_t>> compile_chunk(const wasm::Module& wm, const Compile
     g->setSection("llvm.metadata");
   }
 
+  locations.finalize();
   std::string verify_errors;
   llvm::raw_string_ostream vs(verify_errors);
   if (llvm::verifyModule(*mod, &vs)) {
@@ -369,7 +373,13 @@ Result<std::vector<uint8_t>> compile(const wasm::Module& wm, const CompileOption
     if (!r.ok()) return r.take_error();
     objects.push_back(std::move(r.value()));
   }
-  auto merged = artifact::merge_objects(objects);
+  artifact::DebugTableBuilder debug;
+  for (const auto& o : objects) {
+    Result<void> read = read_native_ranges(o, wm, debug);
+    if (!read.ok()) return read.take_error();
+  }
+  read_guest_dwarf(wm, debug);
+  auto merged = artifact::merge_objects(objects, {{artifact::kDebugSection, debug.finish()}});
   if (!merged.ok()) return merged.take_error();
   std::vector<uint8_t> out = std::move(merged.value());
   Result<void> sealed = artifact::seal(out);

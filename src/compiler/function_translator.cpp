@@ -1,5 +1,6 @@
 #include "compiler/function_translator.h"
 
+#include <llvm/IR/DebugInfoMetadata.h>
 #include <llvm/IR/InlineAsm.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/MDBuilder.h>
@@ -40,6 +41,13 @@ Result<void> FunctionTranslator::translate() {
 
   llvm::BasicBlock* entry = llvm::BasicBlock::Create(mc_.ctx, "entry", fn_);
   b_.SetInsertPoint(entry);
+  // Every instruction's location is its wasm offset (compiler/debug_info.h); the prologue's is
+  // the body's.
+  llvm::DISubprogram* sp = fn_->getSubprogram();
+  auto locate = [&](uint64_t offset) {
+    if (sp) b_.SetCurrentDebugLocation(llvm::DILocation::get(mc_.ctx, static_cast<unsigned>(offset), 0, sp));
+  };
+  locate(body.offset);
   vmctx_ = fn_->getArg(0);
   vmctx_->setName("vmctx");
 
@@ -95,6 +103,7 @@ Result<void> FunctionTranslator::translate() {
     if (!ir.next(in)) {
       return make_error(ErrorKind::Malformed, r.error(), r.error_offset(), func_index_);
     }
+    locate(in.offset);
     // A load whose value is immediately dropped must still trap when out of bounds.
     next_load_dropped_ = !unreachable_ && r.peek_u8() == 0x1a;
     if (mc_.opts.consume_fuel && !unreachable_) {

@@ -9,6 +9,7 @@
 #include "runtime/async.h"
 #include "runtime/engine_state.h"
 #include "runtime/pool.h"
+#include "runtime/profile.h"
 #include "runtime/objects.h"
 #include "support/process.h"
 
@@ -108,6 +109,7 @@ Result<Module> Module::from_artifact(const Engine& engine, std::vector<uint8_t> 
   if (engine.config().consume_fuel && !(inst & artifact::kFuelMetering)) {
     return make_error(ErrorKind::Usage, "artifact was compiled without fuel metering, but the engine wants to consume fuel");
   }
+  runtime::announce_code(**loaded, engine.config().profiler);
   Module m;
   m.impl_ = std::move(loaded.value());
   return m;

@@ -43,7 +43,57 @@ __attribute__((no_sanitize("address", "function"))) void call_thunk(void* p) {
   c->f->entry(c->f->ref.vmctx, c->f->ref.code, c->slots);
 }
 
-// At most 64 frames; each lookup is O(log modules + log functions).
+void describe(const Error::Frame& f, const std::string& wasm_name, int depth, std::string& out) {
+  char buf[64];
+  out += "  #" + std::to_string(depth) + " wasm function " + std::to_string(f.func_index);
+  if (!wasm_name.empty()) out += " <" + wasm_name + ">";
+  if (f.wasm_offset != Error::kNoOffset) {
+    std::snprintf(buf, sizeof buf, " @ 0x%llx", static_cast<unsigned long long>(f.wasm_offset));
+  } else {
+    std::snprintf(buf, sizeof buf, " +0x%llx", static_cast<unsigned long long>(f.native_offset));
+  }
+  out += buf;
+  if (!f.function.empty() && f.function != wasm_name) out += " in " + f.function;
+  if (!f.file.empty()) {
+    out += " at " + f.file + ":" + std::to_string(f.line);
+    if (f.column) out += ":" + std::to_string(f.column);
+  }
+  if (f.inlined) out += " (inlined)";
+  out += "\n";
+}
+
+// One native frame: the wasm frames its code belongs to (more than one where LLVM inlined),
+// each expanded into the guest's source frames where it has DWARF.
+void expand(const LoadedModule& m, const LoadedModule::FuncRange& r, uintptr_t pc, std::vector<Error::Frame>& frames) {
+  const uint64_t native = pc - r.start;
+  std::vector<artifact::WasmFrameInfo> wasm = m.debug.wasm_frames(r.index, native);
+  if (wasm.empty()) wasm.push_back({r.index, 0});
+  for (size_t w = 0; w < wasm.size(); ++w) {
+    Error::Frame f;
+    f.func_index = wasm[w].func_index;
+    f.native_offset = native;
+    if (wasm[w].wasm_offset != 0) f.wasm_offset = wasm[w].wasm_offset;
+    f.inlined = w + 1 < wasm.size();
+    f.function = m.module.func_display_name(f.func_index);
+    std::vector<artifact::SourceFrameInfo> src;
+    if (wasm[w].wasm_offset != 0) src = m.debug.source_frames(wasm[w].wasm_offset);
+    if (src.empty()) {
+      frames.push_back(std::move(f));
+      continue;
+    }
+    for (size_t s = 0; s < src.size(); ++s) {
+      Error::Frame g = f;
+      if (!src[s].function.empty()) g.function = src[s].function;
+      g.file = src[s].file;
+      g.line = src[s].line;
+      g.column = src[s].column;
+      g.inlined = f.inlined || s + 1 < src.size();
+      frames.push_back(std::move(g));
+    }
+  }
+}
+
+// At most 64 native frames; each lookup is O(log modules + log functions + log ranges).
 std::string backtrace(uintptr_t pc, uintptr_t fp, std::vector<Error::Frame>& frames) {
   std::string out;
   for (int depth = 0; depth < 64; ++depth) {
@@ -51,14 +101,11 @@ std::string backtrace(uintptr_t pc, uintptr_t fp, std::vector<Error::Frame>& fra
     // Trampolines and host frames end the wasm part of the stack.
     const LoadedModule::FuncRange* f = found ? found->function_at(pc) : nullptr;
     if (!f) break;
-    out += "  #" + std::to_string(depth) + " wasm function " + std::to_string(f->index);
-    const std::string& name = found->module.func_name(f->index);
-    if (!name.empty()) out += " <" + name + ">";
-    frames.push_back(Error::Frame{f->index, pc - f->start});
-    char off[32];
-    std::snprintf(off, sizeof off, " +0x%lx", static_cast<unsigned long>(pc - f->start));
-    out += off;
-    out += "\n";
+    const size_t first = frames.size();
+    expand(*found, *f, pc, frames);
+    for (size_t k = first; k < frames.size(); ++k) {
+      describe(frames[k], found->module.func_display_name(frames[k].func_index), static_cast<int>(k), out);
+    }
     if (fp == 0 || (fp & 7) != 0) break;
     const uintptr_t next_fp = *reinterpret_cast<uintptr_t*>(fp);
     pc = *reinterpret_cast<uintptr_t*>(fp + 8) - 1;

@@ -72,8 +72,6 @@ bool parse_index(const std::string& s, size_t from, uint32_t* out) {
 
 }  // namespace
 
-void write_perf_map(const LoadedModule& m);
-
 Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> bytes, const std::string& shared_code_file) {
   auto m = make_sharded<LoadedModule>();
   m->artifact = std::move(bytes);
@@ -128,37 +126,16 @@ Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> bytes, co
   }
   std::sort(m->func_ranges.begin(), m->func_ranges.end(),
             [](const LoadedModule::FuncRange& a, const LoadedModule::FuncRange& b) { return a.start < b.start; });
-  write_perf_map(*m);
+  if (const int d = view->elf.find_section(artifact::kDebugSection); d >= 0) {
+    auto table = artifact::DebugTable::parse(view->elf.contents(view->elf.sections()[d]), wm.num_funcs());
+    if (!table.ok()) return make_error(ErrorKind::Other, "corrupt artifact: " + table.error().message);
+    m->debug = std::move(table.value());
+  }
   {
     std::lock_guard<std::mutex> lock(g_modules_mu);
     modules_by_address()[m->code->code_start()] = m.get();
   }
   return m;
-}
-
-// With ATOLL_PERF_MAP=1, describe the loaded code in /tmp/perf-<pid>.map (the format perf reads
-// for JIT-ed code), so `perf report` shows wasm function names.
-void write_perf_map(const LoadedModule& m) {
-  const char* env = std::getenv("ATOLL_PERF_MAP");
-  if (!env || std::string(env) != "1") return;
-  static std::mutex mu;
-  std::lock_guard<std::mutex> lock(mu);
-  const std::string path = "/tmp/perf-" + std::to_string(getpid()) + ".map";
-  FILE* f = std::fopen(path.c_str(), "a");
-  if (!f) return;
-  for (const auto& [name, sym] : m.code->symbols()) {
-    if (sym.size == 0) continue;
-    std::string label = name;
-    uint32_t index;
-    const std::string prefix = abi::kFuncSymbolPrefix;
-    if (name.rfind(prefix, 0) == 0 && parse_index(name, prefix.size(), &index)) {
-      const std::string& wasm_name = m.module.func_name(index);
-      label = "wasm[" + std::to_string(index) + "]" + (wasm_name.empty() ? "" : " " + wasm_name);
-    }
-    std::fprintf(f, "%lx %lx %s\n", static_cast<unsigned long>(sym.address), static_cast<unsigned long>(sym.size),
-                 label.c_str());
-  }
-  std::fclose(f);
 }
 
 const LoadedModule::FuncRange* LoadedModule::function_at(uintptr_t pc) const {

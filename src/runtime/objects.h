@@ -14,6 +14,7 @@
 
 #include "abi/abi.h"
 #include "artifact/artifact.h"
+#include "artifact/debug_table.h"
 #include "runtime/code_image.h"
 #include "atoll/result.h"
 #include "support/sharded_refs.h"
@@ -151,6 +152,7 @@ struct LoadedModule {
   };
   std::vector<FuncRange> func_ranges;
   const FuncRange* function_at(uintptr_t pc) const;
+  artifact::DebugTable debug;  // native -> wasm -> source frames (empty for old artifacts)
   BoundsMode bounds() const { return static_cast<BoundsMode>(meta.bounds_mode); }
   // The copy-on-write image of the data segments, built on first use; null when they are copied.
   const std::shared_ptr<const MemoryImage>& memory_image() const;

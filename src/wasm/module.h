@@ -114,6 +114,9 @@ struct Module {
   uint32_t num_funcs() const { return static_cast<uint32_t>(func_types.size()); }
   // The name-section name of a function, or "" when it has none.
   const std::string& func_name(uint32_t func_index) const;
+  // For people reading profiles and backtraces: the name-section name, else the name of the
+  // function's first export, else "".
+  const std::string& func_display_name(uint32_t func_index) const;
 };
 
 }  // namespace atl::wasm

@@ -58,4 +58,13 @@ const std::string& Module::func_name(uint32_t func_index) const {
   return it == names.functions.end() ? kEmpty : it->second;
 }
 
+const std::string& Module::func_display_name(uint32_t func_index) const {
+  const std::string& named = func_name(func_index);
+  if (!named.empty()) return named;
+  for (const Export& e : exports) {
+    if (e.kind == ExternKind::Func && e.index == func_index) return e.name;
+  }
+  return named;
+}
+
 }  // namespace atl::wasm

@@ -11,6 +11,7 @@
 #include "atoll/atoll.h"
 #include "runtime/engine_state.h"
 #include "runtime/objects.h"
+#include "runtime/profile.h"
 #include "support/process.h"
 #include "wasm/decoder.h"
 #include "wast/spectest.h"
@@ -121,6 +122,7 @@ class ScriptRunner {
     if (!artifact.ok()) return artifact.take_error();
     auto loaded = runtime::load_module(std::move(artifact.value()));
     if (!loaded.ok()) return loaded.take_error();
+    runtime::announce_code(**loaded, Profiler::None);  // ATOLL_PERF_MAP=1 still names the code
     return std::shared_ptr<const runtime::LoadedModule>(std::move(loaded.value()));
   }
 

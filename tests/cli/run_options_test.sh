@@ -224,6 +224,35 @@ expect 2 "a malformed --preload" -- "$atoll" run --preload "$work/lib.wasm" --in
 expect 1 "a missing preload file" -- "$atoll" run --preload lib="$work/none.wasm" --invoke quad "$work/app.wasm" 5
 contains "--preload lib"; contains "none.wasm"
 
+# --- --profile: perf's map file and jitdump -------------------------------------------------------
+mkdir -p "$work/jit"
+expect 0 "--profile jitdump" -- env ATOLL_JITDUMP_DIR="$work/jit" "$atoll" run --profile jitdump --invoke quad --preload lib="$work/lib.wasm" "$work/app.wasm" 3
+contains "^12$"
+dump=$(ls "$work"/jit/jit-*.dump 2>/dev/null | head -1)
+if [ -z "$dump" ]; then
+  fail "--profile jitdump wrote no jit-PID.dump"
+else
+  # The header's magic (0x4A695444, little-endian) and one named record per wasm function of both modules.
+  [ "$(head -c4 "$dump" | od -An -tx4 | tr -d ' ')" = 4a695444 ] || fail "jitdump magic is wrong"
+  grep -aq "wasm\[0\]" "$dump" || fail "jitdump names no wasm function"
+  [ "$(grep -ao 'wasm\[[0-9]*\]' "$dump" | wc -l)" -ge 2 ] || fail "jitdump lacks the preloaded module's code"
+fi
+expect 1 "--profile jitdump into a missing directory still runs" -- env ATOLL_JITDUMP_DIR="$work/none/x" "$atoll" run --profile jitdump --invoke quad "$work/app.wasm" 3
+contains "imports lib.double"
+expect 0 "jitdump into a missing directory warns and runs" -- env ATOLL_JITDUMP_DIR="$work/none/x" "$atoll" run --profile jitdump --invoke double "$work/lib.wasm" 3
+contains "^6$"; contains "cannot create .*no jitdump"
+expect 2 "an unknown profiler" -- "$atoll" run --profile vtune --invoke double "$work/lib.wasm" 3; contains "profile"
+# The perf map is in /tmp under the process id: run in a shell whose pid we know.
+expect 0 "--profile perfmap" -- sh -c 'echo $$ > "$1/pid"; exec "$2" run --profile perfmap --invoke double "$3" 4' sh "$work" "$atoll" "$work/lib.wasm"
+contains "^8$"
+map=/tmp/perf-$(cat "$work/pid").map
+if [ -f "$map" ]; then
+  grep -Eq '^[0-9a-f]+ [0-9a-f]+ wasm\[0\] double$' "$map" || { fail "perf map lacks 'wasm[0] double'"; cat "$map"; }
+  rm -f "$map"
+else
+  fail "--profile perfmap wrote no $map"
+fi
+
 # --- --version ----------------------------------------------------------------------------------------
 expect 0 "--version" -- "$atoll" --version
 contains "^atoll [0-9]"; contains "^LLVM 19"; contains "^artifact format [0-9]"; contains "^host CPU: x86-64"

@@ -311,6 +311,8 @@ int run(const RunFlags& given) {
   }
   Config config = engine_config(flags.codegen);
   if (wasm_options->max_wasm_stack) config.max_wasm_stack = *wasm_options->max_wasm_stack;
+  if (flags.profile == "perfmap") config.profiler = Profiler::PerfMap;
+  if (flags.profile == "jitdump") config.profiler = Profiler::JitDump;
   Engine engine(config);
   auto main = load_input(engine, flags.file, flags);
   if (!main.ok()) return error(main.error().message);

@@ -44,6 +44,7 @@ struct RunFlags {
   std::vector<std::string> preloads;      // NAME=PATH
   std::string argv0;
   bool argv0_given = false;
+  std::string profile;  // "", perfmap or jitdump
   std::string invoke;
   std::string file;
   std::vector<std::string> args;

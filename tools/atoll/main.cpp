@@ -47,7 +47,7 @@ int split_run_args(int& argc, char** argv) {
                                               "--tcplisten",  "-O",            "--opt-level",
                                               "--bounds",     "--target-cpu",  "--compile-timeout",
                                               "--compile-memory", "-W",        "-S",
-                                              "--argv0",      "--preload"};
+                                              "--argv0",      "--preload",     "--profile"};
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--") {
@@ -122,6 +122,11 @@ int main(int argc, char** argv) {
                   "WASI options, comma-separated, repeatable: inherit-env[=y|n] (the whole host environment), "
                   "tcplisten=ADDRESS:PORT")
       ->allow_extra_args(false);
+  run->add_option("--profile", run_flags.profile,
+                  "tell perf about the guest's code: perfmap (/tmp/perf-PID.map: names) or jitdump "
+                  "(jit-PID.dump in $ATOLL_JITDUMP_DIR or the working directory: names and machine code, for "
+                  "perf record -k mono, perf inject --jit, perf annotate)")
+      ->check(CLI::IsMember({"perfmap", "jitdump"}));
   auto* argv0 = run->add_option("--argv0", run_flags.argv0, "the guest's argv[0] (default: the module's file name)");
   run->add_option("--preload", run_flags.preloads,
                   "NAME=PATH: instantiate the module at PATH first and let later modules import its exports "
