@@ -71,6 +71,7 @@ struct ATOLL_API Error {
     uint32_t func_index = 0;        // imports included
     uint64_t native_offset = 0;     // in the machine code that holds the frame
     uint64_t wasm_offset = kNoOffset;  // of the instruction, in the module's bytes
+    uint64_t func_offset = kNoOffset;  // of the instruction, from the start of its function's body
     bool inlined = false;
     std::string function;           // the guest's DWARF name, else name section or export; may be ""
     std::string file;               // from the guest's DWARF (clang -g), else ""

@@ -8,8 +8,8 @@ namespace atl::artifact {
 namespace {
 
 constexpr uint32_t kMagic = 0x47424441;  // "ADBG"
-constexpr uint32_t kVersion = 1;
-constexpr size_t kHeaderWords = 8;
+constexpr uint32_t kVersion = 2;
+constexpr size_t kHeaderWords = 10;
 
 void put(std::vector<uint8_t>& out, uint32_t v) {
   const auto* p = reinterpret_cast<const uint8_t*>(&v);
@@ -106,9 +106,11 @@ std::vector<uint8_t> DebugTableBuilder::finish() const {
   std::vector<uint8_t> out;
   for (uint32_t w : {kMagic, kVersion, static_cast<uint32_t>(funcs_.size()), static_cast<uint32_t>(n_ranges),
                      static_cast<uint32_t>(nodes_.size()), static_cast<uint32_t>(src.size()),
-                     static_cast<uint32_t>(src_nodes_.size()), static_cast<uint32_t>(strings_.size())}) {
+                     static_cast<uint32_t>(src_nodes_.size()), static_cast<uint32_t>(strings_.size()), first_body_,
+                     static_cast<uint32_t>(bodies_.size())}) {
     put(out, w);
   }
+  for (uint32_t b : bodies_) put(out, b);
   uint32_t first = 0;
   for (const auto& [f, r] : funcs_) {
     put(out, f);
@@ -145,6 +147,11 @@ Result<DebugTable> DebugTable::parse(std::span<const uint8_t> bytes, uint32_t nu
   if (h[0] != kMagic) return bad("bad magic");
   if (h[1] != kVersion) return bad("version " + std::to_string(h[1]) + ", expected " + std::to_string(kVersion));
   DebugTable t;
+  if (h[8] > num_funcs || h[9] > num_funcs - h[8]) return bad("function bodies outside the module");
+  if (r.left() / 4 < h[9]) return bad("truncated");
+  t.first_body_ = h[8];
+  t.bodies_.resize(h[9]);
+  for (uint32_t& b : t.bodies_) r.u32(b);
   std::vector<std::array<uint32_t, 3>> funcs;
   std::vector<std::array<uint32_t, 2>> ranges, src_ranges;
   if (!read_rows(r, h[2], funcs) || !read_rows(r, h[3], ranges) || !read_rows(r, h[4], t.nodes_) ||

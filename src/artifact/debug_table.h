@@ -12,7 +12,9 @@
 //
 // Layout (little-endian u32 throughout):
 //   header   magic 'ADBG', version, n_funcs, n_ranges, n_nodes, n_src_ranges, n_src_nodes,
-//            strings_size
+//            strings_size, first_body_func, n_bodies
+//   bodies   n_bodies x body_offset: where defined function first_body_func + i starts in the
+//            module's bytes (its locals), for offsets relative to a function
 //   funcs    n_funcs x {func_index, first_range, range_count}, sorted by func_index
 //   ranges   n_ranges x {native_offset, node}, sorted within each function
 //   nodes    n_nodes x {func_index, wasm_offset, parent}
@@ -57,6 +59,12 @@ class DebugTableBuilder {
   void add_native(uint32_t func_index, uint32_t native_offset, std::span<const WasmFrameInfo> chain);
   // From wasm offset `wasm_offset` on, code belongs to the source chain (innermost first).
   void add_source(uint32_t wasm_offset, std::span<const SourceFrameInfo> chain);
+  // Where each defined function's body starts in the module's bytes, the first being function
+  // `first_func` (the number of imported functions).
+  void set_bodies(uint32_t first_func, std::vector<uint32_t> offsets) {
+    first_body_ = first_func;
+    bodies_ = std::move(offsets);
+  }
   bool empty() const { return funcs_.empty() && src_ranges_.empty(); }
   std::vector<uint8_t> finish() const;
 
@@ -76,6 +84,8 @@ class DebugTableBuilder {
   std::map<std::array<uint32_t, 5>, uint32_t> src_node_ids_;
   std::string strings_;
   std::map<std::string, uint32_t> string_ids_;
+  uint32_t first_body_ = 0;
+  std::vector<uint32_t> bodies_;
 };
 
 class DebugTable {
@@ -90,6 +100,11 @@ class DebugTable {
   // The guest's source frames at a wasm offset, innermost first; empty without guest DWARF.
   std::vector<SourceFrameInfo> source_frames(uint32_t wasm_offset) const;
   bool has_source() const { return !src_ranges_.empty(); }
+  // Where defined function `func_index`'s body starts in the module's bytes; kDebugNone if unknown.
+  uint32_t body_offset(uint32_t func_index) const {
+    return func_index >= first_body_ && func_index - first_body_ < bodies_.size() ? bodies_[func_index - first_body_]
+                                                                                 : kDebugNone;
+  }
 
  private:
   struct Func {
@@ -104,6 +119,8 @@ class DebugTable {
   std::vector<Range> src_ranges_;
   std::vector<std::array<uint32_t, 5>> src_nodes_;
   std::string strings_;
+  uint32_t first_body_ = 0;
+  std::vector<uint32_t> bodies_;
 };
 
 }  // namespace atl::artifact

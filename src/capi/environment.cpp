@@ -29,7 +29,11 @@ wasm_trap_t* make_trap(const Error& e) {
   }
   wasm_trap_t* t = make_trap(std::move(message));
   if (e.kind == ErrorKind::Trap) t->code = e.trap_code;
-  for (const Error::Frame& f : e.frames) t->frames.push_back(wasm_frame_t{f.func_index, 0, 0});
+  // Offsets the artifact does not know (an import's frame, a stub) are 0, as wasm.h has no "none".
+  auto known = [](uint64_t o) { return o == Error::kNoOffset ? size_t{0} : static_cast<size_t>(o); };
+  for (const Error::Frame& f : e.frames) {
+    t->frames.push_back(wasm_frame_t{f.func_index, known(f.func_offset), known(f.wasm_offset)});
+  }
   return t;
 }
 

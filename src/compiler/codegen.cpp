@@ -379,6 +379,9 @@ Result<std::vector<uint8_t>> compile(const wasm::Module& wm, const CompileOption
     if (!read.ok()) return read.take_error();
   }
   read_guest_dwarf(wm, debug);
+  std::vector<uint32_t> bodies;
+  for (const wasm::FunctionBody& b : wm.bodies) bodies.push_back(static_cast<uint32_t>(b.offset));
+  debug.set_bodies(wm.num_imported_funcs, std::move(bodies));
   auto merged = artifact::merge_objects(objects, {{artifact::kDebugSection, debug.finish()}});
   if (!merged.ok()) return merged.take_error();
   std::vector<uint8_t> out = std::move(merged.value());

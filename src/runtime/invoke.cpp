@@ -72,7 +72,11 @@ void expand(const LoadedModule& m, const LoadedModule::FuncRange& r, uintptr_t p
     Error::Frame f;
     f.func_index = wasm[w].func_index;
     f.native_offset = native;
-    if (wasm[w].wasm_offset != 0) f.wasm_offset = wasm[w].wasm_offset;
+    if (wasm[w].wasm_offset != 0) {
+      f.wasm_offset = wasm[w].wasm_offset;
+      const uint32_t body = m.debug.body_offset(f.func_index);
+      if (body != artifact::kDebugNone && body <= f.wasm_offset) f.func_offset = f.wasm_offset - body;
+    }
     f.inlined = w + 1 < wasm.size();
     f.function = m.module.func_display_name(f.func_index);
     std::vector<artifact::SourceFrameInfo> src;

@@ -121,8 +121,8 @@ int main(int argc, char** argv) {
   CHECK(trap != NULL);
   if (trap) wasm_trap_delete(trap);
 
-  // A trap in wasm: message and frames, innermost first. (Called from "outer", $inner may be
-  // inlined into it, and the frame is outer's: frames of inlined calls are issue 14's.)
+  // A trap in wasm: message and frames, innermost first, with offsets (called from "outer",
+  // $inner is inlined into it and still has its own frame).
   wasm_func_t* crash = export_func(&exports, &export_types, "crash");
   wasm_val_vec_t none = WASM_EMPTY_VEC;
   wasm_val_t one_arg[1] = {WASM_I32_VAL(1)};
@@ -135,6 +135,10 @@ int main(int argc, char** argv) {
   wasm_frame_t* origin = wasm_trap_origin(trap);
   REQUIRE(origin != NULL);
   CHECK(wasm_frame_func_index(origin) == 4);  // $inner: two imports, twice_add, swap, then it
+  // $inner's body: 00 (no locals), 20 00 (local.get 0), 04 40 (if), 00 (unreachable) at +5.
+  CHECK(wasm_frame_func_offset(origin) == 5);
+  const size_t unreachable_at = wasm_frame_module_offset(origin);
+  CHECK(binary.data[unreachable_at] == 0x00 && binary.data[unreachable_at - 2] == 0x04);
   wasm_frame_delete(origin);
   wasm_frame_vec_t trace;
   wasm_trap_trace(trap, &trace);
@@ -147,7 +151,13 @@ int main(int argc, char** argv) {
   REQUIRE(trap != NULL);
   wasm_trap_trace(trap, &trace);
   CHECK(trace.size >= 1);
-  if (trace.size >= 1) CHECK(wasm_frame_func_index(trace.data[0]) == 4 || wasm_frame_func_index(trace.data[0]) == 5);
+  CHECK(trace.size == 2);
+  if (trace.size == 2) {
+    CHECK(wasm_frame_func_index(trace.data[0]) == 4 && wasm_frame_module_offset(trace.data[0]) == unreachable_at);
+    // outer's body: 00, 41 01 (i32.const 1), 10 04 (call $inner) at +3.
+    CHECK(wasm_frame_func_index(trace.data[1]) == 5 && wasm_frame_func_offset(trace.data[1]) == 3);
+    CHECK((unsigned char)binary.data[wasm_frame_module_offset(trace.data[1])] == 0x10);
+  }
   wasm_frame_vec_delete(&trace);
   wasm_trap_delete(trap);
   // Division by zero.
