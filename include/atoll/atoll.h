@@ -154,6 +154,10 @@ struct Config {
   // for reuse, up to this many.
   uint32_t fiber_stack_cache = 1024;
   Profiler profiler = Profiler::None;
+  // Describe each loaded module to gdb/lldb through GDB's JIT interface (symbols per wasm
+  // function, the guest's source lines when it carried DWARF), as Wasmtime's -D debug-info.
+  // Costs an in-memory ELF object per module (about the size of its debug table).
+  bool debug_info = false;
 };
 
 // Engines are cheap to copy (copies share the epoch, the pools and the configuration). Every

@@ -215,6 +215,15 @@ std::vector<WasmFrameInfo> DebugTable::wasm_frames(uint32_t func_index, uint64_t
   return out;
 }
 
+std::vector<uint32_t> DebugTable::native_starts(uint32_t func_index) const {
+  std::vector<uint32_t> out;
+  auto f = std::lower_bound(funcs_.begin(), funcs_.end(), func_index,
+                            [](const Func& a, uint32_t i) { return a.index < i; });
+  if (f == funcs_.end() || f->index != func_index) return out;
+  for (uint32_t k = f->first; k < f->first + f->count; ++k) out.push_back(ranges_[k].offset);
+  return out;
+}
+
 std::vector<SourceFrameInfo> DebugTable::source_frames(uint32_t wasm_offset) const {
   std::vector<SourceFrameInfo> out;
   auto it = std::upper_bound(src_ranges_.begin(), src_ranges_.end(), wasm_offset,

@@ -97,6 +97,8 @@ class DebugTable {
   // The wasm frames at `native_offset` in defined function `func_index`, innermost first; empty
   // when the table knows nothing there.
   std::vector<WasmFrameInfo> wasm_frames(uint32_t func_index, uint64_t native_offset) const;
+  // The native offsets in defined function `func_index` where what wasm_frames says changes.
+  std::vector<uint32_t> native_starts(uint32_t func_index) const;
   // The guest's source frames at a wasm offset, innermost first; empty without guest DWARF.
   std::vector<SourceFrameInfo> source_frames(uint32_t wasm_offset) const;
   bool has_source() const { return !src_ranges_.empty(); }

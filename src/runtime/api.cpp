@@ -9,6 +9,7 @@
 #include "runtime/async.h"
 #include "runtime/engine_state.h"
 #include "runtime/pool.h"
+#include "runtime/gdb_jit.h"
 #include "runtime/profile.h"
 #include "runtime/objects.h"
 #include "support/process.h"
@@ -110,6 +111,7 @@ Result<Module> Module::from_artifact(const Engine& engine, std::vector<uint8_t> 
     return make_error(ErrorKind::Usage, "artifact was compiled without fuel metering, but the engine wants to consume fuel");
   }
   runtime::announce_code(**loaded, engine.config().profiler);
+  if (engine.config().debug_info) (*loaded)->debugger = runtime::register_with_debugger(**loaded);
   Module m;
   m.impl_ = std::move(loaded.value());
   return m;

@@ -158,6 +158,8 @@ struct LoadedModule {
   const std::shared_ptr<const MemoryImage>& memory_image() const;
 
   mutable ShardedRefs refs;  // instances hold secondary references (see sharded_refs.h)
+  // The debugger's registration (Config::debug_info); last, so it ends before the code goes.
+  std::shared_ptr<void> debugger;
 
  private:
   mutable std::once_flag image_once_;

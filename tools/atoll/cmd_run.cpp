@@ -276,6 +276,8 @@ int run(const RunFlags& given) {
   if (!wasm_options.ok()) return error(wasm_options.error().message, kUsageExitCode);
   auto wasi_options = parse_wasi_options(flags.wasi_options);
   if (!wasi_options.ok()) return error(wasi_options.error().message, kUsageExitCode);
+  auto debug_options = parse_debug_options(flags.debug_options);
+  if (!debug_options.ok()) return error(debug_options.error().message, kUsageExitCode);
   flags.codegen.epoch_interruption |= wasm_options->wants_epochs();
   flags.codegen.consume_fuel |= wasm_options->wants_fuel();
   struct Preload {
@@ -313,6 +315,7 @@ int run(const RunFlags& given) {
   if (wasm_options->max_wasm_stack) config.max_wasm_stack = *wasm_options->max_wasm_stack;
   if (flags.profile == "perfmap") config.profiler = Profiler::PerfMap;
   if (flags.profile == "jitdump") config.profiler = Profiler::JitDump;
+  config.debug_info = debug_options->debug_info;
   Engine engine(config);
   auto main = load_input(engine, flags.file, flags);
   if (!main.ok()) return error(main.error().message);

@@ -45,6 +45,7 @@ struct RunFlags {
   std::string argv0;
   bool argv0_given = false;
   std::string profile;  // "", perfmap or jitdump
+  std::vector<std::string> debug_options;  // -D
   std::string invoke;
   std::string file;
   std::vector<std::string> args;

@@ -47,7 +47,8 @@ int split_run_args(int& argc, char** argv) {
                                               "--tcplisten",  "-O",            "--opt-level",
                                               "--bounds",     "--target-cpu",  "--compile-timeout",
                                               "--compile-memory", "-W",        "-S",
-                                              "--argv0",      "--preload",     "--profile"};
+                                              "--argv0",      "--preload",     "--profile",
+                                              "-D"};
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--") {
@@ -121,6 +122,10 @@ int main(int argc, char** argv) {
   run->add_option("-S", run_flags.wasi_options,
                   "WASI options, comma-separated, repeatable: inherit-env[=y|n] (the whole host environment), "
                   "tcplisten=ADDRESS:PORT")
+      ->allow_extra_args(false);
+  run->add_option("-D", run_flags.debug_options,
+                  "debugging options, comma-separated, repeatable: debug-info[=y|n] (describe the guest's code to "
+                  "gdb through its JIT interface: break on wasm functions by name, step by the guest's source lines)")
       ->allow_extra_args(false);
   run->add_option("--profile", run_flags.profile,
                   "tell perf about the guest's code: perfmap (/tmp/perf-PID.map: names) or jitdump "

@@ -124,4 +124,20 @@ Result<WasiOptions> parse_wasi_options(const std::vector<std::string>& flags) {
   return o;
 }
 
+Result<DebugOptions> parse_debug_options(const std::vector<std::string>& flags) {
+  auto settings = split(flags, 'D');
+  if (!settings.ok()) return settings.take_error();
+  DebugOptions o;
+  for (const Setting& s : *settings) {
+    if (s.name == "debug-info") {
+      auto v = units::parse_switch(s.value);
+      if (!v.ok()) return bad_value('D', s, v.error());
+      o.debug_info = *v;
+    } else {
+      return make_error(ErrorKind::Usage, "unknown option -D " + s.name + " (known: debug-info[=y|n])");
+    }
+  }
+  return o;
+}
+
 }  // namespace atl::cli

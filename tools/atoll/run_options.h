@@ -30,9 +30,14 @@ struct WasiOptions {
   std::vector<std::string> tcp_listen;  // -S tcplisten=ADDR:PORT
 };
 
-// The lists of every -W (or -S) flag, in order; a later setting of a name wins. Errors name the
+struct DebugOptions {
+  bool debug_info = false;  // -D debug-info: describe the guest's code to gdb (JIT interface)
+};
+
+// The lists of every -W (or -S, -D) flag, in order; a later setting of a name wins. Errors name the
 // option and list the known ones.
 Result<WasmOptions> parse_wasm_options(const std::vector<std::string>& flags);
 Result<WasiOptions> parse_wasi_options(const std::vector<std::string>& flags);
+Result<DebugOptions> parse_debug_options(const std::vector<std::string>& flags);
 
 }  // namespace atl::cli
