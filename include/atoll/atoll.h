@@ -302,6 +302,15 @@ class ATOLL_API Store {
   // suspended_value() is AsyncCall::kEpochYield) and each resume sets a deadline `ticks` later.
   // 0 turns it off (deadlines trap).
   void set_epoch_yield(uint64_t ticks);
+  // Called on the guest's thread (and stack: keep it small) when the epoch deadline is reached,
+  // before yielding or trapping: returning N > 0 continues the guest with a deadline N ticks on;
+  // 0 goes on as if there were no callback (yield if time-sliced, else trap "interrupted").
+  // wasm_frames() inside it shows where the guest is. An exception it throws is a trap. Empty
+  // function: no callback.
+  void set_epoch_deadline_callback(std::function<uint64_t()> callback);
+  // Inside the epoch deadline callback: the wasm frames of the running guest, innermost first
+  // (as Error::frames). Elsewhere: empty.
+  std::vector<Error::Frame> wasm_frames() const;
   // Resource limits for everything this store creates. Growth past a cap, or refused by a
   // callback, makes memory.grow / table.grow return -1 (the spec's answer), never a trap.
   struct Limits {

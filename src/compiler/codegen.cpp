@@ -154,9 +154,20 @@ void insert_epoch_checks(llvm::Module& mod, ModuleContext& mc) {
       sites.push_back(l->getHeader());
     }
     for (llvm::BasicBlock* bb : sites) {
+      // The check takes the location of the code it precedes (its wasm offset, and the chain of
+      // calls LLVM inlined it through), so a backtrace or profile sample taken in epoch_reached
+      // names the loop, not just the function it was inlined into.
+      llvm::DebugLoc loc;
+      for (llvm::Instruction& i : *bb) {
+        if (!llvm::isa<llvm::PHINode>(i) && i.getDebugLoc() && i.getDebugLoc().getLine() != 0) {
+          loc = i.getDebugLoc();
+          break;
+        }
+      }
       llvm::BasicBlock* rest = bb->splitBasicBlock(bb->getFirstInsertionPt(), "epoch.ok");
       bb->getTerminator()->eraseFromParent();
       llvm::IRBuilder<> b(bb);
+      b.SetCurrentDebugLocation(loc);
       llvm::Value* limits_slot = b.CreateConstInBoundsGEP1_64(mc.i8, f.getArg(0), offsetof(abi::VMContext, limits));
       llvm::LoadInst* limits = b.CreateAlignedLoad(mc.ptr, limits_slot, llvm::Align(8));
       limits->setMetadata(llvm::LLVMContext::MD_invariant_load, llvm::MDNode::get(mc.ctx, {}));

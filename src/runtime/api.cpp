@@ -270,6 +270,14 @@ void Store::set_epoch_deadline(uint64_t ticks) {
   impl_->limits.epoch_deadline = ticks > UINT64_MAX - now ? UINT64_MAX : now + ticks;
 }
 void Store::set_epoch_yield(uint64_t ticks) { impl_->epoch_yield_ticks = ticks; }
+void Store::set_epoch_deadline_callback(std::function<uint64_t()> callback) {
+  impl_->epoch_callback = std::move(callback);
+}
+std::vector<Error::Frame> Store::wasm_frames() const {
+  std::vector<Error::Frame> frames;
+  if (impl_->epoch_pc != 0) runtime::wasm_backtrace(impl_->epoch_pc, impl_->epoch_fp, frames);
+  return frames;
+}
 
 void Store::set_limits(Limits limits) {
   runtime::StoreLimits& l = impl_->resource_limits;

@@ -38,6 +38,27 @@ extern "C" {
 // the fiber's activation, so trapping out of a cancelled yield skips no host destructors.
 void atl_builtin_epoch_reached(abi::VMContext* ctx) {
   StoreData& store = *instance_of(ctx).store;
+  if (store.epoch_callback) {
+    store.epoch_pc = reinterpret_cast<uintptr_t>(__builtin_return_address(0)) - 1;
+    store.epoch_fp = *static_cast<uintptr_t*>(__builtin_frame_address(0));
+    uint64_t ticks = 0;
+    bool failed = true;  // generated code cannot unwind: an exception becomes a trap
+    try {
+      ticks = store.epoch_callback();
+      failed = false;
+    } catch (const std::exception& e) {
+      set_host_error(std::string("epoch deadline callback threw: ") + e.what());
+    } catch (...) {
+      set_host_error("epoch deadline callback threw an exception");
+    }
+    store.epoch_pc = store.epoch_fp = 0;
+    if (failed) ATL_TRAP(abi::TrapCode::HostError);
+    if (ticks != 0) {
+      const uint64_t now = __atomic_load_n(store.limits.epoch, __ATOMIC_RELAXED);
+      store.limits.epoch_deadline = ticks > UINT64_MAX - now ? UINT64_MAX : now + ticks;
+      return;
+    }
+  }
   if (store.epoch_yield_ticks != 0 && Fiber::current() != nullptr) {
     if (!suspend_current(kEpochYield).ok()) ATL_TRAP(abi::TrapCode::Interrupted);
     const uint64_t now = __atomic_load_n(store.limits.epoch, __ATOMIC_RELAXED);

@@ -28,7 +28,9 @@ thread_local std::string t_host_error;  // why the last host function on this th
 
 // Out of line on purpose: a host function may suspend and resume on another thread, so the
 // thread-local must be looked up after it returns, never through an address computed before.
+}  // namespace
 __attribute__((noinline)) void set_host_error(std::string message) { t_host_error = std::move(message); }
+namespace {
 
 struct PendingCall {
   const FunctionObject* f;
@@ -97,8 +99,10 @@ void expand(const LoadedModule& m, const LoadedModule::FuncRange& r, uintptr_t p
   }
 }
 
+}  // namespace
+
 // At most 64 native frames; each lookup is O(log modules + log functions + log ranges).
-std::string backtrace(uintptr_t pc, uintptr_t fp, std::vector<Error::Frame>& frames) {
+std::string wasm_backtrace(uintptr_t pc, uintptr_t fp, std::vector<Error::Frame>& frames) {
   std::string out;
   for (int depth = 0; depth < 64; ++depth) {
     const LoadedModule* found = module_at(pc);
@@ -118,8 +122,6 @@ std::string backtrace(uintptr_t pc, uintptr_t fp, std::vector<Error::Frame>& fra
   }
   return out;
 }
-
-}  // namespace
 
 // A trap jumps over guest and host frames, and ASan leaves their use-after-scope markers in
 // place; the next call on the same stack would then be reported for touching them.
@@ -148,7 +150,7 @@ Result<void> guarded_call(const FunctionObject& f, uint64_t* slots, bool switch_
     if (act.code == abi::TrapCode::HostError && !t_host_error.empty()) message += ": " + t_host_error;
     Error e = make_error(ErrorKind::Trap, std::move(message));
     e.trap_code = static_cast<uint32_t>(act.code);
-    e.backtrace = backtrace(act.pc, act.fp, e.frames);
+    e.backtrace = wasm_backtrace(act.pc, act.fp, e.frames);
     return e;
   }
   if (switch_stack) {

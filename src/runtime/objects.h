@@ -176,6 +176,14 @@ Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> artifact_
 // returned to the host (not from the signal handler).
 const LoadedModule* module_at(uintptr_t pc);
 
+// The wasm frames from `pc` (in guest code) and `fp` (its frame pointer) outwards, innermost
+// first, appended to `frames`; returns them as text, one per line. Stops at the first frame
+// that is not guest code (a trampoline, the host).
+std::string wasm_backtrace(uintptr_t pc, uintptr_t fp, std::vector<Error::Frame>& frames);
+
+// Why the trap TrapCode::HostError about to be raised on this thread happened (its message).
+void set_host_error(std::string message);
+
 // Process-wide canonical ids for function signatures: equal types, equal ids.
 uint32_t canonical_type_id(const wasm::FuncType& t);
 
@@ -253,6 +261,10 @@ struct StoreData {
   // When non-zero, reaching the epoch deadline inside an async call yields (time slicing) and
   // the next deadline is this many ticks after the resume; otherwise it traps.
   uint64_t epoch_yield_ticks = 0;
+  // Store::set_epoch_deadline_callback, and while it runs, where the guest was (its pc and
+  // frame pointer; pc 0 outside the callback) for Store::wasm_frames.
+  std::function<uint64_t()> epoch_callback;
+  uintptr_t epoch_pc = 0, epoch_fp = 0;
   StoreData();  // out of line, where EngineState is complete
   ~StoreData();
   abi::RuntimeLimits limits{};

@@ -14,6 +14,7 @@
 #include "cache/cache.h"
 #include "commands.h"
 #include "invoke_values.h"
+#include "guest_profiler.h"
 #include "run_options.h"
 #include "support/process.h"
 #include "support/units.h"
@@ -142,8 +143,8 @@ Result<void> adopt_artifact_settings(const std::vector<uint8_t>& bytes, CodegenF
                                             ", not --bounds " + codegen.bounds + " (its settings are read from it)");
   }
   if (codegen.epoch_interruption && !info->epoch_interruption) {
-    return make_error(ErrorKind::Usage, "the artifact was compiled without epoch checks, which -W timeout and "
-                                        "-W epoch-interruption need; compile it with --epoch-interruption");
+    return make_error(ErrorKind::Usage, "the artifact was compiled without epoch checks, which -W timeout, "
+                                        "-W epoch-interruption and --profile guest need; compile it with --epoch-interruption");
   }
   if (codegen.consume_fuel && !info->consume_fuel) {
     return make_error(ErrorKind::Usage, "the artifact was compiled without fuel metering, which -W fuel and "
@@ -278,7 +279,10 @@ int run(const RunFlags& given) {
   if (!wasi_options.ok()) return error(wasi_options.error().message, kUsageExitCode);
   auto debug_options = parse_debug_options(flags.debug_options);
   if (!debug_options.ok()) return error(debug_options.error().message, kUsageExitCode);
-  flags.codegen.epoch_interruption |= wasm_options->wants_epochs();
+  auto profile = parse_profile_option(flags.profile);
+  if (!profile.ok()) return error(profile.error().message, kUsageExitCode);
+  const bool guest_profile = profile->kind == ProfileOptions::Kind::Guest;
+  flags.codegen.epoch_interruption |= wasm_options->wants_epochs() || guest_profile;
   flags.codegen.consume_fuel |= wasm_options->wants_fuel();
   struct Preload {
     std::string name, path;
@@ -313,8 +317,8 @@ int run(const RunFlags& given) {
   }
   Config config = engine_config(flags.codegen);
   if (wasm_options->max_wasm_stack) config.max_wasm_stack = *wasm_options->max_wasm_stack;
-  if (flags.profile == "perfmap") config.profiler = Profiler::PerfMap;
-  if (flags.profile == "jitdump") config.profiler = Profiler::JitDump;
+  if (profile->kind == ProfileOptions::Kind::PerfMap) config.profiler = Profiler::PerfMap;
+  if (profile->kind == ProfileOptions::Kind::JitDump) config.profiler = Profiler::JitDump;
   config.debug_info = debug_options->debug_info;
   Engine engine(config);
   auto main = load_input(engine, flags.file, flags);
@@ -373,52 +377,70 @@ int run(const RunFlags& given) {
     wasi_ctx = *ctx;
   }
 
+  // Instantiation and the call; every way out returns the process's exit status.
+  auto run_guest = [&](std::optional<GuestTimeout>& timeout) -> int {
+    for (size_t i = 0; i < preloaded.size(); ++i) {
+      auto inst = linker.instantiate(preloaded[i].module);
+      if (!inst.ok()) {
+        if (inst.error().kind != ErrorKind::Trap) return error("--preload " + preloads[i].name + ": " + inst.error().to_string());
+        return guest_failed(inst.error(), wasi_ctx.get(), timeout ? &*timeout : nullptr);
+      }
+      if (auto init = inst->func("_initialize"); init.ok()) {
+        auto r = init->call({});
+        if (!r.ok()) return guest_failed(r.error(), wasi_ctx.get(), timeout ? &*timeout : nullptr);
+      }
+      linker.define_instance(preloads[i].name, *inst);
+    }
+    auto instance = linker.instantiate(main->module);
+    if (!instance.ok()) return guest_failed(instance.error(), wasi_ctx.get(), timeout ? &*timeout : nullptr);
+    // Reactors (libraries) export _initialize, which must run before anything else.
+    if (!command) {
+      if (auto init = instance->func("_initialize"); init.ok()) {
+        auto r = init->call({});
+        if (!r.ok()) return guest_failed(r.error(), wasi_ctx.get(), timeout ? &*timeout : nullptr);
+      }
+    }
+    const std::string name = command ? "_start" : flags.invoke;
+    auto func = instance->func(name);
+    if (!func.ok()) {
+      return error(main->name + ": " + func.error().message + (command ? " (use --invoke NAME to call an export)" : ""));
+    }
+    const FuncType type = func->type();
+    const std::vector<std::string> call_args = command ? std::vector<std::string>{} : flags.args;
+    if (call_args.size() != type.params.size()) {
+      return error(name + " takes " + std::to_string(type.params.size()) + " argument(s) " + type.to_string() +
+                   ", got " + std::to_string(call_args.size()));
+    }
+    std::vector<Val> args;
+    for (size_t i = 0; i < call_args.size(); ++i) {
+      auto v = parse_value(call_args[i], type.params[i]);
+      if (!v.ok()) return error("argument " + std::to_string(i + 1) + ": " + v.error().message);
+      args.push_back(*v);
+    }
+    auto results = func->call(args);
+    std::fflush(stdout);
+    if (!results.ok()) return guest_failed(results.error(), wasi_ctx.get(), timeout ? &*timeout : nullptr);
+    timeout.reset();
+    for (const Val& v : *results) std::printf("%s\n", format_value(v).c_str());
+    return 0;
+  };
   std::optional<GuestTimeout> timeout;
+  std::unique_ptr<GuestProfiler> profiler;
+  if (guest_profile) {
+    auto started = GuestProfiler::start(engine, profile->path, profile->interval_ns);
+    if (!started.ok()) return error(started.error().message);
+    profiler = std::move(started.value());
+    profiler->attach(store, [&timeout] { return timeout && timeout->fired(); });
+  }
   if (wasm_options->timeout_ns) timeout.emplace(engine, *wasm_options->timeout_ns);
-  for (size_t i = 0; i < preloaded.size(); ++i) {
-    auto inst = linker.instantiate(preloaded[i].module);
-    if (!inst.ok()) {
-      if (inst.error().kind != ErrorKind::Trap) return error("--preload " + preloads[i].name + ": " + inst.error().to_string());
-      return guest_failed(inst.error(), wasi_ctx.get(), timeout ? &*timeout : nullptr);
-    }
-    if (auto init = inst->func("_initialize"); init.ok()) {
-      auto r = init->call({});
-      if (!r.ok()) return guest_failed(r.error(), wasi_ctx.get(), timeout ? &*timeout : nullptr);
-    }
-    linker.define_instance(preloads[i].name, *inst);
+  const int status = run_guest(timeout);
+  if (profiler) {
+    auto written = profiler->finish();
+    if (!written.ok()) return error(written.error().message);
+    std::fprintf(stderr, "atoll: guest profile: %llu samples in %s\n",
+                 static_cast<unsigned long long>(profiler->samples()), profiler->path().c_str());
   }
-  auto instance = linker.instantiate(main->module);
-  if (!instance.ok()) return guest_failed(instance.error(), wasi_ctx.get(), timeout ? &*timeout : nullptr);
-  // Reactors (libraries) export _initialize, which must run before anything else.
-  if (!command) {
-    if (auto init = instance->func("_initialize"); init.ok()) {
-      auto r = init->call({});
-      if (!r.ok()) return guest_failed(r.error(), wasi_ctx.get(), timeout ? &*timeout : nullptr);
-    }
-  }
-  const std::string name = command ? "_start" : flags.invoke;
-  auto func = instance->func(name);
-  if (!func.ok()) {
-    return error(main->name + ": " + func.error().message + (command ? " (use --invoke NAME to call an export)" : ""));
-  }
-  const FuncType type = func->type();
-  const std::vector<std::string> call_args = command ? std::vector<std::string>{} : flags.args;
-  if (call_args.size() != type.params.size()) {
-    return error(name + " takes " + std::to_string(type.params.size()) + " argument(s) " + type.to_string() +
-                 ", got " + std::to_string(call_args.size()));
-  }
-  std::vector<Val> args;
-  for (size_t i = 0; i < call_args.size(); ++i) {
-    auto v = parse_value(call_args[i], type.params[i]);
-    if (!v.ok()) return error("argument " + std::to_string(i + 1) + ": " + v.error().message);
-    args.push_back(*v);
-  }
-  auto results = func->call(args);
-  std::fflush(stdout);
-  if (!results.ok()) return guest_failed(results.error(), wasi_ctx.get(), timeout ? &*timeout : nullptr);
-  timeout.reset();
-  for (const Val& v : *results) std::printf("%s\n", format_value(v).c_str());
-  return 0;
+  return status;
 }
 
 }  // namespace atl::cli

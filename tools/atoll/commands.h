@@ -44,7 +44,7 @@ struct RunFlags {
   std::vector<std::string> preloads;      // NAME=PATH
   std::string argv0;
   bool argv0_given = false;
-  std::string profile;  // "", perfmap or jitdump
+  std::string profile;  // --profile: see ProfileOptions (run_options.h)
   std::vector<std::string> debug_options;  // -D
   std::string invoke;
   std::string file;

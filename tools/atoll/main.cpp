@@ -128,10 +128,11 @@ int main(int argc, char** argv) {
                   "gdb through its JIT interface: break on wasm functions by name, step by the guest's source lines)")
       ->allow_extra_args(false);
   run->add_option("--profile", run_flags.profile,
-                  "tell perf about the guest's code: perfmap (/tmp/perf-PID.map: names) or jitdump "
-                  "(jit-PID.dump in $ATOLL_JITDUMP_DIR or the working directory: names and machine code, for "
-                  "perf record -k mono, perf inject --jit, perf annotate)")
-      ->check(CLI::IsMember({"perfmap", "jitdump"}));
+                  "perfmap (/tmp/perf-PID.map: names for perf) or jitdump (jit-PID.dump in $ATOLL_JITDUMP_DIR "
+                  "or the working directory: names and machine code, for perf record -k mono, perf inject --jit, "
+                  "perf annotate); or guest[,PATH[,INTERVAL]]: sample the guest's wasm frames every INTERVAL "
+                  "(default 1ms) of its running and write collapsed stacks, for flame graphs, to PATH (default "
+                  "atoll-guest-profile.folded); compiles with epoch checks");
   auto* argv0 = run->add_option("--argv0", run_flags.argv0, "the guest's argv[0] (default: the module's file name)");
   run->add_option("--preload", run_flags.preloads,
                   "NAME=PATH: instantiate the module at PATH first and let later modules import its exports "

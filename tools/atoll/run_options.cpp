@@ -140,4 +140,40 @@ Result<DebugOptions> parse_debug_options(const std::vector<std::string>& flags) 
   return o;
 }
 
+Result<ProfileOptions> parse_profile_option(const std::string& text) {
+  ProfileOptions o;
+  if (text.empty()) return o;
+  std::vector<std::string> parts;
+  for (size_t start = 0;;) {
+    const size_t comma = text.find(',', start);
+    parts.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  const std::string& kind = parts[0];
+  const auto usage = [&](const std::string& why) {
+    return make_error(ErrorKind::Usage, "--profile " + text + ": " + why +
+                                            " (known: perfmap, jitdump, guest[,PATH[,INTERVAL]])");
+  };
+  if (kind == "perfmap" || kind == "jitdump") {
+    if (parts.size() > 1) return usage(kind + " takes no arguments");
+    o.kind = kind == "perfmap" ? ProfileOptions::Kind::PerfMap : ProfileOptions::Kind::JitDump;
+    return o;
+  }
+  if (kind != "guest") return usage("unknown profiler '" + kind + "'");
+  if (parts.size() > 3) return usage("too many arguments");
+  o.kind = ProfileOptions::Kind::Guest;
+  if (parts.size() > 1) {
+    if (parts[1].empty()) return usage("empty PATH");
+    o.path = parts[1];
+  }
+  if (parts.size() > 2) {
+    auto ns = units::parse_duration_ns(parts[2]);
+    if (!ns.ok()) return usage("INTERVAL: " + ns.error().message);
+    if (*ns < 10'000 || *ns > 10'000'000'000) return usage("INTERVAL must be between 10us and 10s");
+    o.interval_ns = *ns;
+  }
+  return o;
+}
+
 }  // namespace atl::cli

@@ -34,6 +34,15 @@ struct DebugOptions {
   bool debug_info = false;  // -D debug-info: describe the guest's code to gdb (JIT interface)
 };
 
+// --profile KIND[,...]: perfmap, jitdump (for perf) or guest[,PATH[,INTERVAL]] (atoll samples
+// the guest's wasm frames every INTERVAL of its running and writes collapsed stacks to PATH).
+struct ProfileOptions {
+  enum class Kind { None, PerfMap, JitDump, Guest } kind = Kind::None;
+  std::string path = "atoll-guest-profile.folded";  // guest
+  uint64_t interval_ns = 1'000'000;                   // guest
+};
+Result<ProfileOptions> parse_profile_option(const std::string& text);
+
 // The lists of every -W (or -S, -D) flag, in order; a later setting of a name wins. Errors name the
 // option and list the known ones.
 Result<WasmOptions> parse_wasm_options(const std::vector<std::string>& flags);

@@ -122,5 +122,95 @@ TEST(Interrupt, EngineRefusesArtifactsWithoutTheInstrumentationItNeeds) {
   EXPECT_NE(m2.error().message.find("without fuel metering"), std::string::npos);
 }
 
+// A guest whose loop advances the epoch itself (through a host import), so every iteration
+// reaches the deadline at the next loop header: the callback's calls are deterministic.
+const char* kTicking = R"(
+(module
+  (import "env" "tick" (func $tick))
+  (func $inner (param $n i32) (local $i i32)
+    (loop $l
+      (call $tick)
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n)))))
+  (func $outer (export "outer") (param $n i32)
+    (call $inner (local.get $n))
+    (call $inner (local.get $n))))
+)";
+
+struct TickingGuest {
+  TickingGuest() : engine(config()), store(engine), linker(store) {
+    linker.func("env", "tick", [this] { engine.increment_epoch(); });
+    auto m = compile_module(engine, test::wat(kTicking));
+    EXPECT_TRUE(m.ok()) << m.error().to_string();
+    auto i = linker.instantiate(*m);
+    EXPECT_TRUE(i.ok()) << i.error().to_string();
+    instance = *i;
+    store.set_epoch_deadline(1);
+  }
+  static Config config() {
+    Config c;
+    c.epoch_interruption = true;
+    c.opt_level = 0;  // $inner stays a frame of its own
+    return c;
+  }
+  Result<void> outer(int32_t n) { return (*instance.func<void(int32_t)>("outer"))(n); }
+  Engine engine;
+  Store store;
+  Linker linker;
+  Instance instance;
+};
+
+TEST(Interrupt, EpochCallbackContinuesTheGuestAndSeesItsFrames) {
+  TickingGuest g;
+  int calls = 0;
+  std::vector<std::vector<std::string>> stacks;
+  g.store.set_epoch_deadline_callback([&]() -> uint64_t {
+    ++calls;
+    std::vector<std::string> names;
+    for (const Error::Frame& f : g.store.wasm_frames()) names.push_back(f.function);
+    stacks.push_back(names);
+    return 1;
+  });
+  ASSERT_TRUE(g.outer(5).ok());
+  // Each of the ten ticks is noticed once (at a loop header or the second call's entry).
+  EXPECT_GE(calls, 9);
+  EXPECT_LE(calls, 10);
+  for (const auto& names : stacks) {
+    ASSERT_GE(names.size(), 1u);
+    EXPECT_EQ(names.back(), "outer");
+  }
+  EXPECT_EQ(stacks.front(), (std::vector<std::string>{"inner", "outer"}));
+  EXPECT_TRUE(g.store.wasm_frames().empty()) << "frames outside the callback";
+}
+
+TEST(Interrupt, EpochCallbackReturningZeroTrapsAsWithoutOne) {
+  TickingGuest g;
+  int calls = 0;
+  g.store.set_epoch_deadline_callback([&]() -> uint64_t { return ++calls < 3 ? 1 : 0; });
+  auto r = g.outer(100);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "interrupted");
+  EXPECT_EQ(calls, 3);
+  // Without the callback the first deadline traps.
+  g.store.set_epoch_deadline_callback({});
+  g.store.set_epoch_deadline(1);
+  r = g.outer(100);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "interrupted");
+}
+
+TEST(Interrupt, EpochCallbackThatThrowsTrapsTheGuest) {
+  TickingGuest g;
+  g.store.set_epoch_deadline_callback([]() -> uint64_t { throw std::runtime_error("sampler broke"); });
+  auto r = g.outer(3);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::Trap);
+  EXPECT_NE(r.error().message.find("epoch deadline callback threw: sampler broke"), std::string::npos)
+      << r.error().message;
+  // The store runs again.
+  g.store.set_epoch_deadline_callback([] { return uint64_t{1}; });
+  EXPECT_TRUE(g.outer(3).ok());
+}
+
 }  // namespace
 }  // namespace atl
