@@ -2,6 +2,7 @@
 // (libatoll-compiler.so: see plugin_path for where it is looked for) is dlopen'ed on first use.
 // Link this library or the in-process compiler (atoll_compiler), not both.
 #include <dlfcn.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <climits>
@@ -12,6 +13,7 @@
 #include "atoll/atoll.h"
 #include "compiler/plugin_abi.h"
 #include "compiler_loader/isolated.h"
+#include "compiler_loader/loader.h"
 #include "compiler_loader/worker_protocol.h"
 
 namespace atl {
@@ -126,3 +128,14 @@ Result<std::vector<uint8_t>> compile(const Engine& engine, std::span<const uint8
 }
 
 }  // namespace atl
+
+namespace atl::compiler_loader {
+
+std::string plugin_identity() {
+  struct stat st {};
+  if (stat(plugin_path().c_str(), &st) != 0) return "none";
+  const long long mtime_ns = static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  return std::to_string(st.st_size) + "-" + std::to_string(mtime_ns) + "-" + std::to_string(st.st_ino);
+}
+
+}  // namespace atl::compiler_loader

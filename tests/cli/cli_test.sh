@@ -117,9 +117,34 @@ expect 1 "compile an invalid module" -- "$atoll" compile "$work/invalid.wasm"; c
 expect 0 "run fills the cache" -- "$atoll" run --invoke add "$work/calc.wasm" 1 2; contains "^3$"
 entries=("$work"/cache/atoll/*.atoll)
 [ ${#entries[@]} -eq 1 ] && [ -s "${entries[0]}" ] || { echo "FAIL: no cache entry"; failures=$((failures + 1)); }
-expect 0 "a warm run reuses the entry without the compiler" -- env ATOLL_COMPILER=/nonexistent \
-  "$atoll" run --invoke add "$work/calc.wasm" 2 2
-contains "^4$"
+# The cache key names the compiler build (its file's size, time and inode): a warm run does not
+# load the compiler (here a copy whose bytes are then spoiled, its time put back), and another
+# build of it (the copy touched) compiles afresh.
+plugin=$(dirname "$(readlink -f "$atoll")")/libatoll-compiler.so
+if [ -f "$plugin" ]; then
+  cp -p "$plugin" "$work/compiler.so"
+  expect 0 "cold run with a copy of the compiler" -- env ATOLL_COMPILER="$work/compiler.so" \
+    "$atoll" run --invoke add "$work/calc.wasm" 2 2
+  contains "^4$"
+  touch -r "$work/compiler.so" "$work/stamp"
+  dd if=/dev/zero of="$work/compiler.so" bs=4096 count=1 conv=notrunc status=none
+  touch -r "$work/stamp" "$work/compiler.so"
+  expect 0 "a warm run reuses the entry without loading the compiler" -- env ATOLL_COMPILER="$work/compiler.so" \
+    "$atoll" run --invoke add "$work/calc.wasm" 2 2
+  contains "^4$"
+  cp -p "$plugin" "$work/compiler.so"
+  touch -d '+1 minute' "$work/compiler.so"
+  before=$(ls "$work"/cache/atoll/*.atoll | wc -l)
+  expect 0 "another compiler build" -- env ATOLL_COMPILER="$work/compiler.so" \
+    "$atoll" run --invoke add "$work/calc.wasm" 2 2
+  contains "^4$"
+  [ "$(ls "$work"/cache/atoll/*.atoll | wc -l)" -eq $((before + 1)) ] || fail "a rebuilt compiler reused old artifacts"
+  rm -f "$work"/cache/atoll/*.atoll "$work"/cache/atoll/*.atoll.code
+  expect 0 "refill" -- "$atoll" run --invoke add "$work/calc.wasm" 1 2
+  entries=("$work"/cache/atoll/*.atoll)
+else
+  fail "no compiler plugin beside $atoll"
+fi
 printf 'garbage' > "${entries[0]}"
 expect 0 "a corrupt entry is recompiled, not executed" -- "$atoll" run --invoke add "$work/calc.wasm" 3 2; contains "^5$"
 [ "$(head -c 4 "${entries[0]}" | od -An -c | tr -d ' ')" = "177ELF" ] || { echo "FAIL: corrupt entry not replaced"; failures=$((failures + 1)); }

@@ -13,6 +13,7 @@
 #include "atoll/wasi.h"
 #include "cache/cache.h"
 #include "commands.h"
+#include "compiler_loader/loader.h"
 #include "invoke_values.h"
 #include "guest_profiler.h"
 #include "run_options.h"
@@ -258,7 +259,7 @@ Result<void> check_cache_grants(const std::vector<wasi::Preopen>& dirs) {
 
 std::string cache_settings(const CodegenFlags& flags) {
   return std::string("atoll 0.1.0|artifact ") + std::to_string(abi::kArtifactVersion) + "|llvm " +
-         ATOLL_LLVM_VERSION + "|O" + std::to_string(flags.opt_level) + "|" + flags.bounds + "|" + flags.target_cpu +
+         ATOLL_LLVM_VERSION + "|compiler " + compiler_loader::plugin_identity() + "|O" + std::to_string(flags.opt_level) + "|" + flags.bounds + "|" + flags.target_cpu +
          (flags.epoch_interruption ? "|epochs" : "") + (flags.consume_fuel ? "|fuel" : "");
 }
 
