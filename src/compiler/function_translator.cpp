@@ -179,18 +179,29 @@ bool FunctionTranslator::instruction(const wasm::Instr& in, const std::vector<ui
   return variable(in);
 }
 
+// The trap's wasm offset (its debug location's line) is also an argument: it keeps the trap
+// calls of different sites distinct, so LLVM does not merge them, and each call's own location
+// (inline chain included) is what the backtrace reads at its return address.
 void FunctionTranslator::trap_now(abi::TrapCode code) {
-  b_.CreateCall(mc_.builtin("trap"), {vmctx_, b_.getInt32(static_cast<uint32_t>(code))});
+  const llvm::DebugLoc& loc = b_.getCurrentDebugLocation();
+  const uint32_t site = loc ? loc.getLine() : 0;
+  b_.CreateCall(mc_.builtin("trap"), {vmctx_, b_.getInt32(static_cast<uint32_t>(code)), b_.getInt32(site)});
   b_.CreateUnreachable();
 }
 
+// A cold block per site (a few bytes each), so each trap is reported where it happened; except
+// explicit bounds checks, one per memory access: a block per access grew code by a third, so
+// they share one block per function and report its first site (guard-page mode is exact: its
+// faults are signals at the access).
 void FunctionTranslator::trap_if(llvm::Value* cond, abi::TrapCode code) {
-  llvm::BasicBlock*& trap_bb = trap_blocks_[static_cast<uint32_t>(code)];
+  const bool shared = code == abi::TrapCode::MemoryOutOfBounds;
+  llvm::BasicBlock* trap_bb = shared ? shared_oob_trap_ : nullptr;
   if (!trap_bb) {
-    llvm::IRBuilderBase::InsertPointGuard guard(b_);
     trap_bb = llvm::BasicBlock::Create(mc_.ctx, "trap", fn_);
+    llvm::IRBuilderBase::InsertPointGuard guard(b_);
     b_.SetInsertPoint(trap_bb);
     trap_now(code);
+    if (shared) shared_oob_trap_ = trap_bb;
   }
   llvm::BasicBlock* cont = llvm::BasicBlock::Create(mc_.ctx, "ok", fn_);
   llvm::MDBuilder md(mc_.ctx);

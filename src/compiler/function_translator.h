@@ -115,10 +115,10 @@ class FunctionTranslator {
   std::vector<Frame> frames_;
   bool unreachable_ = false;
   uint32_t dead_depth_ = 0;  // blocks opened inside unreachable code
-  std::array<llvm::BasicBlock*, abi::kNumTrapCodes> trap_blocks_{};
   bool next_load_dropped_ = false;
 
   std::string error_;
+  llvm::BasicBlock* shared_oob_trap_ = nullptr;  // see trap_if
   uint64_t error_offset_ = 0;
 };
 

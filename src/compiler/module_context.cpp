@@ -69,8 +69,8 @@ llvm::Function* ModuleContext::builtin(const char* name) {
   if (llvm::Function* f = mod.getFunction(symbol)) return f;
   const std::string n = name;
   llvm::FunctionType* ft;
-  if (n == "trap") {
-    ft = llvm::FunctionType::get(void_ty, {ptr, i32}, false);
+  if (n == "trap") {  // (vmctx, TrapCode, wasm offset of the site)
+    ft = llvm::FunctionType::get(void_ty, {ptr, i32, i32}, false);
   } else if (n == "memory_grow") {
     ft = llvm::FunctionType::get(i32, {ptr, i32}, false);
   } else if (n == "memory_fill" || n == "memory_copy") {

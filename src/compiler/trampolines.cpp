@@ -57,7 +57,7 @@ static void emit_host_adapter(ModuleContext& mc, uint32_t type_index) {
   b.SetInsertPoint(fail);
   // The callback already recorded what went wrong; the trap unwinds to the host entry.
   b.CreateCall(mc.builtin("trap"), {llvm::ConstantPointerNull::get(mc.ptr),
-                                    b.getInt32(static_cast<uint32_t>(abi::TrapCode::HostError))});
+                                    b.getInt32(static_cast<uint32_t>(abi::TrapCode::HostError)), b.getInt32(0)});
   b.CreateUnreachable();
   b.SetInsertPoint(ok);
   auto load_result = [&](size_t i) {

@@ -29,7 +29,9 @@ bool out_of_range(uint64_t start, uint64_t len, uint64_t size) { return start + 
 
 extern "C" {
 
-[[noreturn]] void atl_builtin_trap(abi::VMContext*, uint32_t code) {
+// `site` (the trap's wasm offset) only keeps the compiler from merging trap calls; the frame's
+// offset comes from the debug table at the return address, like every other frame's.
+[[noreturn]] void atl_builtin_trap(abi::VMContext*, uint32_t code, uint32_t /*site*/) {
   ATL_TRAP(static_cast<abi::TrapCode>(code));
 }
 

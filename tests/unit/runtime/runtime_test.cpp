@@ -194,6 +194,50 @@ TEST(Runtime, OptimisedBacktraceKeepsInlinedFramesAndWasmOffsets) {
   EXPECT_LT(o2[1].wasm_offset, o2[2].wasm_offset);
 }
 
+// Each trap site reports its own offset: two divisions, two indirect calls and two memory
+// accesses in one function, each trapping in turn. (Not memory accesses in explicit bounds
+// mode: their checks share one trap block per function, docs/CLI.md "Trap backtraces".)
+TEST(Runtime, EveryTrapSiteReportsItsOwnOffset) {
+  const char* text = R"(
+(module
+  (memory 1)
+  (table 1 funcref)
+  (type $v (func (result i32)))
+  (func $seven (type $v) (i32.const 7))
+  (elem (i32.const 0) $seven)
+  (func (export "div") (param $a i32) (param $b i32) (result i32)
+    (i32.div_u (i32.div_u (i32.const 100) (local.get $a)) (local.get $b)))
+  (func (export "calls") (param $a i32) (param $b i32) (result i32)
+    (i32.add (call_indirect (type $v) (local.get $a)) (call_indirect (type $v) (local.get $b))))
+  (func (export "loads") (param $a i32) (param $b i32) (result i32)
+    (i32.add (i32.load (local.get $a)) (i32.load offset=4 (local.get $b)))))
+)";
+  for (BoundsChecks mode : {BoundsChecks::GuardPages, BoundsChecks::Explicit}) {
+    for (int opt : {0, 2}) {
+      Config c;
+      c.opt_level = opt;
+      c.bounds = mode;
+      Fixture f(text, c);
+      Instance inst = f.instantiate();
+      for (const char* name : {"div", "calls", "loads"}) {
+        if (mode == BoundsChecks::Explicit && std::string(name) == "loads") continue;
+        // (first site traps), then (first passes, second traps).
+        const int32_t bad = std::string(name) == "div" ? 0 : std::string(name) == "calls" ? 5 : 70000;
+        const int32_t good = std::string(name) == "div" ? 1 : 0;
+        auto first = (*inst.func<int32_t(int32_t, int32_t)>(name))(bad, bad);
+        auto second = (*inst.func<int32_t(int32_t, int32_t)>(name))(good, bad);
+        ASSERT_FALSE(first.ok()) << name;
+        ASSERT_FALSE(second.ok()) << name;
+        ASSERT_FALSE(first.error().frames.empty());
+        ASSERT_FALSE(second.error().frames.empty());
+        EXPECT_EQ(first.error().message, second.error().message) << name;
+        EXPECT_LT(first.error().frames[0].wasm_offset, second.error().frames[0].wasm_offset)
+            << name << " at -O" << opt << (mode == BoundsChecks::Explicit ? " explicit" : " guard pages");
+      }
+    }
+  }
+}
+
 TEST(Runtime, StackExhaustionTrapsAndTheHostCanCallAgain) {
   Fixture f(kGuest);
   define_twice(f);
