@@ -259,7 +259,8 @@ Result<void> check_cache_grants(const std::vector<wasi::Preopen>& dirs) {
 
 std::string cache_settings(const CodegenFlags& flags) {
   return std::string("atoll 0.1.0|artifact ") + std::to_string(abi::kArtifactVersion) + "|llvm " +
-         ATOLL_LLVM_VERSION + "|compiler " + compiler_loader::plugin_identity() + "|O" + std::to_string(flags.opt_level) + "|" + flags.bounds + "|" + flags.target_cpu +
+         ATOLL_LLVM_VERSION + "|compiler " + compiler_loader::plugin_identity() + "|O" +
+         std::to_string(flags.opt_level) + "|" + flags.bounds + "|" + flags.target_cpu +
          (flags.epoch_interruption ? "|epochs" : "") + (flags.consume_fuel ? "|fuel" : "");
 }
 
@@ -378,27 +379,29 @@ int run(const RunFlags& given) {
     wasi_ctx = *ctx;
   }
 
+  std::optional<GuestTimeout> timeout;
   // Instantiation and the call; every way out returns the process's exit status.
-  auto run_guest = [&](std::optional<GuestTimeout>& timeout) -> int {
+  auto run_guest = [&]() -> int {
+    const auto failed = [&](const Error& e) { return guest_failed(e, wasi_ctx.get(), timeout ? &*timeout : nullptr); };
     for (size_t i = 0; i < preloaded.size(); ++i) {
       auto inst = linker.instantiate(preloaded[i].module);
       if (!inst.ok()) {
         if (inst.error().kind != ErrorKind::Trap) return error("--preload " + preloads[i].name + ": " + inst.error().to_string());
-        return guest_failed(inst.error(), wasi_ctx.get(), timeout ? &*timeout : nullptr);
+        return failed(inst.error());
       }
       if (auto init = inst->func("_initialize"); init.ok()) {
         auto r = init->call({});
-        if (!r.ok()) return guest_failed(r.error(), wasi_ctx.get(), timeout ? &*timeout : nullptr);
+        if (!r.ok()) return failed(r.error());
       }
       linker.define_instance(preloads[i].name, *inst);
     }
     auto instance = linker.instantiate(main->module);
-    if (!instance.ok()) return guest_failed(instance.error(), wasi_ctx.get(), timeout ? &*timeout : nullptr);
+    if (!instance.ok()) return failed(instance.error());
     // Reactors (libraries) export _initialize, which must run before anything else.
     if (!command) {
       if (auto init = instance->func("_initialize"); init.ok()) {
         auto r = init->call({});
-        if (!r.ok()) return guest_failed(r.error(), wasi_ctx.get(), timeout ? &*timeout : nullptr);
+        if (!r.ok()) return failed(r.error());
       }
     }
     const std::string name = command ? "_start" : flags.invoke;
@@ -420,12 +423,11 @@ int run(const RunFlags& given) {
     }
     auto results = func->call(args);
     std::fflush(stdout);
-    if (!results.ok()) return guest_failed(results.error(), wasi_ctx.get(), timeout ? &*timeout : nullptr);
+    if (!results.ok()) return failed(results.error());
     timeout.reset();
     for (const Val& v : *results) std::printf("%s\n", format_value(v).c_str());
     return 0;
   };
-  std::optional<GuestTimeout> timeout;
   std::unique_ptr<GuestProfiler> profiler;
   if (guest_profile) {
     auto started = GuestProfiler::start(engine, profile->path, profile->interval_ns);
@@ -434,7 +436,7 @@ int run(const RunFlags& given) {
     profiler->attach(store, [&timeout] { return timeout && timeout->fired(); });
   }
   if (wasm_options->timeout_ns) timeout.emplace(engine, *wasm_options->timeout_ns);
-  const int status = run_guest(timeout);
+  const int status = run_guest();
   if (profiler) {
     auto written = profiler->finish();
     if (!written.ok()) return error(written.error().message);
