@@ -13,6 +13,7 @@ packages=(
   wabt                                # wast2json for the spec tests, wasm-validate as a reference
   jq                                  # the CLI tests read `atoll inspect --json`
   gdb                                 # the CLI test of the GDB JIT interface (-D debug-info)
+  chromium chromium-driver python3    # the CLI test of `atoll explore` in a real browser (WebDriver)
   binaryen                            # wasm-opt -ttf: random modules for the differential fuzzer
   libboost-dev libtomlplusplus-dev curl   # atoll serve (Boost.Beast, toml++); its tests' client
   haproxy python3-yaml systemd            # dist/ tests: a balancer, manifest checks, systemd-analyze and

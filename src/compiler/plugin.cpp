@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "compiler/compiler.h"
+#include "compiler/disassemble.h"
 #include "compiler/plugin_abi.h"
 #include "wasm/decoder.h"
 
@@ -41,5 +42,15 @@ __attribute__((visibility("default"))) void atl_plugin_compile(const uint8_t* wa
 }
 
 __attribute__((visibility("default"))) void atl_plugin_free(void* p) { std::free(p); }
+
+__attribute__((visibility("default"))) char* atl_plugin_disassemble(const uint8_t* code, size_t size,
+                                                                   uint64_t address, atl_plugin_instruction_fn emit,
+                                                                   void* user) {
+  auto done = atl::compiler::disassemble(std::span<const uint8_t>(code, size), address,
+                                         [&](uint64_t at, uint32_t n, const std::string& text) {
+                                           emit(user, at, n, text.c_str());
+                                         });
+  return done.ok() ? nullptr : strdup(done.error().message.c_str());
+}
 
 }  // extern "C"

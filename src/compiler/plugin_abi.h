@@ -32,9 +32,16 @@ void atl_plugin_compile(const uint8_t* wasm, size_t size, const atl_plugin_optio
                         atl_plugin_result* result);
 void atl_plugin_free(void* p);
 
+// One disassembled instruction: its address, length in bytes and text (valid during the call).
+typedef void (*atl_plugin_instruction_fn)(void* user, uint64_t address, uint32_t size, const char* text);
+// Disassembles x86-64 `code` taken to be at `address`, calling `emit` per instruction. Returns 0,
+// or an error message (malloc'ed; free with atl_plugin_free).
+char* atl_plugin_disassemble(const uint8_t* code, size_t size, uint64_t address, atl_plugin_instruction_fn emit,
+                             void* user);
+
 }  // extern "C"
 
 namespace atl::compiler {
-constexpr uint32_t kPluginAbiVersion = 2;
+constexpr uint32_t kPluginAbiVersion = 3;
 constexpr const char* kPluginFileName = "libatoll-compiler.so";
 }  // namespace atl::compiler

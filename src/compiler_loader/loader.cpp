@@ -22,6 +22,7 @@ namespace {
 struct Plugin {
   decltype(&atl_plugin_compile) compile = nullptr;
   decltype(&atl_plugin_free) release = nullptr;
+  decltype(&atl_plugin_disassemble) disassemble = nullptr;
   std::string error;
 };
 
@@ -97,7 +98,8 @@ const Plugin& plugin() {
     }
     p.compile = reinterpret_cast<decltype(&atl_plugin_compile)>(dlsym(h, "atl_plugin_compile"));
     p.release = reinterpret_cast<decltype(&atl_plugin_free)>(dlsym(h, "atl_plugin_free"));
-    if (!p.compile || !p.release) p.error = "the compiler at " + path + " lacks its entry points";
+    p.disassemble = reinterpret_cast<decltype(&atl_plugin_disassemble)>(dlsym(h, "atl_plugin_disassemble"));
+    if (!p.compile || !p.release || !p.disassemble) p.error = "the compiler at " + path + " lacks its entry points";
   });
   return p;
 }
@@ -136,6 +138,21 @@ std::string plugin_identity() {
   if (stat(plugin_path().c_str(), &st) != 0) return "none";
   const long long mtime_ns = static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
   return std::to_string(st.st_size) + "-" + std::to_string(mtime_ns) + "-" + std::to_string(st.st_ino);
+}
+
+Result<std::vector<NativeInstruction>> disassemble(std::span<const uint8_t> code, uint64_t address) {
+  const Plugin& p = plugin();
+  if (!p.error.empty()) return make_error(ErrorKind::Other, p.error);
+  std::vector<NativeInstruction> out;
+  auto emit = [](void* user, uint64_t at, uint32_t size, const char* text) {
+    static_cast<std::vector<NativeInstruction>*>(user)->push_back({at, size, text});
+  };
+  if (char* error = p.disassemble(code.data(), code.size(), address, emit, &out)) {
+    Error e = make_error(ErrorKind::Other, error);
+    p.release(error);
+    return e;
+  }
+  return out;
 }
 
 }  // namespace atl::compiler_loader

@@ -86,6 +86,7 @@ Result<CodeImage*> CodeImage::load(const artifact::ElfFile& elf, const std::stri
   // External symbols: one stub and one GOT slot each.
   std::vector<int> external_slot(symbols.size(), -1);
   std::vector<void*> external_addr;
+  std::vector<std::string> external_names;
   for (size_t i = 0; i < symbols.size(); ++i) {
     const artifact::ElfSymbol& s = symbols[i];
     if (s.section != SHN_UNDEF || s.name.empty()) continue;
@@ -93,6 +94,7 @@ Result<CodeImage*> CodeImage::load(const artifact::ElfFile& elf, const std::stri
     if (!addr) return load_error("unknown external symbol '" + s.name + "'");
     external_slot[i] = static_cast<int>(external_addr.size());
     external_addr.push_back(addr);
+    external_names.push_back(s.name);
   }
 
   // Layout.
@@ -155,6 +157,7 @@ Result<CodeImage*> CodeImage::load(const artifact::ElfFile& elf, const std::stri
     stub[6] = 0xcc;  // int3 padding
     stub[7] = 0xcc;
     std::memcpy(base + got_offset + k * 8, &external_addr[k], 8);
+    img->stubs_.push_back({reinterpret_cast<uintptr_t>(stub), std::move(external_names[k])});
   }
   bool code_is_position_independent = true;
 

@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "artifact/elf.h"
 #include "atoll/result.h"
@@ -38,6 +39,13 @@ class CodeImage {
     uint64_t size;
   };
   const std::unordered_map<std::string, Symbol>& symbols() const { return symbols_; }
+  // The stub through which the code calls each runtime function, with that function's name
+  // (for disassembly listings).
+  struct Stub {
+    uintptr_t address;
+    std::string name;
+  };
+  const std::vector<Stub>& stubs() const { return stubs_; }
 
  private:
   CodeImage() = default;
@@ -46,6 +54,7 @@ class CodeImage {
   uintptr_t code_end_ = 0;
   bool shared_ = false;
   std::unordered_map<std::string, Symbol> symbols_;
+  std::vector<Stub> stubs_;
 };
 
 // Runtime functions generated code may call, by symbol name.

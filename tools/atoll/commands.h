@@ -31,6 +31,8 @@ struct CodegenFlags {
 };
 
 int compile(const std::string& input, std::string output, const CodegenFlags& flags);
+// `atoll explore`: writes the explorer page (default: input with .html).
+int explore_module(const std::string& input, std::string output, const CodegenFlags& flags);
 
 struct RunFlags {
   CodegenFlags codegen;

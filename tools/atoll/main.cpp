@@ -100,6 +100,16 @@ int main(int argc, char** argv) {
   add_codegen_flags(compile, compile_flags);
   add_budget_flags(compile, compile_flags);
 
+  std::string explore_in, explore_out;
+  atl::cli::CodegenFlags explore_flags;
+  auto* explore = app.add_subcommand(
+      "explore", "Write an HTML page showing each function's wasm instructions beside the x86-64 code "
+                 "atoll generated for them, linked by wasm offset (hover one to highlight the other)");
+  explore->add_option("FILE", explore_in, "the .wasm file")->required();
+  explore->add_option("-o,--output", explore_out, "the page to write (default: FILE with .html)");
+  add_codegen_flags(explore, explore_flags);
+  add_budget_flags(explore, explore_flags);
+
   atl::cli::RunFlags run_flags;
   auto* run = app.add_subcommand(
       "run", "Run a module (.wasm, compiled once and cached, or an artifact; - reads it from stdin). WASI programs get ARGS "
@@ -235,7 +245,7 @@ int main(int argc, char** argv) {
     bool known = false;
     for (const CLI::App* sub : app.get_subcommands({})) known |= sub->get_name() == argv[1];
     if (!known) {
-      std::fprintf(stderr, "atoll: unknown command '%s' (commands: validate, inspect, compile, run, serve, wast, cache; "
+      std::fprintf(stderr, "atoll: unknown command '%s' (commands: validate, inspect, compile, explore, run, serve, wast, cache; "
                            "see atoll --help)\n", argv[1]);
       return 2;
     }
@@ -257,6 +267,7 @@ int main(int argc, char** argv) {
   if (*validate) return atl::cli::validate(validate_file);
   if (*inspect) return atl::cli::inspect(inspect_file, inspect_json);
   if (*compile) return atl::cli::compile(compile_in, compile_out, compile_flags);
+  if (*explore) return atl::cli::explore_module(explore_in, explore_out, explore_flags);
   if (*run) {
     run_flags.codegen.bounds_given = run_bounds->count() > 0;
     run_flags.argv0_given = argv0->count() > 0;
