@@ -116,8 +116,8 @@ def main():
     port = free_port()
     log = open(os.path.join(out, "chromedriver.log"), "w")
     driver_proc = subprocess.Popen(["chromedriver", "--port=%d" % port], stdout=log, stderr=log)
+    d = Driver(port)
     try:
-        d = Driver(port)
         for _ in range(100):
             try:
                 urllib.request.urlopen(d.base + "/status", timeout=1)
@@ -186,8 +186,14 @@ def main():
         if not visible:
             fail("click did not bring the x86-64 counterpart into view")
         print("click scrolls to the counterpart: ok")
-        d.call("DELETE", "", None)
     finally:
+        # Ending the session is what closes the browser (chromedriver exiting leaves it running).
+        if d.session:
+            try:
+                urllib.request.urlopen(urllib.request.Request("%s/session/%s" % (d.base, d.session), method="DELETE"),
+                                       timeout=30).read()
+            except Exception as e:
+                print("could not end the browser session:", e)
         driver_proc.terminate()
         driver_proc.wait(10)
     print("explore page ok in", subprocess.run(["chromium", "--version"], capture_output=True, text=True).stdout.strip())
