@@ -38,6 +38,7 @@
 #include "compiler/module_context.h"
 #include "compiler/shape.h"
 #include "compiler/trampolines.h"
+#include "support/process.h"
 
 namespace atl::compiler {
 namespace {
@@ -365,7 +366,7 @@ Result<std::vector<uint8_t>> compile(const wasm::Module& wm, const CompileOption
   auto target_choice = choose_target(options.target_cpu);
   if (!target_choice.ok()) return target_choice.take_error();
 
-  const unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads = options.threads ? options.threads : usable_cpus();
   const std::vector<Chunk> chunks = partition(wm, threads, options.chunk_bytes, options.opt_level);
   std::vector<Result<std::vector<uint8_t>>> results(chunks.size(), Error{});
   std::atomic<size_t> next{0};

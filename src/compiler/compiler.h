@@ -20,7 +20,7 @@ struct CompileOptions {
   int opt_level = 2;                   // 0..3
   BoundsMode bounds = BoundsMode::GuardPages;
   std::string target_cpu = "x86-64-v2";  // or "native", or an LLVM CPU name
-  unsigned threads = 0;                // 0: one per core
+  unsigned threads = 0;                // 0: one per CPU of the affinity mask
   // Modules with more code than this are split into chunks compiled in parallel (at most two
   // per thread). Small values force splitting, which tests use to exercise the merge.
   uint64_t chunk_bytes = 64 * 1024;

@@ -1,3 +1,4 @@
+#include "support/process.h"
 #include "server/server.h"
 
 #include <fcntl.h>
@@ -213,7 +214,7 @@ void prewarm(ServerState& s, const Generation& g) {
 }  // namespace
 
 Result<std::unique_ptr<Server>> Server::create(ServerConfig config, ModuleLoader loader) {
-  if (config.workers == 0) config.workers = std::max(1u, std::thread::hardware_concurrency());
+  if (config.workers == 0) config.workers = usable_cpus();
   Config ec;
   ec.epoch_interruption = true;  // time slices and deadlines
   ec.memory_pool_slots = config.max_instances;
@@ -288,6 +289,7 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config, ModuleLoader
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() = default;
 uint16_t Server::port() const { return impl_->state.port; }
+unsigned Server::workers() const { return static_cast<unsigned>(impl_->state.workers.size()); }
 std::string Server::address() const {
   boost::system::error_code ec;
   return to_string(impl_->state.workers.front()->acceptor->local_endpoint(ec));

@@ -27,6 +27,7 @@ class Server {
   uint16_t admin_port() const;  // 0 without an admin address
   std::string address() const;  // "HOST:PORT" listened on (the configured one, or systemd's socket)
   std::string admin_address() const;  // empty without one
+  unsigned workers() const;  // event-loop threads (config.workers, or one per usable CPU)
   // Serves until stop(), or until a drain() has finished.
   void run();
   // Any thread. drain: report unready (/readyz 503, connections closed after each response) and,

@@ -27,6 +27,10 @@ class TempDir {
   std::string path_;
 };
 
+// The CPUs this process may run on (its affinity mask, as set by taskset, a cpuset cgroup or a
+// container runtime), at least 1: the default number of worker and compile threads.
+unsigned usable_cpus();
+
 // Reads a whole file; the error names the file and the reason.
 Result<std::vector<uint8_t>> read_file(const std::string& path);
 

@@ -84,5 +84,28 @@ rc=$?
 [ $rc = 1 ] || fail "serve with a bogus LISTEN_FDS exited $rc"
 echo "$out" | grep -q "not a listening TCP socket" || fail "bogus LISTEN_FDS: $out"
 
+# --- workers follow the CPUs the process may use ---------------------------------------------------
+# One per CPU of the affinity mask (taskset here; cpusets and container CPU limits alike), not
+# one per CPU of the machine; --workers overrides.
+if command -v taskset > /dev/null; then
+  for spec in "0:1:" "0:3:--workers 3"; do
+    IFS=: read -r cpus want flag <<< "$spec"
+    # shellcheck disable=SC2086
+    taskset -c "$cpus" "$atoll" serve $flag --addr 127.0.0.1:0 "$work/handler.wasm" 2> "$work/w.log" &
+    wpid=$!
+    listening_on "$work/w.log" serving > /dev/null || fail "pinned server did not start: $(cat "$work/w.log")"
+    grep -q "^atoll: $want worker thread(s)$" "$work/w.log" || fail "on CPUs $cpus with '$flag': $(cat "$work/w.log")"
+    kill "$wpid"; wait "$wpid" 2> /dev/null
+  done
+  all=$(nproc --all)
+  "$atoll" serve --addr 127.0.0.1:0 "$work/handler.wasm" 2> "$work/w.log" &
+  wpid=$!
+  listening_on "$work/w.log" serving > /dev/null || fail "server did not start: $(cat "$work/w.log")"
+  grep -q "^atoll: $(nproc) worker thread(s)$" "$work/w.log" || fail "unpinned ($all CPUs): $(cat "$work/w.log")"
+  kill "$wpid"; wait "$wpid" 2> /dev/null
+else
+  fail "taskset is not installed (package util-linux)"
+fi
+
 if [ $failures -ne 0 ]; then echo "$failures failure(s)"; exit 1; fi
 echo "processes: all passed"

@@ -109,6 +109,8 @@ int serve(const ServeFlags& flags) {
     return 1;
   }
   server::Server& srv = **server;
+  // Scripts read the address off the "serving" line: it ends with it.
+  std::fprintf(stderr, "atoll: %u worker thread(s)\n", srv.workers());
   std::fprintf(stderr, "atoll: serving %zu route(s) on http://%s/\n", config->routes.size(), srv.address().c_str());
   if (srv.admin_port()) std::fprintf(stderr, "atoll: admin (metrics, healthz, readyz) on http://%s/\n", srv.admin_address().c_str());
   std::mutex reload_mu;
