@@ -118,8 +118,8 @@ struct Config {
   size_t max_wasm_stack = 1 << 20;
   size_t host_stack_reserve = 256 << 10;
   uint32_t max_memory_pages = 65536;  // caps every linear memory (64 KiB pages)
-  // Compilation: threads for large modules (0 = one per CPU this process may use), and the code size above which a
-  // module is split into chunks compiled in parallel.
+  // Compilation: threads for large modules (0 = one per CPU this process may use), and the code
+  // size above which a module is split into chunks compiled in parallel.
   uint32_t compile_threads = 0;
   uint64_t compile_chunk_bytes = 64 * 1024;
   // A budget for compiling untrusted modules (atoll_compiler_loader only): when either is set,
