@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # atoll serve against the servers it replaces, side by side in one run on this machine, with the
-# same client (wrk, one thread: the client gets one core, the server the rest):
+# same client (wrk, one thread: the client gets CPU 0, the servers the rest; PIN=0 shares them):
 #   - atoll serve: examples/serve/hello.c as a WAGI handler, a fresh sandbox per request
 #   - nginx serving the same bytes as a static file (the ceiling: no code runs per request)
 #   - node's http module (cluster, one process per core)
@@ -14,7 +14,7 @@
 #     touches every pool slot and fiber stack for the first time), and on one started with
 #     --prewarm (which does that at start)
 #   - hello latency while a CPU-bound handler per worker runs into its deadline (504)
-#   bench/serve/run.sh [BUILD_DIR] [SECONDS]     (scripts/install-deps.sh --bench installs wrk,
+#   [PIN=0] bench/serve/run.sh [BUILD_DIR] [SECONDS](scripts/install-deps.sh --bench installs wrk,
 #                                                 nginx-light, fcgiwrap, nodejs)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -37,7 +37,19 @@ cleanup() {
 }
 trap cleanup EXIT
 export XDG_CACHE_HOME="$work/cache"
-cores=$(nproc)
+# The client gets CPU 0 and the servers the others (PIN=0: everything shares every CPU). On a
+# small machine a load generator sharing the servers' CPUs measures the scheduler: with three
+# busy threads on two CPUs one always waits, a time slice at a time, and that wait (not the
+# server) sets p99, for nginx as much as for atoll (2026-12-06: p99 1.5-4.5 ms for both,
+# changing from one start to the next, against 0.9-1.6 ms pinned).
+if [ "${PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ]; then
+  client=(taskset -c 0)
+  server=(taskset -c "1-$(($(nproc) - 1))")
+else
+  client=(env)
+  server=(env)
+fi
+cores=$("${server[@]}" nproc)  # the servers' CPUs: one worker (process) per CPU each
 
 # --- the handlers ------------------------------------------------------------------------------
 wasi=(clang-19 --target=wasm32-wasi --sysroot=/usr -O2)
@@ -52,9 +64,9 @@ printf 'hello from a fresh sandbox: GET /\n' > "$work/www/index.txt"
 P_ATOLL=18181 P_NGINX=18182 P_NODE=18183 P_CGI=18184 P_SLEEP=18185 P_MIX=18186
 wait_port() { for _ in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.05; done; echo "no server on $1"; exit 1; }
 
-"$atoll" serve --quiet --addr 127.0.0.1:$P_ATOLL "$work/hello.wasm" 2> "$work/atoll.log" &
+"${server[@]}" "$atoll" serve --quiet --addr 127.0.0.1:$P_ATOLL "$work/hello.wasm" 2> "$work/atoll.log" &
 pids+=($!)
-fcgiwrap -s "unix:$work/fcgiwrap.sock" -c $((4 * cores)) &  # children: fork+exec per request
+"${server[@]}" fcgiwrap -s "unix:$work/fcgiwrap.sock" -c $((4 * cores)) &  # children: fork+exec per request
 pids+=($!)
 cat > "$work/nginx.conf" <<EOF
 user $(id -un) $(id -gn);
@@ -78,8 +90,8 @@ http {
   }
 }
 EOF
-nginx -p "$work" -c "$work/nginx.conf" -g 'daemon on;' 2> /dev/null
-node "$root/bench/serve/hello.js" $P_NODE &
+"${server[@]}" nginx -p "$work" -c "$work/nginx.conf" -g 'daemon on;' 2> /dev/null
+"${server[@]}" node "$root/bench/serve/hello.js" $P_NODE &
 pids+=($!)
 for p in $P_ATOLL $P_NGINX $P_NODE $P_CGI; do wait_port $p; done
 for p in $P_ATOLL $P_NGINX $P_NODE $P_CGI; do
@@ -89,11 +101,11 @@ done
 
 # --- hello, side by side -----------------------------------------------------------------------
 measure() {  # measure PORT CONNECTIONS -> "rps p50 p99 p999 errors"
-  wrk -t1 -c"$2" -d1s "http://127.0.0.1:$1/" > /dev/null 2>&1 || true  # warm-up
-  wrk -t1 -c"$2" -d"${secs}s" --timeout 10s -s "$root/bench/serve/percentiles.lua" "http://127.0.0.1:$1/" |
+  "${client[@]}" wrk -t1 -c"$2" -d1s "http://127.0.0.1:$1/" > /dev/null 2>&1 || true  # warm-up
+  "${client[@]}" wrk -t1 -c"$2" -d"${secs}s" --timeout 10s -s "$root/bench/serve/percentiles.lua" "http://127.0.0.1:$1/" |
     sed -n 's/^RESULT rps=\([0-9]*\) p50=\([0-9.]*\) p99=\([0-9.]*\) p999=\([0-9.]*\) errors=\([0-9]*\) non2xx=\([0-9]*\)/\1 \2 \3 \4 \5 \6/p'
 }
-echo "# atoll serve vs nginx, node, fork+exec CGI: hello, $secs s per run, wrk -t1, $cores cores ($(date -u +%F))"
+echo "# atoll serve vs nginx, node, fork+exec CGI: hello, $secs s per run, wrk -t1, $(nproc) CPUs, $([ "${server[0]}" = env ] && echo "servers and client sharing them" || echo "servers on CPUs ${server[2]}, client on CPU 0") ($(date -u +%F))"
 echo
 printf '| %-22s | %5s | %8s | %8s | %8s | %8s | %6s | %-9s |\n' server conns req/s p50_ms p99_ms p99.9_ms errors vs_nginx
 printf '|%s|\n' "------------------------|-------|----------|----------|----------|----------|--------|-----------"
@@ -136,8 +148,8 @@ printf '| %-22s | %8s | %8s | %8s | %8s | %8s | %6s |\n' server req/s p50_ms p99
 printf '|%s|\n' "------------------------|----------|----------|----------|----------|----------|--------"
 for name in nginx-static atoll node; do
   case $name in atoll) port=$P_ATOLL ;; nginx-static) port=$P_NGINX ;; node) port=$P_NODE ;; esac
-  "$rate" $port / 64 "$fixed" 1 > /dev/null  # warm-up
-  "$rate" $port / 64 "$fixed" "$secs" |
+  "${client[@]}" "$rate" $port / 64 "$fixed" 1 > /dev/null  # warm-up
+  "${client[@]}" "$rate" $port / 64 "$fixed" "$secs" |
     sed -n 's/^RESULT rps=\([0-9]*\) p50=\([0-9.]*\) p99=\([0-9.]*\) p999=\([0-9.]*\) max=\([0-9.]*\) errors=\([0-9]*\).*/\1 \2 \3 \4 \5 \6/p' |
     while read -r r p50 p99 p999 max errs; do
       printf '| %-22s | %8d | %8s | %8s | %8s | %8s | %6d |\n' "$name" "$r" "$p50" "$p99" "$p999" "$max" "$errs"
@@ -150,7 +162,7 @@ echo "## 10,000 concurrent requests, each handler sleeping 1 s (atoll-burst: con
 sleepers() {  # sleepers LABEL FLAGS...: two bursts on a fresh server
   local label=$1
   shift
-  "$atoll" serve --quiet --addr 127.0.0.1:$P_SLEEP --max-instances 12000 --deadline-ms 10000 "$@" "$work/sleep.wasm" \
+  "${server[@]}" "$atoll" serve --quiet --addr 127.0.0.1:$P_SLEEP --max-instances 12000 --deadline-ms 10000 "$@" "$work/sleep.wasm" \
     2> "$work/sleep.log" &
   local sleeper=$! start=$(date +%s%N)
   pids+=($sleeper)
@@ -160,7 +172,7 @@ sleepers() {  # sleepers LABEL FLAGS...: two bursts on a fresh server
   before=$(awk '/VmRSS/ { print $2 }' "/proc/$sleeper/status")
   echo "$label: ready after $ready_ms ms, RSS $((before / 1024)) MiB"
   for run in "first burst" "second burst"; do
-    out=$("$burst" $P_SLEEP / 10000 --timeout-ms 20000) || true
+    out=$("${client[@]}" "$burst" $P_SLEEP / 10000 --timeout-ms 20000) || true
     peak=$(awk '/VmHWM/ { print $2 }' "/proc/$sleeper/status")
     echo "  $run: $out; RSS peak $((peak / 1024)) MiB (+$(((peak - before) / 1024)) MiB)"
   done
@@ -184,13 +196,13 @@ deadline_ms = 2000
 path = "/..."
 module = "hello.wasm"
 EOF
-"$atoll" serve --config "$work/mix.toml" 2> "$work/mix.log" &
+"${server[@]}" "$atoll" serve --config "$work/mix.toml" 2> "$work/mix.log" &
 pids+=($!)
 wait_port $P_MIX
 spinners=()
 for i in $(seq "$cores"); do
   (end=$((SECONDS + secs + 2)); while [ $SECONDS -lt $end ]; do
-     curl -s -o /dev/null -w '%{http_code} %{time_total}\n' "http://127.0.0.1:$P_MIX/spin"; done > "$work/spinlog.$i") &
+     "${client[@]}" curl -s -o /dev/null -w '%{http_code} %{time_total}\n' "http://127.0.0.1:$P_MIX/spin"; done > "$work/spinlog.$i") &
   spinners+=($!)
 done
 sleep 0.5
