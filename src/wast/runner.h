@@ -1,7 +1,10 @@
 // The spec-test script runner behind `atoll wast`.
 //
 // A .wast script is converted by wabt's `wast2json` into a JSON command list plus one binary
-// module per `module`/assertion; the runner executes the commands against atoll. Today it checks
+// module per `module`/assertion; a .json script already is one (the WebAssembly 3.0 suite in
+// ../shared/wasm-testsuite-3.0 comes so, with the extensions its FORMAT.md lists:
+// module_definition/module_instance, assert_exception, reference patterns, `either`). The runner
+// executes the commands against atoll. Today it checks
 // every command: modules are decoded, validated, compiled and instantiated (with the `spectest`
 // host module and registered modules as imports), actions run, and results, traps, link and
 // instantiation failures are compared. Text-format malformed modules are counted as skipped

@@ -231,7 +231,7 @@ int main(int argc, char** argv) {
   auto* wast = app.add_subcommand(
       "wast", "Run WebAssembly spec-test scripts (.wast, converted with wabt's wast2json); ends "
               "with 'N passed, N failed, N skipped' and exits non-zero if anything failed");
-  wast->add_option("FILES", wast_files, "the .wast scripts")->required();
+  wast->add_option("FILES", wast_files, "the .wast scripts (converted with --wast2json), or .json command lists in wast2json's layout, read as they are")->required();
   wast->add_option("--wast2json", wast_options.wast2json, "the converter to run")->capture_default_str();
   wast->add_flag("-v,--verbose", wast_options.verbose, "also print passes and skips");
   add_codegen_flags(wast, wast_flags);
