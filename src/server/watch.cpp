@@ -18,19 +18,25 @@ Result<std::unique_ptr<FileWatcher>> FileWatcher::create(const std::vector<std::
   if (w->inotify_ < 0 || w->wake_ < 0) {
     return make_error(ErrorKind::Io, std::string("cannot watch files: ") + std::strerror(errno));
   }
+  if (auto watched = w->set_files(files); !watched.ok()) return watched.take_error();
+  return w;
+}
+
+Result<void> FileWatcher::set_files(const std::vector<std::string>& files) {
+  files_.clear();
   for (const std::string& f : files) {
     const std::filesystem::path p = std::filesystem::absolute(f);
     const std::string dir = p.parent_path().string();
-    w->files_.emplace_back(dir, p.filename().string());
+    files_.emplace_back(dir, p.filename().string());
     bool known = false;
-    for (const auto& [wd, d] : w->dirs_) known |= d == dir;
+    for (const auto& [wd, d] : dirs_) known |= d == dir;
     if (known) continue;
-    const int wd = inotify_add_watch(w->inotify_, dir.c_str(),
+    const int wd = inotify_add_watch(inotify_, dir.c_str(),
                                      IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE);
     if (wd < 0) return make_error(ErrorKind::Io, "cannot watch " + dir + ": " + std::strerror(errno));
-    w->dirs_.emplace_back(wd, dir);
+    dirs_.emplace_back(wd, dir);
   }
-  return w;
+  return {};
 }
 
 FileWatcher::~FileWatcher() {

@@ -14,6 +14,9 @@ namespace atl::server {
 class FileWatcher {
  public:
   static Result<std::unique_ptr<FileWatcher>> create(const std::vector<std::string>& files);
+  // Watches `files` from now on instead of the files given before. A change made while nobody
+  // was in wait() is not lost: the next wait() sees it.
+  Result<void> set_files(const std::vector<std::string>& files);
   ~FileWatcher();
   FileWatcher(const FileWatcher&) = delete;
   FileWatcher& operator=(const FileWatcher&) = delete;

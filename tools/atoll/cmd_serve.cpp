@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -114,43 +115,38 @@ int serve(const ServeFlags& flags) {
   std::fprintf(stderr, "atoll: serving %zu route(s) on http://%s/\n", config->routes.size(), srv.address().c_str());
   if (srv.admin_port()) std::fprintf(stderr, "atoll: admin (metrics, healthz, readyz) on http://%s/\n", srv.admin_address().c_str());
   std::mutex reload_mu;
-  auto reload = [&](const char* why) {
+  auto reload = [&](const char* why, Result<server::ServerConfig> next) {
     std::lock_guard<std::mutex> lock(reload_mu);
-    auto reloaded = srv.reload(load(flags));
+    auto reloaded = srv.reload(std::move(next));
     if (reloaded.ok()) {
       std::fprintf(stderr, "atoll: reloaded (%s)\n", why);
     } else {
       std::fprintf(stderr, "atoll: %s; still serving the previous configuration\n", reloaded.error().to_string().c_str());
     }
   };
-  // --watch: the config file and the modules of the routes last loaded, watched until run() ends.
-  std::mutex watch_mu;
-  server::FileWatcher* watching = nullptr;
-  bool stopping = false;
+  // --watch: the config file and the modules of the routes last loaded. One watcher for the
+  // whole run, so a change made while a reload compiles is seen by the next wait, not lost.
+  std::unique_ptr<server::FileWatcher> watching;
   std::thread watcher;
   if (config->watch) {
-    watcher = std::thread([&, files = watched_files(flags, *config)]() mutable {
-      for (;;) {
-        auto w = server::FileWatcher::create(files);
-        if (!w.ok()) {
-          std::fprintf(stderr, "atoll: %s; changes will not be noticed (SIGHUP still reloads)\n", w.error().to_string().c_str());
-          return;
+    auto w = server::FileWatcher::create(watched_files(flags, *config));
+    if (w.ok()) {
+      watching = std::move(*w);
+      watcher = std::thread([&] {
+        while (watching->wait(200)) {
+          auto next = load(flags);
+          // The new routes' modules are watched before they are read, not after.
+          if (next.ok()) {
+            if (auto watched = watching->set_files(watched_files(flags, *next)); !watched.ok()) {
+              std::fprintf(stderr, "atoll: %s; some changes will not be noticed\n", watched.error().to_string().c_str());
+            }
+          }
+          reload("a watched file changed", std::move(next));
         }
-        {
-          std::lock_guard<std::mutex> lock(watch_mu);
-          if (stopping) return;
-          watching = w->get();
-        }
-        const bool changed = (*w)->wait(200);
-        {
-          std::lock_guard<std::mutex> lock(watch_mu);
-          watching = nullptr;
-        }
-        if (!changed) return;
-        reload("a watched file changed");
-        if (auto now = load(flags); now.ok()) files = watched_files(flags, *now);
-      }
-    });
+      });
+    } else {
+      std::fprintf(stderr, "atoll: %s; changes will not be noticed (SIGHUP still reloads)\n", w.error().to_string().c_str());
+    }
   }
   std::thread waiter([&] {
     for (;;) {
@@ -158,7 +154,7 @@ int serve(const ServeFlags& flags) {
       sigwait(&signals, &sig);
       if (sig == SIGUSR2) return;
       if (sig == SIGHUP) {
-        reload("SIGHUP");
+        reload("SIGHUP", load(flags));
         continue;
       }
       if (srv.drain()) {
@@ -173,11 +169,7 @@ int serve(const ServeFlags& flags) {
   pthread_kill(waiter.native_handle(), SIGUSR2);
   waiter.join();
   if (watcher.joinable()) {
-    {
-      std::lock_guard<std::mutex> lock(watch_mu);
-      stopping = true;
-      if (watching) watching->stop();
-    }
+    watching->stop();
     watcher.join();
   }
   std::fprintf(stderr, "atoll: stopped\n");
