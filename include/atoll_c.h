@@ -22,6 +22,8 @@ WASM_API_EXTERN bool atoll_config_target_cpu_set(wasm_config_t*, const char* cpu
 WASM_API_EXTERN void atoll_config_epoch_interruption_set(wasm_config_t*, bool);
 // Fuel metering compiled in (atoll_store_set_fuel).
 WASM_API_EXTERN void atoll_config_consume_fuel_set(wasm_config_t*, bool);
+// WebAssembly proposals beyond 2.0 (on by default), as Wasmtime's wasmtime_config_wasm_*_set.
+WASM_API_EXTERN void atoll_config_wasm_extended_const_set(wasm_config_t*, bool);
 // Bytes of guest stack (default 1 MiB); exhausting it is a trap.
 WASM_API_EXTERN void atoll_config_max_wasm_stack_set(wasm_config_t*, size_t bytes);
 // Pooling: linear-memory slots reserved up front (0: none, the default) and the most live

@@ -29,6 +29,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "atoll/features.h"
 #include "atoll/result.h"
 
 namespace atl {
@@ -158,6 +159,9 @@ struct Config {
   // function, the guest's source lines when it carried DWARF), as Wasmtime's -D debug-info.
   // Costs an in-memory ELF object per module (about the size of its debug table).
   bool debug_info = false;
+  // The WebAssembly proposals beyond 2.0 that modules may use (include/atoll/features.h).
+  // Checked when a module is compiled or validated; an artifact was checked when it was made.
+  WasmFeatures features;
 };
 
 // Engines are cheap to copy (copies share the epoch, the pools and the configuration). Every

@@ -32,6 +32,7 @@ bool atoll_config_target_cpu_set(wasm_config_t* c, const char* cpu) {
 }
 void atoll_config_epoch_interruption_set(wasm_config_t* c, bool on) { c->config.epoch_interruption = on; }
 void atoll_config_consume_fuel_set(wasm_config_t* c, bool on) { c->config.consume_fuel = on; }
+void atoll_config_wasm_extended_const_set(wasm_config_t* c, bool on) { c->config.features.extended_const = on; }
 void atoll_config_max_wasm_stack_set(wasm_config_t* c, size_t bytes) { c->config.max_wasm_stack = bytes; }
 void atoll_config_memory_pool_slots_set(wasm_config_t* c, uint32_t slots) { c->config.memory_pool_slots = slots; }
 void atoll_config_pool_instances_set(wasm_config_t* c, uint32_t n) { c->config.pool_instances = n; }

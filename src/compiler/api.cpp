@@ -6,7 +6,7 @@
 namespace atl {
 
 Result<std::vector<uint8_t>> compile(const Engine& engine, std::span<const uint8_t> wasm_bytes) {
-  auto module = wasm::decode_and_validate(wasm_bytes);
+  auto module = wasm::decode_and_validate(wasm_bytes, engine.config().features);
   if (!module.ok()) return module.take_error();
   compiler::CompileOptions options;
   options.opt_level = engine.config().opt_level;

@@ -23,7 +23,8 @@ __attribute__((visibility("default"))) void atl_plugin_compile(const uint8_t* wa
     result->error_func = e.func;
     result->error_message = strdup(e.message.c_str());
   };
-  auto module = atl::wasm::decode_and_validate(std::span<const uint8_t>(wasm, size));
+  auto module = atl::wasm::decode_and_validate(std::span<const uint8_t>(wasm, size),
+                                               atl::WasmFeatures::from_bits(options->features));
   if (!module.ok()) return fail(module.error());
   atl::compiler::CompileOptions co;
   co.opt_level = options->opt_level;

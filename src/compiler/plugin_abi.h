@@ -15,6 +15,7 @@ struct atl_plugin_options {
   uint64_t chunk_bytes;
   uint32_t epoch_interruption;
   uint32_t consume_fuel;
+  uint64_t features;  // atl::WasmFeatures::bits()
 };
 
 struct atl_plugin_result {
@@ -42,6 +43,6 @@ char* atl_plugin_disassemble(const uint8_t* code, size_t size, uint64_t address,
 }  // extern "C"
 
 namespace atl::compiler {
-constexpr uint32_t kPluginAbiVersion = 3;
+constexpr uint32_t kPluginAbiVersion = 4;
 constexpr const char* kPluginFileName = "libatoll-compiler.so";
 }  // namespace atl::compiler

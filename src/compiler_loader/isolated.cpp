@@ -98,7 +98,7 @@ Result<std::vector<uint8_t>> compile_isolated(const Config& c, std::span<const u
   const std::vector<std::string> args = {
       worker_path, std::to_string(c.opt_level), c.bounds == BoundsChecks::Explicit ? "1" : "0", c.target_cpu,
       std::to_string(c.compile_threads), std::to_string(c.compile_chunk_bytes), c.epoch_interruption ? "1" : "0",
-      c.consume_fuel ? "1" : "0", std::to_string(c.compile_memory_limit)};
+      c.consume_fuel ? "1" : "0", std::to_string(c.compile_memory_limit), std::to_string(c.features.bits())};
   std::vector<char*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);

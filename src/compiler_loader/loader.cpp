@@ -115,7 +115,7 @@ Result<std::vector<uint8_t>> compile(const Engine& engine, std::span<const uint8
   const Config& c = engine.config();
   atl_plugin_options o{c.opt_level, c.bounds == BoundsChecks::Explicit ? 1 : 0, c.target_cpu.c_str(),
                        c.compile_threads, c.compile_chunk_bytes, c.epoch_interruption ? 1u : 0u,
-                       c.consume_fuel ? 1u : 0u};
+                       c.consume_fuel ? 1u : 0u, c.features.bits()};
   atl_plugin_result r;
   p.compile(wasm.data(), wasm.size(), &o, &r);
   if (!r.artifact) {

@@ -11,5 +11,6 @@ constexpr char kReplyArtifact = 'A';
 constexpr char kReplyError = 'E';
 constexpr const char* kExecutableName = "atoll-compile-worker";
 // argv: worker opt_level bounds(0|1) target_cpu threads chunk_bytes epochs(0|1) fuel(0|1) memory_limit
-constexpr int kArgc = 9;
+//       features (WasmFeatures::bits)
+constexpr int kArgc = 10;
 }  // namespace atl::compile_worker

@@ -141,8 +141,8 @@ Result<ArtifactInfo> read_artifact_info(std::span<const uint8_t> bytes) {
   return info;
 }
 
-Result<void> Module::validate(const Engine&, std::span<const uint8_t> wasm) {
-  auto m = wasm::decode_and_validate(wasm);
+Result<void> Module::validate(const Engine& engine, std::span<const uint8_t> wasm) {
+  auto m = wasm::decode_and_validate(wasm, engine.config().features);
   if (!m.ok()) return m.take_error();
   return {};
 }

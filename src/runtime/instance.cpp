@@ -4,6 +4,7 @@
 #include "runtime/engine_state.h"
 #include "runtime/memory_image.h"
 #include "runtime/objects.h"
+#include "wasm/const_eval.h"
 
 namespace atl::runtime {
 namespace {
@@ -70,25 +71,19 @@ Extern Instance::export_extern(const wasm::Export& e) {
 }
 
 static void eval_const(const Instance& inst, const wasm::ConstExpr& c, uint8_t* cell) {
-  std::memset(cell, 0, 16);
-  switch (c.kind) {
-    case wasm::ConstExpr::Kind::I32:
-    case wasm::ConstExpr::Kind::F32: {
-      const uint32_t v = static_cast<uint32_t>(c.bits);
-      std::memcpy(cell, &v, 4);
-      break;
+  const wasm::ValueCell v = wasm::evaluate_const(c, [&](const wasm::ConstExpr& leaf) {
+    wasm::ValueCell out{};
+    switch (leaf.kind) {
+      case wasm::ConstExpr::Kind::RefFunc: {
+        const void* p = &inst.funcs[leaf.index];
+        std::memcpy(out.data(), &p, sizeof p);
+        return out;
+      }
+      case wasm::ConstExpr::Kind::GlobalGet: std::memcpy(out.data(), inst.global_cells[leaf.index], 16); return out;
+      default: return wasm::constant_cell(leaf);
     }
-    case wasm::ConstExpr::Kind::I64:
-    case wasm::ConstExpr::Kind::F64: std::memcpy(cell, &c.bits, 8); break;
-    case wasm::ConstExpr::Kind::V128: std::memcpy(cell, c.v128.data(), 16); break;
-    case wasm::ConstExpr::Kind::RefNull: break;
-    case wasm::ConstExpr::Kind::RefFunc: {
-      const void* p = &inst.funcs[c.index];
-      std::memcpy(cell, &p, sizeof p);
-      break;
-    }
-    case wasm::ConstExpr::Kind::GlobalGet: std::memcpy(cell, inst.global_cells[c.index], 16); break;
-  }
+  });
+  std::memcpy(cell, v.data(), 16);
 }
 
 Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::shared_ptr<const LoadedModule>& m,

@@ -1,11 +1,13 @@
 #include "wasm/decoder.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string_view>
 #include <unordered_set>
 
 #include "support/reader.h"
 #include "support/utf8.h"
+#include "wasm/const_eval.h"
 #include "wasm/instr_reader.h"
 #include "wasm/validator.h"
 
@@ -166,7 +168,7 @@ class ModuleDecoder {
     g.is_mutable = mut == 1;
     return g;
   }
-  ConstExpr const_expr(Reader& r, ValType expected, uint32_t visible_globals);
+  ConstExpr const_expr(Reader& r, ValType expected);
 
   // --- sections -------------------------------------------------------------------------------
   void section(uint8_t id, Reader& r);
@@ -407,7 +409,7 @@ void ModuleDecoder::global_section(Reader& r) {
   for (uint32_t i = 0; i < n && r.ok(); ++i) {
     const GlobalType g = global_type(r);
     if (!r.ok()) return;
-    m_.global_inits.push_back(const_expr(r, g.type, m_.num_imported_globals));
+    m_.global_inits.push_back(const_expr(r, g.type));
     m_.globals.push_back(g);
   }
 }
@@ -504,7 +506,7 @@ void ModuleDecoder::element_section(Reader& r) {
       if (r.ok() && seg.table >= m_.tables.size()) {
         invalid_at(idx("unknown table", seg.table), table_at);
       }
-      seg.offset = const_expr(r, ValType::I32, m_.num_imported_globals);
+      seg.offset = const_expr(r, ValType::I32);
     }
     // Flags 0 and 4 imply funcref; the others carry an elemkind (0x00) or a reftype.
     if (passive_or_declarative || explicit_table) {
@@ -528,7 +530,7 @@ void ModuleDecoder::element_section(Reader& r) {
     seg.items.reserve(count);
     for (uint32_t k = 0; k < count && r.ok(); ++k) {
       if (uses_exprs) {
-        seg.items.push_back(const_expr(r, seg.type, m_.num_imported_globals));
+        seg.items.push_back(const_expr(r, seg.type));
       } else {
         const uint64_t f_at = r.offset();
         ConstExpr c;
@@ -669,13 +671,13 @@ void ModuleDecoder::data_section(Reader& r) {
     switch (flags) {
       case 0:
         check_memory_index(0, at);
-        seg.offset = const_expr(r, ValType::I32, m_.num_imported_globals);
+        seg.offset = const_expr(r, ValType::I32);
         break;
       case 1: seg.mode = SegmentMode::Passive; break;
       case 2:
         seg.memory = r.u32();
         check_memory_index(seg.memory, at);
-        seg.offset = const_expr(r, ValType::I32, m_.num_imported_globals);
+        seg.offset = const_expr(r, ValType::I32);
         break;
       default: r.fail("malformed data segment kind", at); return;
     }
@@ -693,17 +695,35 @@ void ModuleDecoder::data_section(Reader& r) {
   }
 }
 
-// A constant expression: in 2.0, exactly one constant instruction and `end`. Anything else that
-// still decodes is invalid, not malformed, so the whole expression is decoded before judging.
-// Constant expressions see only imported globals (WebAssembly 2.0), hence `visible_globals`.
-ConstExpr ModuleDecoder::const_expr(Reader& r, ValType expected, uint32_t visible_globals) {
-  ConstExpr c;
+// A sequence of constants without global.get is known now: one i32 or i64 constant, which keeps
+// data segments on the memory-image fast path.
+static ConstExpr fold_const(ConstExpr seq) {
+  for (const ConstExpr& op : seq.ops) {
+    if (op.kind == ConstExpr::Kind::GlobalGet || op.kind == ConstExpr::Kind::RefFunc) return seq;
+  }
+  const ValueCell v = evaluate_const(seq, constant_cell);
+  ConstExpr out;
+  out.type = seq.type;
+  out.kind = seq.type == ValType::I32 ? ConstExpr::Kind::I32 : ConstExpr::Kind::I64;
+  std::memcpy(&out.bits, v.data(), 8);
+  return out;
+}
+
+// A constant expression: in 2.0, exactly one constant instruction and `end`; with extended
+// constants, any well-typed sequence of constants, global.get and i32/i64 add, sub and mul.
+// Anything else that still decodes is invalid, not malformed, so the whole expression is decoded
+// before judging. Which globals it may read: imported ones (2.0), or with extended constants every
+// global defined before it (3.0), which for a global's initialiser means those before it.
+ConstExpr ModuleDecoder::const_expr(Reader& r, ValType expected) {
+  const bool extended = opts_.features.extended_const;
+  const uint32_t visible_globals = extended ? static_cast<uint32_t>(m_.globals.size()) : m_.num_imported_globals;
   InstrReader ir(r);
   Instr in;
-  uint32_t values = 0;
   uint32_t depth = 0;
   const uint64_t start = r.offset();
   std::optional<std::string> problem;
+  std::vector<ConstExpr> ops;
+  std::vector<ValType> stack;
   while (r.ok()) {
     if (!ir.next(in)) break;
     if (in.op == Op::End) {
@@ -712,47 +732,68 @@ ConstExpr ModuleDecoder::const_expr(Reader& r, ValType expected, uint32_t visibl
       continue;
     }
     if (in.op == Op::Block || in.op == Op::Loop || in.op == Op::If) ++depth;
-    ++values;
+    if (problem) continue;  // only decoding on, to find a malformed rest
+    ConstExpr c;
+    std::optional<ValType> operands;  // set: arithmetic on two of this type
     switch (in.op) {
-      case Op::I32Const: c = ConstExpr{ConstExpr::Kind::I32, ValType::I32, in.bits, 0, {}}; break;
-      case Op::I64Const: c = ConstExpr{ConstExpr::Kind::I64, ValType::I64, in.bits, 0, {}}; break;
-      case Op::F32Const: c = ConstExpr{ConstExpr::Kind::F32, ValType::F32, in.bits, 0, {}}; break;
-      case Op::F64Const: c = ConstExpr{ConstExpr::Kind::F64, ValType::F64, in.bits, 0, {}}; break;
-      case Op::V128Const:
-        c = ConstExpr{ConstExpr::Kind::V128, ValType::V128, 0, 0, in.v128};
-        break;
-      case Op::RefNull: c = ConstExpr{ConstExpr::Kind::RefNull, in.ref_type, 0, 0, {}}; break;
+      case Op::I32Const: c = ConstExpr{ConstExpr::Kind::I32, ValType::I32, in.bits, 0, {}, {}}; break;
+      case Op::I64Const: c = ConstExpr{ConstExpr::Kind::I64, ValType::I64, in.bits, 0, {}, {}}; break;
+      case Op::F32Const: c = ConstExpr{ConstExpr::Kind::F32, ValType::F32, in.bits, 0, {}, {}}; break;
+      case Op::F64Const: c = ConstExpr{ConstExpr::Kind::F64, ValType::F64, in.bits, 0, {}, {}}; break;
+      case Op::V128Const: c = ConstExpr{ConstExpr::Kind::V128, ValType::V128, 0, 0, in.v128, {}}; break;
+      case Op::RefNull: c = ConstExpr{ConstExpr::Kind::RefNull, in.ref_type, 0, 0, {}, {}}; break;
       case Op::RefFunc:
-        c = ConstExpr{ConstExpr::Kind::RefFunc, ValType::FuncRef, 0, in.index, {}};
-        if (in.index >= m_.num_funcs() && !problem) problem = idx("unknown function", in.index);
+        c = ConstExpr{ConstExpr::Kind::RefFunc, ValType::FuncRef, 0, in.index, {}, {}};
+        if (in.index >= m_.num_funcs()) problem = idx("unknown function", in.index);
         break;
       case Op::GlobalGet:
-        c = ConstExpr{ConstExpr::Kind::GlobalGet, ValType::I32, 0, in.index, {}};
+        c = ConstExpr{ConstExpr::Kind::GlobalGet, ValType::I32, 0, in.index, {}, {}};
         if (in.index >= visible_globals) {
-          if (!problem) problem = idx("unknown global", in.index);
+          problem = idx("unknown global", in.index);
         } else {
           c.type = m_.globals[in.index].type;
-          if (m_.globals[in.index].is_mutable && !problem) {
-            problem = "constant expression required: global.get of a mutable global";
-          }
+          if (m_.globals[in.index].is_mutable) problem = "constant expression required: global.get of a mutable global";
         }
         break;
-      default:
-        if (!problem) problem = std::string("constant expression required: ") + op_name(in.op);
-        break;
+      case Op::I32Add: c.kind = ConstExpr::Kind::I32Add, operands = ValType::I32; break;
+      case Op::I32Sub: c.kind = ConstExpr::Kind::I32Sub, operands = ValType::I32; break;
+      case Op::I32Mul: c.kind = ConstExpr::Kind::I32Mul, operands = ValType::I32; break;
+      case Op::I64Add: c.kind = ConstExpr::Kind::I64Add, operands = ValType::I64; break;
+      case Op::I64Sub: c.kind = ConstExpr::Kind::I64Sub, operands = ValType::I64; break;
+      case Op::I64Mul: c.kind = ConstExpr::Kind::I64Mul, operands = ValType::I64; break;
+      default: problem = std::string("constant expression required: ") + op_name(in.op); break;
     }
+    if (operands && !extended) {
+      problem = std::string("constant expression required: ") + op_name(in.op) + " (extended constants are off)";
+    }
+    if (problem) continue;
+    if (operands) {
+      const size_t n = stack.size();
+      if (n < 2 || stack[n - 1] != *operands || stack[n - 2] != *operands) {
+        problem = std::string("type mismatch: ") + op_name(in.op) + " needs two " + valtype_name(*operands) +
+                  " operands in the constant expression";
+        continue;
+      }
+      stack.pop_back();
+      c.type = *operands;
+    } else {
+      stack.push_back(c.type);
+    }
+    ops.push_back(std::move(c));
   }
-  if (!r.ok()) return c;
+  if (!r.ok()) return ConstExpr{};
   if (problem) {
     invalid_at(*problem, start);
-  } else if (values != 1) {
+  } else if (stack.size() != 1) {
     invalid_at("type mismatch: constant expression must produce exactly one value", start);
-  } else if (c.type != expected) {
-    invalid_at(std::string("type mismatch: constant expression has type ") + valtype_name(c.type) +
+  } else if (stack[0] != expected) {
+    invalid_at(std::string("type mismatch: constant expression has type ") + valtype_name(stack[0]) +
                    ", expected " + valtype_name(expected),
                start);
   }
-  return c;
+  if (ops.size() == 1) return std::move(ops[0]);
+  if (problem || stack.size() != 1) return ConstExpr{};
+  return fold_const(ConstExpr{ConstExpr::Kind::Sequence, stack[0], 0, 0, {}, std::move(ops)});
 }
 
 // The "name" custom section is advisory: a broken one is ignored, never fatal.
@@ -809,15 +850,15 @@ DecodeOutcome decode_module(std::vector<uint8_t> bytes, const DecodeOptions& opt
   return out;
 }
 
-Result<Module> decode_and_validate(std::vector<uint8_t> bytes) {
-  DecodeOutcome out = decode_module(std::move(bytes));
+Result<Module> decode_and_validate(std::vector<uint8_t> bytes, const WasmFeatures& features) {
+  DecodeOutcome out = decode_module(std::move(bytes), {.validate = true, .features = features});
   if (out.malformed) return std::move(*out.malformed);
   if (out.invalid) return std::move(*out.invalid);
   return std::move(out.module);
 }
 
-Result<Module> decode_and_validate(std::span<const uint8_t> bytes) {
-  return decode_and_validate(std::vector<uint8_t>(bytes.begin(), bytes.end()));
+Result<Module> decode_and_validate(std::span<const uint8_t> bytes, const WasmFeatures& features) {
+  return decode_and_validate(std::vector<uint8_t>(bytes.begin(), bytes.end()), features);
 }
 
 }  // namespace atl::wasm

@@ -1,4 +1,4 @@
-// The module decoder: WebAssembly 2.0 binary -> Module, validating as it goes.
+// The module decoder: WebAssembly 2.0 binary (and the 3.0 features of WasmFeatures) -> Module, validating as it goes.
 //
 // Decoding and validation run in one pass over the bytes (function bodies are decoded and
 // type-checked instruction by instruction). The spec orders them, though: a module that is both
@@ -11,6 +11,7 @@
 #include <span>
 #include <vector>
 
+#include "atoll/features.h"
 #include "atoll/result.h"
 #include "wasm/module.h"
 
@@ -18,6 +19,7 @@ namespace atl::wasm {
 
 struct DecodeOptions {
   bool validate = true;  // false: structure only (used by tools that show invalid modules)
+  WasmFeatures features;  // proposals beyond 2.0 the module may use
 };
 
 struct DecodeOutcome {
@@ -30,8 +32,8 @@ struct DecodeOutcome {
 DecodeOutcome decode_module(std::vector<uint8_t> bytes, const DecodeOptions& options = {});
 
 // The common case: a valid module or the error that rejects it.
-Result<Module> decode_and_validate(std::vector<uint8_t> bytes);
-Result<Module> decode_and_validate(std::span<const uint8_t> bytes);
+Result<Module> decode_and_validate(std::vector<uint8_t> bytes, const WasmFeatures& features = {});
+Result<Module> decode_and_validate(std::span<const uint8_t> bytes, const WasmFeatures& features = {});
 
 // Implementation limit beyond the spec's (the JS API's limit): bounds the memory a hostile body
 // can make the validator allocate for its local types.

@@ -72,6 +72,17 @@ std::string const_expr_to_string(const ConstExpr& c) {
     case ConstExpr::Kind::RefNull: return std::string("ref.null ") + valtype_name(c.type);
     case ConstExpr::Kind::RefFunc: return "ref.func " + std::to_string(c.index);
     case ConstExpr::Kind::GlobalGet: return "global.get " + std::to_string(c.index);
+    case ConstExpr::Kind::Sequence: {
+      std::string s;
+      for (const ConstExpr& op : c.ops) s += (s.empty() ? "" : ", ") + const_expr_to_string(op);
+      return s;
+    }
+    case ConstExpr::Kind::I32Add: return "i32.add";
+    case ConstExpr::Kind::I32Sub: return "i32.sub";
+    case ConstExpr::Kind::I32Mul: return "i32.mul";
+    case ConstExpr::Kind::I64Add: return "i64.add";
+    case ConstExpr::Kind::I64Sub: return "i64.sub";
+    case ConstExpr::Kind::I64Mul: return "i64.mul";
   }
   return "?";
 }

@@ -17,14 +17,22 @@
 
 namespace atl::wasm {
 
-// A constant expression. In WebAssembly 2.0 every valid one is a single instruction.
+// A constant expression. In WebAssembly 2.0 every valid one is a single instruction, and most
+// are in 3.0 too: extended constants without global.get are folded to a single I32/I64 by the
+// decoder. The rest are a Sequence: `ops` in order (leaves push, the arithmetic kinds pop two
+// and push one), evaluated at instantiation.
 struct ConstExpr {
-  enum class Kind : uint8_t { I32, I64, F32, F64, V128, RefNull, RefFunc, GlobalGet };
+  enum class Kind : uint8_t {
+    I32, I64, F32, F64, V128, RefNull, RefFunc, GlobalGet,
+    Sequence,                                         // ops
+    I32Add, I32Sub, I32Mul, I64Add, I64Sub, I64Mul,  // only inside a Sequence
+  };
   Kind kind = Kind::I32;
   ValType type = ValType::I32;  // the type it produces
   uint64_t bits = 0;            // i32/i64 value, f32/f64 bit pattern
   uint32_t index = 0;           // function (ref.func) or global (global.get) index
   std::array<uint8_t, 16> v128{};
+  std::vector<ConstExpr> ops;   // Sequence only
 };
 
 struct Import {

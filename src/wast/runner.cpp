@@ -108,7 +108,7 @@ class ScriptRunner {
   Result<wasm::Module> decode(const std::string& file) {
     auto bytes = read_file(dir_ + "/" + file);
     if (!bytes.ok()) return bytes.take_error();
-    return wasm::decode_and_validate(std::move(bytes.value()));
+    return wasm::decode_and_validate(std::move(bytes.value()), opts_.features);
   }
 
   bool is_text(const json& cmd) const {
@@ -127,6 +127,7 @@ class ScriptRunner {
     config.compile_threads = opts_.chunk_bytes < 64 * 1024 ? 2 : 0;
     config.epoch_interruption = opts_.epoch_interruption;
     config.consume_fuel = opts_.consume_fuel;
+    config.features = opts_.features;
     auto artifact = atl::compile(Engine(config), *bytes);
     if (!artifact.ok()) return artifact.take_error();
     auto loaded = runtime::load_module(std::move(artifact.value()));

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "compiler/compiler.h"
+#include "atoll/features.h"
 #include "atoll/result.h"
 
 namespace atl::wast {
@@ -28,6 +29,7 @@ struct Options {
   uint64_t chunk_bytes = 64 * 1024;  // see compiler::CompileOptions
   bool epoch_interruption = false;   // compile epoch checks (never triggered: no deadline)
   bool consume_fuel = false;         // compile fuel metering (fuel is unlimited)
+  WasmFeatures features;             // -W NAME=y|n; the 2.0 suite runs with all-proposals=n
 };
 
 struct Stats {

@@ -157,8 +157,31 @@ static void wasi(const char* guest_path) {
   wasm_engine_delete(engine);
 }
 
+// Proposals beyond 2.0: a global initialised with i32.add (extended constants) validates by default
+// and not once the proposal is turned off.
+static void proposals(void) {
+  static const char kModule[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x06, 0x09, 0x01,
+                                 0x7f, 0x00, 0x41, 0x01, 0x41, 0x02, 0x6a, 0x0b};
+  wasm_byte_vec_t binary;
+  wasm_byte_vec_new(&binary, sizeof kModule, kModule);
+  for (int on = 0; on <= 1; ++on) {
+    wasm_config_t* config = wasm_config_new();
+    if (!on) atoll_config_wasm_extended_const_set(config, false);
+    wasm_engine_t* engine = wasm_engine_new_with_config(config);
+    wasm_store_t* store = wasm_store_new(engine);
+    CHECK(wasm_module_validate(store, &binary) == (on == 1));
+    wasm_module_t* module = wasm_module_new(store, &binary);
+    CHECK((module != NULL) == (on == 1));
+    if (module) wasm_module_delete(module);
+    wasm_store_delete(store);
+    wasm_engine_delete(engine);
+  }
+  wasm_byte_vec_delete(&binary);
+}
+
 int main(int argc, char** argv) {
   REQUIRE(argc == 3);
+  proposals();
   interruption(argv[1]);
   wasi(argv[2]);
   return finish("extensions");

@@ -253,6 +253,36 @@ else
   fail "--profile perfmap wrote no $map"
 fi
 
+# --- -W proposals: extended-const on by default, all-proposals=n holds modules to 2.0 ---------------
+cat > "$work/extconst.wat" <<'WAT'
+(module
+  (global $g i32 (i32.mul (i32.add (i32.const 4) (i32.const 2)) (i32.const 7)))
+  (func (export "g") (result i32) (global.get $g)))
+WAT
+w2w --enable-extended-const "$work/extconst.wat" -o "$work/extconst.wasm"
+expect 0 "extended constants run by default" -- "$atoll" run --invoke g "$work/extconst.wasm"
+contains "^42$"
+# The cached artifact (made with the proposal on) must not be taken when it is off.
+expect 1 "-W extended-const=n refuses them, cache or not" -- "$atoll" run -W extended-const=n --invoke g "$work/extconst.wasm"
+contains "constant expression required: i32.add"; contains "offset 0x"
+expect 1 "-W all-proposals=n refuses them" -- "$atoll" run -W all-proposals=n --invoke g "$work/extconst.wasm"
+contains "constant expression required"
+expect 0 "-W all-proposals=n,extended-const=y: a later setting wins" -- "$atoll" run -W all-proposals=n,extended-const=y --invoke g "$work/extconst.wasm"
+contains "^42$"
+expect 1 "atoll compile -W extended-const=n (through the compile worker)" -- "$atoll" compile -W extended-const=n "$work/extconst.wasm" -o "$work/extconst.atoll"
+contains "constant expression required: i32.add"
+[ -e "$work/extconst.atoll" ] && fail "a refused compile left an artifact"
+expect 0 "atoll compile with the proposal on" -- "$atoll" compile "$work/extconst.wasm" -o "$work/extconst.atoll"
+expect 0 "its artifact runs" -- "$atoll" run --allow-precompiled --invoke g "$work/extconst.atoll"
+contains "^42$"
+expect 2 "-W tail-call=y: known, not implemented" -- "$atoll" run -W tail-call=y --invoke g "$work/extconst.wasm"
+contains "does not implement this proposal yet"
+expect 0 "-W tail-call=n is what atoll does anyway" -- "$atoll" run -W tail-call=n --invoke g "$work/extconst.wasm"
+expect 2 "an unknown -W of atoll compile" -- "$atoll" compile -W fuel=10 "$work/extconst.wasm" -o "$work/x.atoll"
+contains "unknown option -W fuel"; contains "extended-const"
+expect 2 "a bad switch value" -- "$atoll" wast -W extended-const=maybe "$work/none.json"
+contains "extended-const"
+
 # --- --version ----------------------------------------------------------------------------------------
 expect 0 "--version" -- "$atoll" --version
 contains "^atoll [0-9]"; contains "^LLVM 19"; contains "^artifact format [0-9]"; contains "^host CPU: x86-64"

@@ -21,6 +21,7 @@ Config engine_config(const CodegenFlags& flags) {
   c.target_cpu = flags.target_cpu;
   c.epoch_interruption = flags.epoch_interruption;
   c.consume_fuel = flags.consume_fuel;
+  c.features = flags.features;
   c.compile_timeout_ms = static_cast<uint32_t>(flags.compile_timeout_s * 1000);
   c.compile_memory_limit = flags.compile_memory_mib << 20;
   return c;

@@ -37,7 +37,7 @@ int explore_module(const std::string& input, std::string output, const CodegenFl
   if (bytes->size() >= 4 && std::memcmp(bytes->data(), "\x7f" "ELF", 4) == 0) {
     return fail(input, "an artifact keeps no wasm instructions; explore the .wasm it was compiled from");
   }
-  auto module = wasm::decode_and_validate(std::span<const uint8_t>(*bytes));
+  auto module = wasm::decode_and_validate(std::span<const uint8_t>(*bytes), flags.features);
   if (!module.ok()) return fail(input, module.error().to_string());
   if (output.empty()) {
     const size_t dot = input.rfind('.');

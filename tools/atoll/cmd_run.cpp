@@ -261,7 +261,8 @@ std::string cache_settings(const CodegenFlags& flags) {
   return std::string("atoll 0.1.0|artifact ") + std::to_string(abi::kArtifactVersion) + "|llvm " +
          ATOLL_LLVM_VERSION + "|compiler " + compiler_loader::plugin_identity() + "|O" +
          std::to_string(flags.opt_level) + "|" + flags.bounds + "|" + flags.target_cpu +
-         (flags.epoch_interruption ? "|epochs" : "") + (flags.consume_fuel ? "|fuel" : "");
+         (flags.epoch_interruption ? "|epochs" : "") + (flags.consume_fuel ? "|fuel" : "") +
+         "|features " + std::to_string(flags.features.bits());
 }
 
 int cache_clean() {
@@ -286,6 +287,7 @@ int run(const RunFlags& given) {
   const bool guest_profile = profile->kind == ProfileOptions::Kind::Guest;
   flags.codegen.epoch_interruption |= wasm_options->wants_epochs() || guest_profile;
   flags.codegen.consume_fuel |= wasm_options->wants_fuel();
+  flags.codegen.features = wasm_options->features;
   struct Preload {
     std::string name, path;
   };

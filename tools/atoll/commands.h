@@ -24,6 +24,8 @@ struct CodegenFlags {
   std::string target_cpu = "x86-64-v2";
   bool epoch_interruption = false;
   bool consume_fuel = false;
+  WasmFeatures features;                      // the proposals modules may use
+  std::vector<std::string> feature_options;  // -W of compile, explore and wast (run has its own)
   bool bounds_given = false;  // --bounds was on the command line (an artifact's own must agree)
   // The compile budget (Config::compile_timeout_ms/compile_memory_limit); 0 and 0: in-process.
   double compile_timeout_s = 300;

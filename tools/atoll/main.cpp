@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "run_options.h"
 
 namespace {
 
@@ -24,6 +25,25 @@ void add_codegen_flags(CLI::App* cmd, atl::cli::CodegenFlags& flags) {
                 "compile epoch checks (function entry, loop headers) so an embedder can stop guests");
   cmd->add_flag("--consume-fuel", flags.consume_fuel,
                 "compile fuel metering (one unit per executed instruction)");
+}
+
+// -W NAME[=y|n] for the proposals beyond WebAssembly 2.0 (run has its own -W, with limits too).
+void add_feature_flags(CLI::App* cmd, atl::cli::CodegenFlags& flags) {
+  cmd->add_option("-W", flags.feature_options,
+                  "WebAssembly proposals, comma-separated, repeatable: extended-const[=y|n], all-proposals[=y|n] "
+                  "(n: only what WebAssembly 2.0 has, as its spec tests expect)")
+      ->allow_extra_args(false);
+}
+
+// Parses the -W of add_feature_flags into flags.features; false after printing the error.
+bool parse_features(atl::cli::CodegenFlags& flags) {
+  auto f = atl::cli::parse_feature_options(flags.feature_options);
+  if (!f.ok()) {
+    std::fprintf(stderr, "atoll: %s\n", f.error().message.c_str());
+    return false;
+  }
+  flags.features = *f;
+  return true;
 }
 
 // Compiling untrusted modules: LLVM runs in a worker process that is killed past the budget.
@@ -98,6 +118,7 @@ int main(int argc, char** argv) {
   compile->add_option("FILE", compile_in, "the .wasm file")->required();
   compile->add_option("-o,--output", compile_out, "the artifact to write (default: FILE with .atoll)");
   add_codegen_flags(compile, compile_flags);
+  add_feature_flags(compile, compile_flags);
   add_budget_flags(compile, compile_flags);
 
   std::string explore_in, explore_out;
@@ -108,6 +129,7 @@ int main(int argc, char** argv) {
   explore->add_option("FILE", explore_in, "the .wasm file")->required();
   explore->add_option("-o,--output", explore_out, "the page to write (default: FILE with .html)");
   add_codegen_flags(explore, explore_flags);
+  add_feature_flags(explore, explore_flags);
   add_budget_flags(explore, explore_flags);
 
   atl::cli::RunFlags run_flags;
@@ -127,7 +149,7 @@ int main(int argc, char** argv) {
   run->add_option("-W", run_flags.wasm_options,
                   "engine options and limits, comma-separated, repeatable: fuel=N, timeout=DURATION (500ms, 2s), "
                   "max-memory-size=BYTES, max-table-elements=N, max-wasm-stack=BYTES, epoch-interruption[=y|n], "
-                  "consume-fuel[=y|n]")
+                  "consume-fuel[=y|n]; WebAssembly proposals: extended-const[=y|n], all-proposals[=y|n]")
       ->allow_extra_args(false);
   run->add_option("-S", run_flags.wasi_options,
                   "WASI options, comma-separated, repeatable: inherit-env[=y|n] (the whole host environment), "
@@ -235,6 +257,7 @@ int main(int argc, char** argv) {
   wast->add_option("--wast2json", wast_options.wast2json, "the converter to run")->capture_default_str();
   wast->add_flag("-v,--verbose", wast_options.verbose, "also print passes and skips");
   add_codegen_flags(wast, wast_flags);
+  add_feature_flags(wast, wast_flags);
   wast->add_option("--chunk-bytes", wast_options.chunk_bytes,
                    "split modules with more code than this into chunks compiled in parallel "
                    "(small values test the parallel compiler)")
@@ -266,8 +289,8 @@ int main(int argc, char** argv) {
   }
   if (*validate) return atl::cli::validate(validate_file);
   if (*inspect) return atl::cli::inspect(inspect_file, inspect_json);
-  if (*compile) return atl::cli::compile(compile_in, compile_out, compile_flags);
-  if (*explore) return atl::cli::explore_module(explore_in, explore_out, explore_flags);
+  if (*compile) return parse_features(compile_flags) ? atl::cli::compile(compile_in, compile_out, compile_flags) : 2;
+  if (*explore) return parse_features(explore_flags) ? atl::cli::explore_module(explore_in, explore_out, explore_flags) : 2;
   if (*run) {
     run_flags.codegen.bounds_given = run_bounds->count() > 0;
     run_flags.argv0_given = argv0->count() > 0;
@@ -284,6 +307,8 @@ int main(int argc, char** argv) {
     wast_options.opt_level = wast_flags.opt_level;
     wast_options.epoch_interruption = wast_flags.epoch_interruption;
     wast_options.consume_fuel = wast_flags.consume_fuel;
+    if (!parse_features(wast_flags)) return 2;
+    wast_options.features = wast_flags.features;
     return atl::cli::wast(wast_files, wast_options);
   }
   return 2;

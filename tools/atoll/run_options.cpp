@@ -48,7 +48,45 @@ Error needs_value(char letter, const Setting& s, const char* what) {
   return make_error(ErrorKind::Usage, std::string("-") + letter + " " + s.name + " needs a value: " + s.name + "=" + what);
 }
 
+// The proposals -W can name (Wasmtime's spellings). Those atoll does not implement yet are
+// known, so `=n` is accepted and `=y` is refused with that reason rather than "unknown option".
+constexpr const char* kUnimplementedFeatures[] = {"tail-call", "multi-memory", "memory64", "exceptions",
+                                                   "function-references", "relaxed-simd", "gc", "threads"};
+constexpr const char* kFeatureHelp = "extended-const[=y|n], all-proposals[=y|n]";
+
+// Applies a setting that names a proposal to `f`: nullopt if it names none.
+std::optional<Result<void>> apply_feature(const Setting& s, WasmFeatures& f) {
+  bool is_feature = s.name == "extended-const" || s.name == "all-proposals";
+  bool implemented = is_feature;
+  for (const char* name : kUnimplementedFeatures) is_feature |= s.name == name;
+  if (!is_feature) return std::nullopt;
+  auto v = units::parse_switch(s.value);
+  if (!v.ok()) return Result<void>(bad_value('W', s, v.error()));
+  if (!implemented) {
+    if (*v) return Result<void>(make_error(ErrorKind::Usage, "-W " + s.name + ": atoll does not implement this proposal yet"));
+    return Result<void>();
+  }
+  if (s.name == "extended-const") {
+    f.extended_const = *v;
+  } else {
+    f = *v ? WasmFeatures{} : WasmFeatures::wasm2();
+  }
+  return Result<void>();
+}
+
 }  // namespace
+
+Result<WasmFeatures> parse_feature_options(const std::vector<std::string>& flags) {
+  auto settings = split(flags, 'W');
+  if (!settings.ok()) return settings.take_error();
+  WasmFeatures f;
+  for (const Setting& s : *settings) {
+    auto applied = apply_feature(s, f);
+    if (!applied) return make_error(ErrorKind::Usage, "unknown option -W " + s.name + " (known: " + kFeatureHelp + ")");
+    if (!applied->ok()) return applied->take_error();
+  }
+  return f;
+}
 
 Result<WasmOptions> parse_wasm_options(const std::vector<std::string>& flags) {
   auto settings = split(flags, 'W');
@@ -88,11 +126,13 @@ Result<WasmOptions> parse_wasm_options(const std::vector<std::string>& flags) {
       auto v = units::parse_switch(s.value);
       if (!v.ok()) return bad_value('W', s, v.error());
       (s.name == "consume-fuel" ? o.consume_fuel : o.epoch_interruption) = *v;
+    } else if (auto applied = apply_feature(s, o.features)) {
+      if (!applied->ok()) return applied->take_error();
     } else {
       return make_error(ErrorKind::Usage, "unknown option -W " + s.name +
                                               " (known: fuel=N, timeout=DURATION, max-memory-size=BYTES, "
                                               "max-table-elements=N, max-wasm-stack=BYTES, epoch-interruption[=y|n], "
-                                              "consume-fuel[=y|n])");
+                                              "consume-fuel[=y|n], " + kFeatureHelp + ")");
     }
   }
   if (o.fuel && o.consume_fuel == false) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "atoll/features.h"
 #include "atoll/result.h"
 
 namespace atl::cli {
@@ -19,6 +20,7 @@ struct WasmOptions {
   std::optional<uint64_t> max_wasm_stack;      // bytes
   std::optional<bool> epoch_interruption;
   std::optional<bool> consume_fuel;
+  WasmFeatures features;  // -W extended-const=n, all-proposals=n, ...
 
   // What the code must be compiled with, after the implications above.
   bool wants_epochs() const { return epoch_interruption.value_or(false) || timeout_ns.has_value(); }
@@ -46,6 +48,8 @@ Result<ProfileOptions> parse_profile_option(const std::string& text);
 // The lists of every -W (or -S, -D) flag, in order; a later setting of a name wins. Errors name the
 // option and list the known ones.
 Result<WasmOptions> parse_wasm_options(const std::vector<std::string>& flags);
+// -W of the commands that compile but do not run (compile, explore, wast): proposals only.
+Result<WasmFeatures> parse_feature_options(const std::vector<std::string>& flags);
 Result<WasiOptions> parse_wasi_options(const std::vector<std::string>& flags);
 Result<DebugOptions> parse_debug_options(const std::vector<std::string>& flags);
 

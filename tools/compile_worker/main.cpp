@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   c.compile_chunk_bytes = std::strtoull(argv[5], nullptr, 10);
   c.epoch_interruption = std::string(argv[6]) == "1";
   c.consume_fuel = std::string(argv[7]) == "1";
+  c.features = WasmFeatures::from_bits(std::strtoull(argv[9], nullptr, 10));
   // Under AddressSanitizer the shadow memory alone exceeds any sensible limit: the sanitizer
   // build checks everything else, without the address-space cap.
 #if !(defined(__SANITIZE_ADDRESS__) || (defined(__has_feature) && __has_feature(address_sanitizer)))

@@ -109,6 +109,54 @@ TEST(Wasi, SharedFunctionsUseEachStoresOwnContext) {
 namespace atl {
 namespace {
 
+// Extended constants (WebAssembly 3.0) evaluated at instantiation, from an imported global and
+// from globals defined before: globals, an element offset and a data offset.
+TEST(HostObjects, ExtendedConstantsReadImportedAndEarlierGlobals) {
+  Engine engine;
+  Store store(engine);
+  auto base = Global::create(store, GlobalType{ValType::I32, false}, Val::i32(100));
+  ASSERT_TRUE(base.ok());
+  auto m = compile_module(engine, test::wat(R"((module
+    (import "host" "base" (global $base i32))
+    (global $a i32 (i32.add (global.get $base) (i32.const 16)))
+    (global $b i64 (i64.mul (i64.const 3) (i64.sub (i64.const 10) (i64.const 4))))
+    (global $c i32 (i32.mul (global.get $a) (i32.sub (i32.const 0) (i32.const 2))))
+    (memory 1)
+    (table 4 funcref)
+    (type $t (func (result i32)))
+    (func $f (result i32) (i32.const 77))
+    (elem (i32.sub (global.get $base) (i32.const 98)) $f)
+    (data (i32.add (global.get $a) (i32.const 4)) "\2a")
+    (func (export "a") (result i32) (global.get $a))
+    (func (export "b") (result i64) (global.get $b))
+    (func (export "c") (result i32) (global.get $c))
+    (func (export "byte") (param i32) (result i32) (i32.load8_u (local.get 0)))
+    (func (export "slot") (param i32) (result i32) (call_indirect (type $t) (local.get 0))))
+  )", {"--enable-extended-const", "--no-check"}));
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  Linker linker(store);
+  linker.define("host", "base", *base);
+  auto inst = linker.instantiate(*m);
+  ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+  EXPECT_EQ(*(*inst->func<int32_t()>("a"))(), 116);
+  EXPECT_EQ(*(*inst->func<int64_t()>("b"))(), 18);
+  EXPECT_EQ(*(*inst->func<int32_t()>("c"))(), -232);
+  EXPECT_EQ(*(*inst->func<int32_t(int32_t)>("byte"))(120), 42) << "data at a + 4";
+  EXPECT_EQ(*(*inst->func<int32_t(int32_t)>("byte"))(119), 0);
+  EXPECT_EQ(*(*inst->func<int32_t(int32_t)>("slot"))(2), 77) << "element at base - 98";
+  EXPECT_FALSE((*inst->func<int32_t(int32_t)>("slot"))(1).ok());
+
+  // An engine held to WebAssembly 2.0 refuses the module, naming the first offending expression.
+  Config strict;
+  strict.features = WasmFeatures::wasm2();
+  auto refused = compile_module(Engine(strict), test::wat("(module (global i32 (i32.add (i32.const 1) (i32.const 2))))",
+                                                          {"--enable-extended-const"}));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, ErrorKind::Invalid);
+  EXPECT_NE(refused.error().message.find("constant expression required: i32.add"), std::string::npos)
+      << refused.error().to_string();
+}
+
 // Memories, globals and tables made by the host, imported by a module, seen from both sides.
 TEST(HostObjects, MemoryGlobalAndTableMadeByTheHost) {
   Engine engine;

@@ -9,8 +9,8 @@ namespace {
 
 using namespace atl::test;
 
-Error expect_error(const Bytes& bytes, ErrorKind kind, const std::string& text) {
-  Result<Module> r = decode_and_validate(bytes);
+Error expect_error(const Bytes& bytes, ErrorKind kind, const std::string& text, const WasmFeatures& f = {}) {
+  Result<Module> r = decode_and_validate(bytes, f);
   EXPECT_FALSE(r.ok()) << "expected an error containing \"" << text << "\"";
   if (r.ok()) return {};
   EXPECT_EQ(r.error().kind, kind) << r.error().to_string();
@@ -18,8 +18,8 @@ Error expect_error(const Bytes& bytes, ErrorKind kind, const std::string& text) 
   return r.error();
 }
 
-Module expect_valid(const Bytes& bytes) {
-  Result<Module> r = decode_and_validate(bytes);
+Module expect_valid(const Bytes& bytes, const WasmFeatures& f = {}) {
+  Result<Module> r = decode_and_validate(bytes, f);
   EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().to_string());
   return r.ok() ? std::move(r).value() : Module{};
 }
@@ -152,19 +152,71 @@ TEST(Decoder, GlobalsAndConstantExpressions) {
   ASSERT_EQ(m.global_inits.size(), 2u);
   EXPECT_EQ(static_cast<int32_t>(m.global_inits[0].bits), -5);
   EXPECT_EQ(m.global_inits[1].kind, ConstExpr::Kind::F64);
-  // Wrong type, non-constant instruction, too many values, non-imported global.
+  // Wrong type, non-constant instruction, too many values, a global not yet defined.
   expect_error(module({section(6, vec({{I64, 0x00, 0x41, 0x00, 0x0b}}))}), ErrorKind::Invalid,
                "type mismatch");
-  expect_error(module({section(6, vec({{I32, 0x00, 0x41, 0x00, 0x41, 0x00, 0x6a, 0x0b}}))}),
-               ErrorKind::Invalid, "constant expression required");
+  expect_error(module({section(6, vec({{I32, 0x00, 0x41, 0x00, 0x41, 0x00, 0x6b, 0x6a, 0x0b}}))}),
+               ErrorKind::Invalid, "needs two i32 operands");
+  expect_error(module({section(6, vec({{I32, 0x00, 0x41, 0x00, 0x41, 0x00, 0x6d, 0x0b}}))}),
+               ErrorKind::Invalid, "constant expression required: i32.div_s");
   expect_error(module({section(6, vec({{I32, 0x00, 0x41, 0x00, 0x41, 0x00, 0x0b}}))}),
                ErrorKind::Invalid, "exactly one value");
-  expect_error(module({section(6, vec({{I32, 0x00, 0x41, 0x00, 0x0b}, {I32, 0x00, 0x23, 0x00, 0x0b}}))}),
-               ErrorKind::Invalid, "unknown global 0");
+  expect_error(module({section(6, vec({{I32, 0x00, 0x23, 0x00, 0x0b}}))}), ErrorKind::Invalid, "unknown global 0");
+  expect_error(module({section(6, vec({{I32, 0x00, 0x23, 0x01, 0x0b}, {I32, 0x00, 0x41, 0x00, 0x0b}}))}),
+               ErrorKind::Invalid, "unknown global 1");
   // An imported mutable global is not constant.
   expect_error(module({section(2, vec({cat({str("m"), str("g"), {0x03, I32, 0x01}})})),
                        section(6, vec({{I32, 0x00, 0x23, 0x00, 0x0b}}))}),
                ErrorKind::Invalid, "mutable global");
+}
+
+// Extended constants (on by default): i32/i64 add, sub, mul, and global.get of earlier globals.
+// Sequences of constants fold to one; a global.get keeps the sequence for instantiation.
+TEST(Decoder, ExtendedConstantExpressions) {
+  const Bytes add = {I32, 0x00, 0x41, 0x07, 0x41, 0x05, 0x6b, 0x41, 0x03, 0x6c, 0x0b};  // (7 - 5) * 3
+  Module m = expect_valid(module({section(6, vec({add}))}));
+  ASSERT_EQ(m.global_inits.size(), 1u);
+  EXPECT_EQ(m.global_inits[0].kind, ConstExpr::Kind::I32);
+  EXPECT_EQ(m.global_inits[0].bits, 6u);
+  // i32 arithmetic wraps: 0x7fffffff + 1.
+  Module wrap = expect_valid(module({section(6, vec({cat({{I32, 0x00, 0x41}, sleb(0x7fffffff), {0x41, 0x01, 0x6a, 0x0b}})}))}));
+  EXPECT_EQ(static_cast<int32_t>(wrap.global_inits[0].bits), INT32_MIN);
+  Module wide = expect_valid(module({section(6, vec({cat({{I64, 0x00, 0x42}, sleb(-3), {0x42, 0x04, 0x7e, 0x0b}})}))}));
+  EXPECT_EQ(wide.global_inits[0].kind, ConstExpr::Kind::I64);
+  EXPECT_EQ(static_cast<int64_t>(wide.global_inits[0].bits), -12);
+  // global 1 = global 0 + 1: a sequence, read at instantiation.
+  Module seq = expect_valid(module({section(6, vec({{I32, 0x00, 0x41, 0x02, 0x0b}, {I32, 0x00, 0x23, 0x00, 0x41, 0x01, 0x6a, 0x0b}}))}));
+  ASSERT_EQ(seq.global_inits.size(), 2u);
+  ASSERT_EQ(seq.global_inits[1].kind, ConstExpr::Kind::Sequence);
+  EXPECT_EQ(seq.global_inits[1].ops.size(), 3u);
+  // Operands must be of the operator's type.
+  expect_error(module({section(6, vec({{I64, 0x00, 0x41, 0x01, 0x42, 0x01, 0x7c, 0x0b}}))}), ErrorKind::Invalid,
+               "needs two i64 operands");
+  // A defined mutable global is still not constant.
+  expect_error(module({section(6, vec({{I32, 0x01, 0x41, 0x02, 0x0b}, {I32, 0x00, 0x23, 0x00, 0x0b}}))}),
+               ErrorKind::Invalid, "mutable global");
+  // Element and data offsets too.
+  Module data = expect_valid(module({section(5, vec({{0x00, 0x01}})),
+                                     section(6, vec({{I32, 0x00, 0x41, 0x10, 0x0b}})),
+                                     section(11, vec({{0x00, 0x23, 0x00, 0x41, 0x04, 0x6a, 0x0b, 0x01, 0xaa}}))}));
+  ASSERT_EQ(data.datas.size(), 1u);
+  EXPECT_EQ(data.datas[0].offset.kind, ConstExpr::Kind::Sequence);
+}
+
+// With extended constants off, the 2.0 rules: one instruction, and only imported globals.
+TEST(Decoder, WebAssembly2ConstantExpressions) {
+  const WasmFeatures wasm2 = WasmFeatures::wasm2();
+  const Bytes add = module({section(6, vec({{I32, 0x00, 0x41, 0x00, 0x41, 0x00, 0x6a, 0x0b}}))});
+  expect_error(add, ErrorKind::Invalid, "constant expression required: i32.add", wasm2);
+  expect_valid(add);
+  const Bytes defined = module({section(6, vec({{I32, 0x00, 0x41, 0x00, 0x0b}, {I32, 0x00, 0x23, 0x00, 0x0b}}))});
+  expect_error(defined, ErrorKind::Invalid, "unknown global 0", wasm2);
+  expect_valid(defined);
+  expect_valid(module({section(2, vec({cat({str("m"), str("g"), {0x03, I32, 0x00}})})),
+                       section(6, vec({{I32, 0x00, 0x23, 0x00, 0x0b}}))}),
+               wasm2);
+  EXPECT_EQ(WasmFeatures::from_bits(wasm2.bits()), wasm2);
+  EXPECT_EQ(WasmFeatures::from_bits(WasmFeatures{}.bits()), WasmFeatures{});
 }
 
 TEST(Decoder, ElementSegmentsAllFlags) {

@@ -1,0 +1,32 @@
+// Which WebAssembly proposals beyond 2.0 modules may use (Config::features; `-W NAME=y|n` on the
+// CLI, named as in Wasmtime). Each one atoll implements is on by default; turned off, modules are
+// judged by the WebAssembly 2.0 rules for it (what the 2.0 spec tests expect).
+#pragma once
+
+#include <cstdint>
+
+namespace atl {
+
+struct WasmFeatures {
+  // Extended constant expressions: i32/i64 add, sub and mul in global initialisers and segment
+  // offsets, and (as WebAssembly 3.0 allows) global.get of any preceding immutable global, not
+  // only imported ones.
+  bool extended_const = true;
+
+  // Only what 2.0 has (`-W all-proposals=n`).
+  static WasmFeatures wasm2() {
+    WasmFeatures f;
+    f.extended_const = false;
+    return f;
+  }
+  // A compact form for the compiler plugin's C ABI, the compile worker's argv and cache keys.
+  uint64_t bits() const { return extended_const ? 1u : 0u; }
+  static WasmFeatures from_bits(uint64_t b) {
+    WasmFeatures f;
+    f.extended_const = (b & 1) != 0;
+    return f;
+  }
+  bool operator==(const WasmFeatures&) const = default;
+};
+
+}  // namespace atl
