@@ -12,18 +12,23 @@ struct WasmFeatures {
   // offsets, and (as WebAssembly 3.0 allows) global.get of any preceding immutable global, not
   // only imported ones.
   bool extended_const = true;
+  // Tail calls: return_call and return_call_indirect replace the caller's frame (constant stack
+  // in unbounded tail recursion).
+  bool tail_call = true;
 
   // Only what 2.0 has (`-W all-proposals=n`).
   static WasmFeatures wasm2() {
     WasmFeatures f;
     f.extended_const = false;
+    f.tail_call = false;
     return f;
   }
   // A compact form for the compiler plugin's C ABI, the compile worker's argv and cache keys.
-  uint64_t bits() const { return extended_const ? 1u : 0u; }
+  uint64_t bits() const { return (extended_const ? 1u : 0u) | (tail_call ? 2u : 0u); }
   static WasmFeatures from_bits(uint64_t b) {
     WasmFeatures f;
     f.extended_const = (b & 1) != 0;
+    f.tail_call = (b & 2) != 0;
     return f;
   }
   bool operator==(const WasmFeatures&) const = default;

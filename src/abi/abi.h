@@ -23,7 +23,7 @@
 
 namespace atl::abi {
 
-constexpr uint32_t kArtifactVersion = 3;
+constexpr uint32_t kArtifactVersion = 4;  // 4: wasm functions use tailcc (return_call)
 
 // Trap codes are public (include/atoll/result.h: Error::trap()); generated code uses the same values.
 using TrapCode = atl::TrapCode;

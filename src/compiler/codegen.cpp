@@ -52,6 +52,7 @@ void init_llvm() {
     LLVMInitializeX86Target();
     LLVMInitializeX86TargetMC();
     LLVMInitializeX86AsmPrinter();
+    LLVMInitializeX86AsmParser();  // the stack-overflow trap path is inline asm (function_translator.cpp)
     // The x86 pass that turns conditional moves into branches moves a load folded into a cmov
     // into the branch, volatile or not: a guard-page access would then not run on every path
     // (guard_elision.cpp relies on it running where the program put it).
@@ -266,7 +267,7 @@ Result<std::vector<uint8_t>> compile_chunk(const wasm::Module& wm, const Compile
   for (uint32_t i = wm.num_imported_funcs; i < wm.num_funcs(); ++i) {
     llvm::Function* f = llvm::Function::Create(mc.signature(wm.func_types[i]),
                                                llvm::Function::ExternalLinkage, symbol_name(wm, i), *mod);
-    mc.set_function_attributes(f);
+    mc.set_wasm_function_attributes(f);
     mc.funcs[i] = f;
   }
   for (uint32_t i = chunk.first; i < chunk.last; ++i) {

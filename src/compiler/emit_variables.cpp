@@ -119,11 +119,25 @@ bool FunctionTranslator::variable(const wasm::Instr& in) {
 }
 
 void FunctionTranslator::emit_call(llvm::FunctionType* ft, llvm::Value* callee,
-                                   llvm::Value* callee_vmctx, const wasm::FuncType& type) {
+                                   llvm::Value* callee_vmctx, const wasm::FuncType& type, bool tail) {
   std::vector<llvm::Value*> args{callee_vmctx};
   std::vector<llvm::Value*> params = pop_n(type.params.size());
   args.insert(args.end(), params.begin(), params.end());
   llvm::CallInst* c = b_.CreateCall(ft, callee, args);
+  c->setCallingConv(kWasmCallingConv);
+  if (tail) {
+    // return_call: with LLVM's tailcc, a call marked `tail` and followed by `ret` is guaranteed
+    // to reuse the frame, whatever the callee's parameters (which `musttail` would need equal).
+    c->setTailCallKind(llvm::CallInst::TCK_Tail);
+    has_tail_calls_ = true;
+    if (ft->getReturnType()->isVoidTy()) {
+      b_.CreateRetVoid();
+    } else {
+      b_.CreateRet(c);
+    }
+    set_unreachable();
+    return;
+  }
   if (type.results.size() == 1) {
     push(c);
   } else {
@@ -133,11 +147,12 @@ void FunctionTranslator::emit_call(llvm::FunctionType* ft, llvm::Value* callee,
 
 bool FunctionTranslator::call(const wasm::Instr& in) {
   const wasm::Module& wm = mc_.wm;
-  if (in.op == Op::Call) {
+  const bool tail = in.op == Op::ReturnCall || in.op == Op::ReturnCallIndirect;
+  if (in.op == Op::Call || in.op == Op::ReturnCall) {
     const uint32_t type_index = wm.func_types[in.index];
     llvm::FunctionType* ft = mc_.signature(type_index);
     if (in.index >= wm.num_imported_funcs) {
-      emit_call(ft, mc_.funcs[in.index], vmctx_, wm.types[type_index]);
+      emit_call(ft, mc_.funcs[in.index], vmctx_, wm.types[type_index], tail);
       return true;
     }
     // Imports go through this instance's FuncRef for them: code + the callee's context.
@@ -149,7 +164,7 @@ bool FunctionTranslator::call(const wasm::Instr& in) {
       l->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_vmctx);
       l->setMetadata(llvm::LLVMContext::MD_invariant_load, llvm::MDNode::get(mc_.ctx, {}));
     }
-    emit_call(ft, code, ctx, wm.types[type_index]);
+    emit_call(ft, code, ctx, wm.types[type_index], tail);
     return true;
   }
   // call_indirect: bounds, null and signature checks, then call through the FuncRef.
@@ -172,7 +187,7 @@ bool FunctionTranslator::call(const wasm::Instr& in) {
   llvm::LoadInst* ctx = b_.CreateAlignedLoad(mc_.ptr, b_.CreateConstInBoundsGEP1_64(mc_.i8, ref, offsetof(abi::FuncRef, vmctx)), llvm::Align(8));
   for (llvm::LoadInst* l : {actual, code, ctx}) l->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_vmctx);
   trap_if(b_.CreateICmpNE(actual, expected), abi::TrapCode::IndirectCallTypeMismatch);
-  emit_call(mc_.signature(in.index), code, ctx, wm.types[in.index]);
+  emit_call(mc_.signature(in.index), code, ctx, wm.types[in.index], tail);
   return true;
 }
 

@@ -113,7 +113,7 @@ Result<void> FunctionTranslator::translate() {
       switch (in.op) {
         case Op::Block: case Op::Loop: case Op::If: case Op::Else: case Op::End: case Op::Br:
         case Op::BrIf: case Op::BrTable: case Op::Return: case Op::Call: case Op::CallIndirect:
-        case Op::Unreachable:
+        case Op::ReturnCall: case Op::ReturnCallIndirect: case Op::Unreachable:
           flush_fuel();
           break;
         default: break;
@@ -127,6 +127,17 @@ Result<void> FunctionTranslator::translate() {
                         in.offset, func_index_);
     }
   }
+  // Only return_call may reuse a frame: every other call keeps its caller's (LLVM would otherwise
+  // be free to turn a call in tail position into a jump, and runaway recursion into an endless
+  // loop instead of the stack-exhaustion trap). `notail` survives inlining into any function.
+  for (llvm::BasicBlock& bb : *fn_) {
+    for (llvm::Instruction& i : bb) {
+      if (auto* c = llvm::dyn_cast<llvm::CallInst>(&i); c && c->getTailCallKind() != llvm::CallInst::TCK_Tail) {
+        c->setTailCallKind(llvm::CallInst::TCK_NoTail);
+      }
+    }
+  }
+  if (has_tail_calls_) fn_->removeFnAttr("disable-tail-calls");
   return {};
 }
 
@@ -166,7 +177,9 @@ bool FunctionTranslator::instruction(const wasm::Instr& in, const std::vector<ui
     case Op::BrTable:
     case Op::Return: return control(in, targets);
     case Op::Call:
-    case Op::CallIndirect: return call(in);
+    case Op::CallIndirect:
+    case Op::ReturnCall:
+    case Op::ReturnCallIndirect: return call(in);
     default: break;
   }
   if (info.imm == wasm::ImmKind::MemArg || info.imm == wasm::ImmKind::MemZero ||
@@ -185,6 +198,23 @@ bool FunctionTranslator::instruction(const wasm::Instr& in, const std::vector<ui
 void FunctionTranslator::trap_now(abi::TrapCode code) {
   const llvm::DebugLoc& loc = b_.getCurrentDebugLocation();
   const uint32_t site = loc ? loc.getLine() : 0;
+  if (code == abi::TrapCode::StackOverflow) {
+    // The entry check runs after the prologue allocated (and probed) this function's frame, so
+    // the stack may end a few bytes above the guard page: too little for the trap path (lazy
+    // symbol binding alone saves kilobytes of vector state there). The frame is dead, as the
+    // trap never returns, so the call is made from this function's frame pointer: the caller
+    // passed its own check, so the host reserve is free below it. The frame chain above (saved
+    // frame pointer, return address) is untouched, and the return address, in this function,
+    // still names the site for the backtrace.
+    llvm::FunctionType* asm_ty = llvm::FunctionType::get(mc_.void_ty, {mc_.i32, mc_.i32}, false);
+    llvm::InlineAsm* overflow = llvm::InlineAsm::get(
+        asm_ty, std::string("movq %rbp, %rsp\n\tcallq ") + abi::kBuiltinPrefix + "trap",
+        "{esi},{edx},~{memory},~{dirflag},~{fpsr},~{flags}", /*hasSideEffects=*/true);
+    mc_.builtin("trap");  // declared, so the object names the symbol the asm calls
+    b_.CreateCall(overflow, {b_.getInt32(static_cast<uint32_t>(code)), b_.getInt32(site)});
+    b_.CreateUnreachable();
+    return;
+  }
   b_.CreateCall(mc_.builtin("trap"), {vmctx_, b_.getInt32(static_cast<uint32_t>(code)), b_.getInt32(site)});
   b_.CreateUnreachable();
 }

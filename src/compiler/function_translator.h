@@ -97,13 +97,15 @@ class FunctionTranslator {
   void store(llvm::Value* v, llvm::Value* addr32, uint64_t offset, unsigned size);
 
   // --- calls ----------------------------------------------------------------------------------
+  // A call of wasm-convention code; `tail`: return_call, the call ends the function.
   void emit_call(llvm::FunctionType* ft, llvm::Value* callee, llvm::Value* callee_vmctx,
-                 const wasm::FuncType& type);
+                 const wasm::FuncType& type, bool tail = false);
 
   ModuleContext& mc_;
   uint32_t func_index_;
   const wasm::FuncType& type_;
   llvm::Function* fn_;
+  bool has_tail_calls_ = false;  // some return_call: tail calls are allowed in this function
   llvm::IRBuilder<> b_;
   llvm::Value* vmctx_ = nullptr;
   llvm::Value* memory_base_ = nullptr;

@@ -3,6 +3,7 @@
 // linear memory never aliases the VM context, globals or tables.
 #pragma once
 
+#include <llvm/IR/CallingConv.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/MDBuilder.h>
@@ -15,6 +16,13 @@
 #include "wasm/module.h"
 
 namespace atl::compiler {
+
+// How wasm functions call each other (host adapters included; entry trampolines are called from
+// C++ and use the C convention, calling in with this one). LLVM's tailcc guarantees that a call
+// marked `tail` before `ret` reuses the frame, which return_call needs; every wasm function
+// uses it, since a funcref may be called from any module. Its cost: each call leaves 8 bytes of
+// argument area that the callee pops (`ret $8`).
+constexpr llvm::CallingConv::ID kWasmCallingConv = llvm::CallingConv::Tail;
 
 class ModuleContext {
  public:
@@ -54,6 +62,11 @@ class ModuleContext {
   llvm::MDNode* tbaa_slots;  // trampoline argument slots
 
   void set_function_attributes(llvm::Function* f);
+  // set_function_attributes and the wasm calling convention: wasm functions and host adapters.
+  void set_wasm_function_attributes(llvm::Function* f) {
+    set_function_attributes(f);
+    f->setCallingConv(kWasmCallingConv);
+  }
 
  private:
   std::vector<llvm::FunctionType*> signatures_;

@@ -22,6 +22,7 @@ static void emit_entry(ModuleContext& mc, uint32_t type_index) {
     args.push_back(l);
   }
   llvm::CallInst* c = b.CreateCall(mc.signature(type_index), f->getArg(1), args);
+  c->setCallingConv(kWasmCallingConv);
   auto store_result = [&](size_t i, llvm::Value* v) {
     llvm::Value* p = b.CreateConstInBoundsGEP1_64(mc.i8, slots, i * abi::kSlotBytes);
     b.CreateAlignedStore(v, p, llvm::Align(8))->setMetadata(llvm::LLVMContext::MD_tbaa, mc.tbaa_slots);
@@ -38,7 +39,7 @@ static void emit_host_adapter(ModuleContext& mc, uint32_t type_index) {
   const wasm::FuncType& t = mc.wm.types[type_index];
   llvm::Function* f = llvm::Function::Create(mc.signature(type_index), llvm::Function::ExternalLinkage,
                                              abi::kHostSymbolPrefix + std::to_string(type_index), mc.mod);
-  mc.set_function_attributes(f);
+  mc.set_wasm_function_attributes(f);
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(mc.ctx, "entry", f));
   const size_t n = std::max<size_t>({t.params.size(), t.results.size(), 1});
   llvm::AllocaInst* slots = b.CreateAlloca(llvm::ArrayType::get(mc.i8, n * abi::kSlotBytes));

@@ -642,6 +642,14 @@ void ModuleDecoder::function_body(uint32_t func_index, FunctionBody& fb, Reader&
         nesting_.back() = kElseFrame;
         break;
       case Op::End: nesting_.pop_back(); break;
+      case Op::ReturnCall:
+      case Op::ReturnCallIndirect:
+        // Without the proposal these opcodes do not exist: malformed, as in 2.0.
+        if (!opts_.features.tail_call) {
+          r.fail("illegal opcode (tail calls are off)", in.offset);
+          return;
+        }
+        break;
       case Op::MemoryInit:
       case Op::DataDrop:
         // Malformed only if the module turns out to have data segments (checked in run());

@@ -280,6 +280,9 @@ bool FunctionValidator::on_special(const Instr& in, const std::vector<uint32_t>&
       push_many(t.results);
       return true;
     }
+    case Op::ReturnCall:
+    case Op::ReturnCallIndirect:
+      return return_call(in);
     case Op::CallIndirect: {
       if (!check_table(in.index2)) return false;
       if (m().tables[in.index2].elem != ValType::FuncRef) {
@@ -413,6 +416,30 @@ bool FunctionValidator::on_special(const Instr& in, const std::vector<uint32_t>&
     default: break;
   }
   return fail("internal error: unhandled instruction");
+}
+
+// return_call and return_call_indirect: a call whose results are the function's own, then
+// nothing (the callee's frame replaces this one).
+bool FunctionValidator::return_call(const Instr& in) {
+  const FuncType* t = nullptr;
+  if (in.op == Op::ReturnCall) {
+    if (in.index >= m().num_funcs()) return fail("unknown function", "function " + std::to_string(in.index));
+    t = &m().func_type(in.index);
+  } else {
+    if (!check_table(in.index2)) return false;
+    if (m().tables[in.index2].elem != ValType::FuncRef) {
+      return fail("type mismatch", "return_call_indirect table must hold funcref");
+    }
+    if (in.index >= m().types.size()) return fail("unknown type", "type " + std::to_string(in.index));
+    if (!pop(ValType::I32)) return false;
+    t = &m().types[in.index];
+  }
+  if (t->results != m().types[func_type_].results) {
+    return fail("type mismatch", std::string(op_name(in.op)) + ": the callee's results differ from the function's");
+  }
+  if (!pop_many(t->params)) return false;
+  set_unreachable();
+  return true;
 }
 
 }  // namespace atl::wasm

@@ -275,13 +275,29 @@ contains "constant expression required: i32.add"
 expect 0 "atoll compile with the proposal on" -- "$atoll" compile "$work/extconst.wasm" -o "$work/extconst.atoll"
 expect 0 "its artifact runs" -- "$atoll" run --allow-precompiled --invoke g "$work/extconst.atoll"
 contains "^42$"
-expect 2 "-W tail-call=y: known, not implemented" -- "$atoll" run -W tail-call=y --invoke g "$work/extconst.wasm"
+expect 2 "-W memory64=y: known, not implemented" -- "$atoll" run -W memory64=y --invoke g "$work/extconst.wasm"
 contains "does not implement this proposal yet"
-expect 0 "-W tail-call=n is what atoll does anyway" -- "$atoll" run -W tail-call=n --invoke g "$work/extconst.wasm"
+expect 0 "-W memory64=n is what atoll does anyway" -- "$atoll" run -W memory64=n --invoke g "$work/extconst.wasm"
 expect 2 "an unknown -W of atoll compile" -- "$atoll" compile -W fuel=10 "$work/extconst.wasm" -o "$work/x.atoll"
 contains "unknown option -W fuel"; contains "extended-const"
 expect 2 "a bad switch value" -- "$atoll" wast -W extended-const=maybe "$work/none.json"
 contains "extended-const"
+
+# --- -W tail-call: on by default; 10^7 mutual tail calls under a 64 KiB guest stack -------------------
+cat > "$work/tail.wat" <<'WAT'
+(module
+  (func $even (export "even") (param i64) (result i32)
+    (if (result i32) (i64.eqz (local.get 0)) (then (i32.const 1))
+      (else (return_call $odd (i64.sub (local.get 0) (i64.const 1))))))
+  (func $odd (param i64) (result i32)
+    (if (result i32) (i64.eqz (local.get 0)) (then (i32.const 0))
+      (else (return_call $even (i64.sub (local.get 0) (i64.const 1)))))))
+WAT
+w2w --enable-tail-call "$work/tail.wat" -o "$work/tail.wasm"
+expect 0 "tail calls run by default, in constant stack" -- "$atoll" run -W max-wasm-stack=64KiB --invoke even "$work/tail.wasm" 10000000
+contains "^1$"
+expect 1 "-W tail-call=n refuses them" -- "$atoll" run -W tail-call=n --invoke even "$work/tail.wasm" 4
+contains "tail calls are off"; contains "offset 0x"
 
 # --- --version ----------------------------------------------------------------------------------------
 expect 0 "--version" -- "$atoll" --version

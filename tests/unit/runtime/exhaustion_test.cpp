@@ -1,6 +1,7 @@
 // Hostile guests against the machine's resources (issue 10, finding 8): many tables, growth
 // past what the process can allocate. Every case ends in a clean error or -1, never an abort.
 #include <gtest/gtest.h>
+#include <gtest/gtest-death-test.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -109,6 +110,51 @@ TEST(Exhaustion, AllocationFailuresAreCleanUnderAnAddressSpaceLimit) {
     // Still usable afterwards.
     return *(*inst->func<int32_t(int32_t)>("tgrow"))(10) == 1 ? 0 : 14;
   });
+}
+
+// Calls rec(d) for every depth until the stack cannot hold it; exits 0 if each call either
+// returned d + 1 or trapped with stack exhaustion, and both happened.
+[[noreturn]] void sweep_depths(Engine& engine, const Module& module) {
+  Store store(engine);
+  Linker linker(store);
+  auto inst = linker.instantiate(module);
+  if (!inst.ok()) std::_Exit(10);
+  auto rec = inst->func<int64_t(int32_t)>("rec");
+  int fitted = 0, trapped = 0;
+  // Frames of `rec` are at least 16 bytes: 20,000 of them exceed the 256 KiB stack.
+  for (int32_t d = 0; d < 20'000; ++d) {
+    auto r = (*rec)(d);
+    if (r.ok()) {
+      if (*r != d + 1) std::_Exit(11);
+      ++fitted;
+    } else {
+      if (r.error().trap() != TrapCode::StackOverflow) std::_Exit(12);
+      ++trapped;
+    }
+  }
+  std::_Exit(fitted > 0 && trapped > 0 ? 0 : 13);
+}
+
+// A function's frame is allocated (and probed) before its entry check reads the stack pointer,
+// so a failed check may find the stack ending anywhere between the limit and the guard page,
+// even a few bytes above it. Every depth must still end in a clean stack-exhaustion trap:
+// sweep the depths one by one across the whole range where a 24 KiB frame stops fitting, in a
+// child process so that a crash is a failure rather than the end of the test run.
+TEST(Exhaustion, EveryDepthAtWhichABigFrameStopsFittingIsACleanTrap) {
+  std::string m = "(module (func $big (param i64) (result i64) (local";
+  for (int i = 0; i < 1536; ++i) m += " v128";  // 24 KiB of locals
+  m += ") (local.set 1535 (i64x2.splat (local.get 0)))"
+       " (i64x2.extract_lane 0 (i64x2.add (local.get 1) (local.get 1535))))\n"
+       "(func $rec (export \"rec\") (param $d i32) (result i64)"
+       " (if (result i64) (i32.eqz (local.get $d)) (then (call $big (i64.const 1)))"
+       " (else (i64.add (call $rec (i32.sub (local.get $d) (i32.const 1))) (i64.const 1))))))";
+  Config config;
+  config.max_wasm_stack = 256 << 10;
+  config.host_stack_reserve = 16 << 10;
+  Engine engine(config);
+  auto module = compile_module(engine, test::wat(m));
+  ASSERT_TRUE(module.ok()) << module.error().to_string();
+  EXPECT_EXIT(sweep_depths(engine, *module), ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace
