@@ -131,6 +131,17 @@ expect 0 "-W consume-fuel alone runs unlimited" -- "$atoll" run -W consume-fuel=
 contains "^10$"
 expect 0 "plain" -- "$atoll" run --invoke deep "$work/limits.wasm" 10
 [ "$(ls "$work"/cache/atoll/*.atoll | wc -l)" -eq 3 ] || fail "epoch/fuel settings are not in the cache key"
+# atoll run compiles for this CPU's level by default (its cache is per machine); --target-cpu wins.
+level=$("$atoll" --version | sed -n 's/^host CPU: \(x86-64[-v0-9]*\) .*/\1/p')
+[ -n "$level" ] || fail "--version names no host CPU level"
+for a in "$work"/cache/atoll/*.atoll; do
+  "$atoll" inspect --json "$a" | jq -e --arg l "$level" '.artifact.target_cpu == $l' > /dev/null ||
+    fail "a cached artifact of atoll run is not compiled for the host's level $level"
+done
+"$atoll" cache clean > /dev/null
+expect 0 "--target-cpu x86-64 for atoll run" -- "$atoll" run --target-cpu x86-64 --invoke deep "$work/limits.wasm" 10
+"$atoll" inspect --json "$work"/cache/atoll/*.atoll | jq -e '.artifact.target_cpu == "x86-64"' > /dev/null ||
+  fail "atoll run --target-cpu x86-64 did not compile for x86-64"
 expect 2 "an unknown -W option" -- "$atoll" run -W turbo --invoke deep "$work/limits.wasm" 1
 contains "unknown option -W turbo"; contains "max-memory-size"
 expect 2 "an empty -W item" -- "$atoll" run -W fuel=1,,timeout=1s --invoke deep "$work/limits.wasm" 1; contains "empty option"

@@ -127,15 +127,17 @@ int inspect(const std::string& file, bool as_json) {
   return 0;
 }
 
+std::string host_cpu_level() {
+  const uint64_t host = artifact::host_cpu_features();
+  for (const char* l : {"x86-64-v4", "x86-64-v3", "x86-64-v2", "x86-64"}) {
+    if ((artifact::features_of_level(l) & ~host) == 0) return l;
+  }
+  return "below x86-64";
+}
+
 std::string version_text() {
   const uint64_t host = artifact::host_cpu_features();
-  std::string level = "below x86-64";
-  for (const char* l : {"x86-64-v4", "x86-64-v3", "x86-64-v2", "x86-64"}) {
-    if ((artifact::features_of_level(l) & ~host) == 0) {
-      level = l;
-      break;
-    }
-  }
+  const std::string level = host_cpu_level();
   return std::string("atoll 0.1.0\nLLVM ") + ATOLL_LLVM_VERSION + " (the compiler)\nartifact format " +
          std::to_string(abi::kArtifactVersion) + "\nhost CPU: " + level + " (" + artifact::feature_names(host) + ")";
 }

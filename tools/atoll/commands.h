@@ -16,6 +16,10 @@ int validate(const std::string& file);
 int inspect(const std::string& file, bool json);
 // What --version prints: atoll's, LLVM's and the artifact format's versions, the host CPU level.
 std::string version_text();
+// The highest x86-64 level (x86-64-v4, -v3, -v2, x86-64) this CPU has every feature of: `atoll
+// run`'s default target, since what it compiles is cached per machine (a named level, not
+// "native", so the cache key says what the code needs).
+std::string host_cpu_level();
 int wast(const std::vector<std::string>& files, const wast::Options& options);
 
 struct CodegenFlags {

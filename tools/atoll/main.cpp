@@ -186,6 +186,9 @@ int main(int argc, char** argv) {
   add_codegen_flags(run, run_flags.codegen);
   add_budget_flags(run, run_flags.codegen);
   CLI::Option* run_bounds = run->get_option("--bounds");
+  CLI::Option* run_target = run->get_option("--target-cpu");
+  run_target->description(run_target->get_description() + "; atoll run's default: this CPU's level (" +
+                          atl::cli::host_cpu_level() + ")");
 
   atl::cli::ServeFlags serve_flags;
   auto* serve = app.add_subcommand(
@@ -293,6 +296,12 @@ int main(int argc, char** argv) {
   if (*explore) return parse_features(explore_flags) ? atl::cli::explore_module(explore_in, explore_out, explore_flags) : 2;
   if (*run) {
     run_flags.codegen.bounds_given = run_bounds->count() > 0;
+    // Compiled code is cached per machine, so it may use all of this CPU (as Wasmtime does);
+    // `atoll compile` keeps the portable default.
+    if (run_target->count() == 0) {
+      const std::string level = atl::cli::host_cpu_level();
+      if (level.rfind("x86-64", 0) == 0) run_flags.codegen.target_cpu = level;
+    }
     run_flags.argv0_given = argv0->count() > 0;
     return atl::cli::run(run_flags);
   }
