@@ -271,32 +271,16 @@ bool FunctionValidator::on_special(const Instr& in, const std::vector<uint32_t>&
       set_unreachable();
       return true;
     }
-    case Op::Call: {
-      if (in.index >= m().num_funcs()) {
-        return fail("unknown function", "function " + std::to_string(in.index));
-      }
-      const FuncType& t = m().func_type(in.index);
-      if (!pop_many(t.params)) return false;
-      push_many(t.results);
+    case Op::Call:
+    case Op::CallIndirect: {
+      const FuncType* t = callee_type(in);
+      if (!t || !pop_many(t->params)) return false;
+      push_many(t->results);
       return true;
     }
     case Op::ReturnCall:
     case Op::ReturnCallIndirect:
       return return_call(in);
-    case Op::CallIndirect: {
-      if (!check_table(in.index2)) return false;
-      if (m().tables[in.index2].elem != ValType::FuncRef) {
-        return fail("type mismatch", "call_indirect table must hold funcref");
-      }
-      if (in.index >= m().types.size()) {
-        return fail("unknown type", "type " + std::to_string(in.index));
-      }
-      if (!pop(ValType::I32)) return false;
-      const FuncType& t = m().types[in.index];
-      if (!pop_many(t.params)) return false;
-      push_many(t.results);
-      return true;
-    }
     case Op::Drop: {
       ValType t;
       return pop_any(&t);
@@ -418,22 +402,34 @@ bool FunctionValidator::on_special(const Instr& in, const std::vector<uint32_t>&
   return fail("internal error: unhandled instruction");
 }
 
+// The type of the function a call names: for the indirect forms, after checking the table and
+// popping the element index. nullptr after failing.
+const FuncType* FunctionValidator::callee_type(const Instr& in) {
+  if (in.op == Op::Call || in.op == Op::ReturnCall) {
+    if (in.index >= m().num_funcs()) {
+      fail("unknown function", "function " + std::to_string(in.index));
+      return nullptr;
+    }
+    return &m().func_type(in.index);
+  }
+  if (!check_table(in.index2)) return nullptr;
+  if (m().tables[in.index2].elem != ValType::FuncRef) {
+    fail("type mismatch", std::string(op_name(in.op)) + " table must hold funcref");
+    return nullptr;
+  }
+  if (in.index >= m().types.size()) {
+    fail("unknown type", "type " + std::to_string(in.index));
+    return nullptr;
+  }
+  if (!pop(ValType::I32)) return nullptr;
+  return &m().types[in.index];
+}
+
 // return_call and return_call_indirect: a call whose results are the function's own, then
 // nothing (the callee's frame replaces this one).
 bool FunctionValidator::return_call(const Instr& in) {
-  const FuncType* t = nullptr;
-  if (in.op == Op::ReturnCall) {
-    if (in.index >= m().num_funcs()) return fail("unknown function", "function " + std::to_string(in.index));
-    t = &m().func_type(in.index);
-  } else {
-    if (!check_table(in.index2)) return false;
-    if (m().tables[in.index2].elem != ValType::FuncRef) {
-      return fail("type mismatch", "return_call_indirect table must hold funcref");
-    }
-    if (in.index >= m().types.size()) return fail("unknown type", "type " + std::to_string(in.index));
-    if (!pop(ValType::I32)) return false;
-    t = &m().types[in.index];
-  }
+  const FuncType* t = callee_type(in);
+  if (!t) return false;
   if (t->results != m().types[func_type_].results) {
     return fail("type mismatch", std::string(op_name(in.op)) + ": the callee's results differ from the function's");
   }

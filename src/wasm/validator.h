@@ -72,6 +72,7 @@ class FunctionValidator {
   bool check_block_type(const BlockType& bt);
   bool check_memory();
   bool check_table(uint32_t index);
+  const FuncType* callee_type(const Instr& in);
   bool return_call(const Instr& in);
   bool check_label(uint32_t depth);
   bool check_align(const Instr& in, uint32_t natural_log2);
