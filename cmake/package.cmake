@@ -1,8 +1,9 @@
 # cpack -G DEB (from the build directory): two Debian packages from the install components.
 #   atoll      bin/atoll, libatoll.so.0, the compiler plugin, the compile worker, the license
 #   atoll-dev  headers, libatoll.a, the libatoll.so link, CMake and pkg-config files
-# Their dependencies (libllvm19 for the plugin, libc6, libstdc++6, libsystemd0, ...) are read
-# from the binaries by dpkg-shlibdeps; scripts/package.sh builds them, tests/package checks them.
+# Their dependencies (libllvm19 for the plugin, libc6, libstdc++6, ...) are read from the
+# binaries by dpkg-shlibdeps; libsystemd0, which atoll serve loads with dlopen for sd_notify and
+# socket activation, is recommended. scripts/package.sh builds them, tests/package checks them.
 set(CPACK_PACKAGE_NAME atoll)
 set(CPACK_PACKAGE_VENDOR "the atoll authors")
 set(CPACK_PACKAGE_CONTACT "atoll maintainers <atoll@example.invalid>")
@@ -16,6 +17,7 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_SECTION devel)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME atoll)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SECTION interpreters)
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_RECOMMENDS "libsystemd0")
 set(CPACK_COMPONENT_RUNTIME_DESCRIPTION "WebAssembly sandboxing compiler and runtime
  atoll compiles WebAssembly ahead of time to native code and runs it in sandboxes inside one
  process: the atoll command (run, compile, serve, wast, inspect), libatoll.so and the compiler

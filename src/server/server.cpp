@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,6 +18,7 @@
 #include "server/admin.h"
 #include "server/listeners.h"
 #include "server/state.h"
+#include "server/systemd.h"
 
 namespace atl::server {
 
@@ -324,7 +324,7 @@ void Server::run() {
     impl.sweep(*w);
     threads.emplace_back([&w] { w->io.run(); });
   }
-  sd_notify(0, "READY=1");  // under systemd with Type=notify; nothing otherwise
+  systemd::notify("READY=1");  // under systemd with Type=notify; nothing otherwise
   for (std::thread& t : threads) t.join();
   done = true;
   ticker.join();
@@ -335,7 +335,7 @@ void Server::run() {
 bool Server::drain() {
   Impl& impl = *impl_;
   const bool first = !impl.state.unready.exchange(true);
-  if (first) sd_notify(0, "STOPPING=1");
+  if (first) systemd::notify("STOPPING=1");
   const uint32_t delay_ms = first ? impl.state.config.drain_delay_ms : 0;
   for (auto& w : impl.state.workers) {
     Worker* wp = w.get();

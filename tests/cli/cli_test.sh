@@ -159,4 +159,8 @@ expect 0 "cache clean" -- "$atoll" cache clean; contains "removed 2 cached artif
 for i in 1 2 3 4; do "$atoll" run --invoke add "$work/calc.wasm" $i 1 > "$work/par$i" 2>&1 & done; wait
 for i in 1 2 3 4; do grep -q "^$((i + 1))$" "$work/par$i" || { echo "FAIL: concurrent run $i"; failures=$((failures + 1)); }; done
 
+# Start-up: every atoll process loads only what it needs; libsystemd (and the six libraries
+# it pulls in) is dlopened by atoll serve alone.
+if ldd "$atoll" | grep -q libsystemd; then fail "atoll links libsystemd (dlopen it in src/server/systemd.cpp)"; fi
+
 finish

@@ -5,20 +5,38 @@
 namespace atl {
 namespace {
 
-std::string sha(const std::string& s) {
-  Sha256 h;
+std::string sha(const std::string& s, Sha256::Impl impl = Sha256::Impl::Best) {
+  Sha256 h(impl);
   h.update(s);
   return to_hex(h.finish());
 }
 
 std::vector<uint8_t> bytes(const std::string& s) { return {s.begin(), s.end()}; }
 
-TEST(Sha256, KnownAnswers) {  // FIPS 180-4 examples
-  EXPECT_EQ(sha(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(sha("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(sha("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
-            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  EXPECT_EQ(sha(std::string(1000000, 'a')), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+TEST(Sha256, KnownAnswers) {  // FIPS 180-4 examples, with the SHA extensions (if any) and without
+  for (Sha256::Impl impl : {Sha256::Impl::Best, Sha256::Impl::Portable}) {
+    EXPECT_EQ(sha("", impl), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(sha("abc", impl), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(sha("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", impl),
+              "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    EXPECT_EQ(sha(std::string(1000000, 'a'), impl),
+              "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  }
+}
+
+// The hardware path against the portable one on every length up to a few blocks, and on
+// bytes that are not all the same.
+TEST(Sha256, HardwareAndPortableAgree) {
+  if (!Sha256::hardware_available()) GTEST_SKIP() << "this CPU has no SHA extensions";
+  std::string text;
+  uint32_t x = 12345;
+  for (int i = 0; i < 1000; ++i) {
+    x = x * 1103515245u + 12345u;
+    text += static_cast<char>(x >> 24);
+  }
+  for (size_t n = 0; n <= text.size(); ++n) {
+    ASSERT_EQ(sha(text.substr(0, n), Sha256::Impl::Best), sha(text.substr(0, n), Sha256::Impl::Portable)) << n;
+  }
 }
 
 TEST(Sha256, SplitUpdatesEqualOneUpdate) {
