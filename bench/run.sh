@@ -4,6 +4,8 @@
 # checksums compared, time ratio per program and the geometric mean printed.
 #
 #   bench/run.sh [BUILD_DIR] [PROGRAM...]     (default build dir: build; needs build/atoll)
+#   bench/run.sh [BUILD_DIR] kernels           the numeric kernels in bench/kernels (issue 15)
+# A PROGRAM is a file name without .c in bench/programs or bench/kernels.
 #
 # Native code is compiled for the same CPU level atoll targets by default (x86-64-v2), so the
 # ratio measures the sandbox and the translation, not a different instruction set.
@@ -21,11 +23,14 @@ for tool in clang-19 hyperfine; do
 done
 programs=("$@")
 [ ${#programs[@]} -gt 0 ] || programs=(matmul nbody sha256 quicksort hashtable strsearch)
+[ "${programs[*]}" = kernels ] && programs=(gemm stencil reduce lcs floyd)
 
 printf '%-10s %12s %12s %8s  %s\n' program native_ms atoll_ms ratio checksum
 ratios=()
 for p in "${programs[@]}"; do
   src=$here/programs/$p.c
+  [ -f "$src" ] || src=$here/kernels/$p.c
+  [ -f "$src" ] || { echo "run.sh: no program $p in bench/programs or bench/kernels" >&2; exit 2; }
   clang-19 -O2 -march=x86-64-v2 "$src" "$here/programs/native_main.c" -o "$work/$p.native"
   clang-19 --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor -Wl,--export=run "$src" -o "$work/$p.wasm"
   "$atoll" compile -O 2 "$work/$p.wasm" -o "$work/$p.atoll"
