@@ -34,6 +34,7 @@
 #include "compiler/compiler.h"
 #include "compiler/debug_info.h"
 #include "compiler/function_translator.h"
+#include "compiler/bounds_versioning.h"
 #include "compiler/guard_elision.h"
 #include "compiler/module_context.h"
 #include "compiler/shape.h"
@@ -323,6 +324,13 @@ Result<std::vector<uint8_t>> compile_chunk(const wasm::Module& wm, const Compile
     llvm::TargetLibraryInfoImpl tlii{llvm::Triple(kTriple)};
     tlii.disableAllFunctions();
     fam.registerPass([&] { return llvm::TargetLibraryAnalysis(tlii); });
+    // Before the loop vectorizer: innermost loops whose accesses are all in bounds run without
+    // their checks, whose early exits would keep the vectorizer away (bounds_versioning.cpp).
+    if (options.opt_level >= 2) {
+      pb.registerVectorizerStartEPCallback([](llvm::FunctionPassManager& fpm, llvm::OptimizationLevel) {
+        fpm.addPass(BoundsVersioningPass());
+      });
+    }
     pb.registerModuleAnalyses(mam);
     pb.registerCGSCCAnalyses(cgam);
     pb.registerFunctionAnalyses(fam);
