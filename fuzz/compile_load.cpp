@@ -1,4 +1,5 @@
-// libFuzzer target: every input that validates is compiled (LLVM, -O1) and its artifact loaded
+// libFuzzer target: every input that validates is compiled (LLVM, -O1; every fourth input by
+// size at -O2, where atoll's loop versioning runs) and its artifact loaded
 // by the runtime. The compiler must never crash or emit IR LLVM rejects on a valid module, and the
 // loader must accept whatever the compiler writes. The explorer then lists and disassembles every
 // function of it (`atoll explore`): every native instruction must decode, and its wasm frames must
@@ -20,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto module = atl::wasm::decode_and_validate(std::vector<uint8_t>(data, data + size));
   if (!module.ok()) return 0;
   atl::compiler::CompileOptions options;
-  options.opt_level = 1;
+  options.opt_level = size % 4 == 0 ? 2 : 1;
   options.threads = 1;
   auto artifact = atl::compiler::compile(*module, options);
   if (!artifact.ok()) {

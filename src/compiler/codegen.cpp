@@ -344,6 +344,15 @@ Result<std::vector<uint8_t>> compile_chunk(const wasm::Module& wm, const Compile
                                                          : pb.buildPerModuleDefaultPipeline(level);
     mpm.run(*mod, mam);
   }
+#ifdef ATOLL_VERIFY_OPTIMISED_IR
+  {
+    std::string errors;
+    llvm::raw_string_ostream es(errors);
+    if (llvm::verifyModule(*mod, &es)) {
+      return make_error(ErrorKind::Other, "internal compiler error: invalid LLVM IR after optimisation: " + errors.substr(0, 2000));
+    }
+  }
+#endif
   if (options.bounds == BoundsMode::GuardPages) elide_guarded_checks(*mod);
   if (options.epoch_interruption) insert_epoch_checks(*mod, mc);
   // Compiler developers: ATOLL_DUMP_IR=FILE appends the IR the code generator gets.
