@@ -61,6 +61,12 @@ void init_llvm() {
     if (auto it = options.find("x86-cmov-converter"); it != options.end()) {
       static_cast<llvm::cl::opt<bool>*>(it->second)->setValue(false);
     }
+    // Compiler developers: ATOLL_LLVM_ARGS="-pass-remarks-missed=loop-vectorize ..." passes
+    // options to LLVM (remarks go to stderr), as clang's -mllvm does.
+    if (std::getenv("ATOLL_LLVM_ARGS")) {
+      const char* argv[] = {"atoll"};
+      llvm::cl::ParseCommandLineOptions(1, argv, "", nullptr, "ATOLL_LLVM_ARGS");
+    }
   });
 }
 
