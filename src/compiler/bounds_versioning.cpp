@@ -6,15 +6,17 @@
 // on loops with more than one exit, so array loops that clang vectorises natively stay scalar
 // (a 2x gap on matrix products and stencils).
 //
-// When the loop's trip count is known on entry and every checked end address is affine in the
-// iteration number (start + step * i, wrapping neither as the i32 wasm address nor as the i64
-// sum), its largest value over the whole loop is at the first or the last iteration. One test
-// in the preheader then says whether any check could fail: if none can, a copy of the loop
-// without the checks runs (and may be vectorised, since nothing in it can trap); otherwise the
-// original loop, checks and all, runs and traps exactly where it would have. The test is
-// conservative (it assumes every check runs on every iteration, even in a branch not taken, and
-// up to the latch's exit count even if the loop leaves earlier), so its only error is to pick
-// the original loop.
+// When the loop's trip count n is known on entry and every checked end address is built from
+// affine recurrences of the loop (start + step * k), loop invariants and constants by adds,
+// constant multiples and zero extensions, its range over iterations 0..n can be computed before
+// the loop: exactly, in 128 bits, with the conditions that no narrow value that is zero-extended
+// (a 32-bit wasm address) and no 64-bit end wrapped (RangeBuilder). One test in the preheader
+// then says whether any check could fail: if none can, a copy of the loop without the checks
+// runs (and may be vectorised, since nothing in it can trap); otherwise the original loop,
+// checks and all, runs and traps exactly where it would have. The test is conservative (it
+// assumes every check runs on every iteration, even in a branch not taken, and up to the
+// latch's exit count even if the loop leaves earlier), so its only error is to pick the
+// original loop.
 #include "compiler/bounds_versioning.h"
 
 #include <llvm/Analysis/LoopInfo.h>
@@ -44,7 +46,8 @@ namespace {
 // Larger loops are left alone: versioning doubles their code.
 constexpr unsigned kMaxLoopInstructions = 400;
 
-// A block that only raises the out-of-bounds trap (the compiler's shared trap block).
+// A block that ends in the out-of-bounds trap (the compiler's shared trap block, with perhaps
+// stores LLVM sank into it: they are left as they are).
 bool is_oob_trap(const llvm::BasicBlock* bb) {
   if (!llvm::isa<llvm::UnreachableInst>(bb->getTerminator())) return false;
   for (const llvm::Instruction& i : *bb) {
