@@ -5,6 +5,7 @@
 #
 #   bench/run.sh [BUILD_DIR] [PROGRAM...]     (default build dir: build; needs build/atoll)
 #   bench/run.sh [BUILD_DIR] kernels           the numeric kernels in bench/kernels (issue 15)
+#   BOUNDS=explicit bench/run.sh ...           atoll with explicit bounds checks (default: guard)
 # A PROGRAM is a file name without .c in bench/programs or bench/kernels.
 #
 # Native code is compiled for the same CPU level atoll targets by default (x86-64-v2), so the
@@ -33,7 +34,7 @@ for p in "${programs[@]}"; do
   [ -f "$src" ] || { echo "run.sh: no program $p in bench/programs or bench/kernels" >&2; exit 2; }
   clang-19 -O2 -march=x86-64-v2 "$src" "$here/programs/native_main.c" -o "$work/$p.native"
   clang-19 --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor -Wl,--export=run "$src" -o "$work/$p.wasm"
-  "$atoll" compile -O 2 "$work/$p.wasm" -o "$work/$p.atoll"
+  "$atoll" compile -O 2 --bounds "${BOUNDS:-guard}" "$work/$p.wasm" -o "$work/$p.atoll"
   want=$("$work/$p.native")
   got=$("$atoll" run --allow-precompiled --invoke run "$work/$p.atoll" | sed 's/ (0x.*)$//')  # a negative i32 also shows its bits
   if [ "$want" != "$got" ]; then
