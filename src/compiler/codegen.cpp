@@ -332,7 +332,7 @@ Result<std::vector<uint8_t>> compile_chunk(const wasm::Module& wm, const Compile
     fam.registerPass([&] { return llvm::TargetLibraryAnalysis(tlii); });
     // Before the loop vectorizer: innermost loops whose accesses are all in bounds run without
     // their checks, whose early exits would keep the vectorizer away (bounds_versioning.cpp).
-    if (options.opt_level >= 2) {
+    if (options.opt_level >= 2 && !std::getenv("ATOLL_NO_LOOP_VERSIONING")) {
       pb.registerVectorizerStartEPCallback([](llvm::FunctionPassManager& fpm, llvm::OptimizationLevel) {
         fpm.addPass(BoundsVersioningPass());
       });
