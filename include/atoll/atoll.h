@@ -201,10 +201,12 @@ struct Limits {
 struct TableType {
   ValType element = ValType::FuncRef;
   Limits limits;  // elements
+  bool is64 = false;  // table64: indexed by i64
   bool operator==(const TableType&) const = default;
 };
 struct MemoryType {
   Limits limits;  // 64 KiB pages
+  bool is64 = false;  // memory64: addressed by i64, bounds-checked in every mode
   bool operator==(const MemoryType&) const = default;
 };
 struct GlobalType {
@@ -372,7 +374,7 @@ class ATOLL_API Memory {
     static_assert(std::is_trivially_copyable_v<T>);
     return write(offset, {reinterpret_cast<const uint8_t*>(&v), sizeof v});
   }
-  int64_t grow(uint32_t delta_pages);  // old size in pages, or -1
+  int64_t grow(uint64_t delta_pages);  // old size in pages, or -1
 
   std::shared_ptr<runtime::LinearMemory> impl_;
 };

@@ -15,20 +15,31 @@ struct WasmFeatures {
   // Tail calls: return_call and return_call_indirect replace the caller's frame (constant stack
   // in unbounded tail recursion).
   bool tail_call = true;
+  // Multi-memory: any number of memories, imported and defined; memory instructions name one.
+  bool multi_memory = true;
+  // Memory64 (and table64): memories and tables indexed by i64. Accesses to 64-bit memories are
+  // always bounds-checked explicitly (no guard region can cover a 64-bit address space).
+  bool memory64 = true;
 
   // Only what 2.0 has (`-W all-proposals=n`).
   static WasmFeatures wasm2() {
     WasmFeatures f;
     f.extended_const = false;
     f.tail_call = false;
+    f.multi_memory = false;
+    f.memory64 = false;
     return f;
   }
   // A compact form for the compiler plugin's C ABI, the compile worker's argv and cache keys.
-  uint64_t bits() const { return (extended_const ? 1u : 0u) | (tail_call ? 2u : 0u); }
+  uint64_t bits() const {
+    return (extended_const ? 1u : 0u) | (tail_call ? 2u : 0u) | (multi_memory ? 4u : 0u) | (memory64 ? 8u : 0u);
+  }
   static WasmFeatures from_bits(uint64_t b) {
     WasmFeatures f;
     f.extended_const = (b & 1) != 0;
     f.tail_call = (b & 2) != 0;
+    f.multi_memory = (b & 4) != 0;
+    f.memory64 = (b & 8) != 0;
     return f;
   }
   bool operator==(const WasmFeatures&) const = default;

@@ -66,6 +66,11 @@ class Context;
 // Linker made for one store: attach() and add_to_linker() below, in one call.
 ATOLL_API Result<std::shared_ptr<Context>> add_to_linker(Linker& linker, const Config& config);
 
+// Whether WASI preview1 can serve this module: its memory (the export "memory", else memory 0)
+// must be 32-bit, as every preview1 pointer is an i32. An error names what is wrong; modules
+// that do not import wasi_snapshot_preview1 always pass.
+ATOLL_API Result<void> check_module(const Module& module);
+
 // For many stores (a fresh sandbox per request): define the functions once on a
 // store-independent Linker, and give each store its own context. The functions find the
 // calling store's context; a store without one gets an error (a trap in the guest).

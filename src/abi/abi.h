@@ -5,15 +5,16 @@
 //
 // VMContext (one per instance; every wasm function gets it as its first argument):
 //
-//   +0   memory_base   u8*       start of linear memory 0 (never moves for an instance's life)
-//   +8   memory_size   u64       current size in bytes (bounds checks, memory.size)
+//   +0   memory.base   u8*       start of linear memory 0 (never moves for an instance's life)
+//   +8   memory.size   u64       current size in bytes (bounds checks, memory.size)
 //   +16  limits        RuntimeLimits*  per-store: stack limit (checked on entry), later epochs/fuel
 //   +24  type_ids      u32*      canonical signature id per module type index
 //   +32  funcs         FuncRef*  one per function index (imports first): calls to imports, ref.func
 //   +40  globals       u8**      per global index, its 16-byte storage cell
 //   +48  tables        Table**   per table index
 //   +56  instance      void*     the runtime's Instance (builtins use it)
-//   +64  epoch / fuel  reserved for interruption (density issue)
+//   +64  memories      MemoryView*  every memory by index, memory 0 included (multi-memory,
+//                                 memory64): what code uses for all but a 32-bit memory 0
 #pragma once
 
 #include <cstddef>
@@ -23,7 +24,7 @@
 
 namespace atl::abi {
 
-constexpr uint32_t kArtifactVersion = 4;  // 4: wasm functions use tailcc (return_call)
+constexpr uint32_t kArtifactVersion = 5;  // 5: multi-memory and memory64 (builtins take memory indices)
 
 // Trap codes are public (include/atoll/result.h: Error::trap()); generated code uses the same values.
 using TrapCode = atl::TrapCode;
@@ -65,25 +66,39 @@ static_assert(offsetof(RuntimeLimits, fuel) == 8);
 static_assert(offsetof(RuntimeLimits, epoch) == 16);
 static_assert(offsetof(RuntimeLimits, epoch_deadline) == 24);
 
+// Where a memory is and how big it is now, as generated code sees it. Each instance keeps one per
+// memory (and one in its VMContext for memory 0); the memory updates them all when it grows.
+struct MemoryView {
+  uint8_t* base;
+  uint64_t size;
+};
+static_assert(sizeof(MemoryView) == 16);
+static_assert(offsetof(MemoryView, base) == 0);
+static_assert(offsetof(MemoryView, size) == 8);
+
 struct VMContext {
-  uint8_t* memory_base;
-  uint64_t memory_size;
+  MemoryView memory;
   RuntimeLimits* limits;
   const uint32_t* type_ids;
   FuncRef* funcs;
   uint8_t** globals;
   Table** tables;
   void* instance;
-  uint64_t reserved[2];
+  MemoryView* memories;
+  uint64_t reserved;
 };
-static_assert(offsetof(VMContext, memory_base) == 0);
-static_assert(offsetof(VMContext, memory_size) == 8);
+// Memory 0's view, as generated code addresses it.
+constexpr unsigned kVmMemoryBase = 0;
+constexpr unsigned kVmMemorySize = 8;
+static_assert(offsetof(VMContext, memory) + offsetof(MemoryView, base) == kVmMemoryBase);
+static_assert(offsetof(VMContext, memory) + offsetof(MemoryView, size) == kVmMemorySize);
 static_assert(offsetof(VMContext, limits) == 16);
 static_assert(offsetof(VMContext, type_ids) == 24);
 static_assert(offsetof(VMContext, funcs) == 32);
 static_assert(offsetof(VMContext, globals) == 40);
 static_assert(offsetof(VMContext, tables) == 48);
 static_assert(offsetof(VMContext, instance) == 56);
+static_assert(offsetof(VMContext, memories) == 64);
 
 // Host functions are reached through a FuncRef whose code is the importing module's per-type
 // host adapter and whose vmctx is a HostContext. The adapter spills the arguments to 16-byte
@@ -104,11 +119,12 @@ constexpr size_t kSlotBytes = 16;
 
 // Symbols generated code calls, resolved by the runtime's loader. Signatures (all take the
 // caller's VMContext first):
-//   trap(vmctx, u32 code)                                   [[noreturn]]
-//   memory_grow(vmctx, u32 delta) -> u32 old pages or -1
-//   memory_fill(vmctx, u32 dst, u32 value, u32 len)
-//   memory_copy(vmctx, u32 dst, u32 src, u32 len)
-//   memory_init(vmctx, u32 seg, u32 dst, u32 src, u32 len)
+//   trap(vmctx, u32 code, u32 site)                         [[noreturn]]
+// Memory addresses and lengths are u64 (a 32-bit memory's zero-extended):
+//   memory_grow(vmctx, u32 mem, u64 delta) -> u64 old pages or -1
+//   memory_fill(vmctx, u32 mem, u64 dst, u32 value, u64 len)
+//   memory_copy(vmctx, u32 dst_mem, u32 src_mem, u64 dst, u64 src, u64 len)
+//   memory_init(vmctx, u32 mem, u32 seg, u64 dst, u32 src, u32 len)
 //   data_drop(vmctx, u32 seg)
 //   table_grow(vmctx, u32 table, ptr init, u32 delta) -> u32 old size or -1
 //   table_fill(vmctx, u32 table, u32 dst, ptr value, u32 len)

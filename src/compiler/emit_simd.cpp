@@ -151,7 +151,7 @@ bool FunctionTranslator::simd(const wasm::Instr& in) {
     });
   };
   auto load_scalar = [&](llvm::Type* t, unsigned size) {
-    return load(t, pop(), in.mem.offset, size, next_load_dropped_);
+    return load(t, in.mem, pop(), size, next_load_dropped_);
   };
   auto lane_ext = [&](llvm::Type* t, bool is_signed) {
     llvm::Value* x = b_.CreateExtractElement(pop_as(t), in.lane);
@@ -168,10 +168,10 @@ bool FunctionTranslator::simd(const wasm::Instr& in) {
 
   switch (in.op) {
     // --- memory ---------------------------------------------------------------------------------
-    case Op::V128Load: push(load(mc_.v128, pop(), in.mem.offset, 16, next_load_dropped_)); return true;
+    case Op::V128Load: push(load(mc_.v128, in.mem, pop(), 16, next_load_dropped_)); return true;
     case Op::V128Store: {
       llvm::Value* v = pop();
-      store(v, pop(), in.mem.offset, 16);
+      store(v, in.mem, pop(), 16);
       return true;
     }
     case Op::V128Load8x8S: return out(b_.CreateSExt(load_scalar(s.i8x8, 8), s.i16x8));
@@ -196,7 +196,7 @@ bool FunctionTranslator::simd(const wasm::Instr& in) {
       llvm::Type* lane = b_.getIntNTy(size * 8);
       llvm::Type* t = vt(lane, 16 / size);
       llvm::Value* v = pop_as(t);
-      llvm::Value* x = load(lane, pop(), in.mem.offset, size, false);
+      llvm::Value* x = load(lane, in.mem, pop(), size, false);
       return out(b_.CreateInsertElement(v, x, in.lane));
     }
     case Op::V128Store8Lane:
@@ -206,7 +206,7 @@ bool FunctionTranslator::simd(const wasm::Instr& in) {
       const unsigned size = 1u << wasm::op_info(in.op).aux;
       llvm::Type* lane = b_.getIntNTy(size * 8);
       llvm::Value* v = pop_as(vt(lane, 16 / size));
-      store(b_.CreateExtractElement(v, in.lane), pop(), in.mem.offset, size);
+      store(b_.CreateExtractElement(v, in.lane), in.mem, pop(), size);
       return true;
     }
     case Op::V128Const: {

@@ -23,7 +23,17 @@ llvm::Value* FunctionTranslator::table_ptr(uint32_t index) {
   return t;
 }
 
+// A 64-bit table index, length or delta as the 32-bit one the runtime's tables use: values past
+// 2^32-1 become 2^32-1, which no table reaches (sizes stay below it), so the same bounds checks
+// fail and growth by it is refused.
+llvm::Value* FunctionTranslator::table_u32(llvm::Value* v) {
+  if (v->getType() == mc_.i32) return v;
+  llvm::Value* big = b_.CreateICmpUGT(v, b_.getInt64(UINT32_MAX));
+  return b_.CreateSelect(big, b_.getInt32(UINT32_MAX), b_.CreateTrunc(v, mc_.i32));
+}
+
 bool FunctionTranslator::variable(const wasm::Instr& in) {
+  const auto is64 = [&](uint32_t table) { return mc_.wm.tables[table].is64; };
   auto table_field = [&](llvm::Value* table, unsigned offset, llvm::Type* t) {
     llvm::LoadInst* l = b_.CreateAlignedLoad(t, b_.CreateConstInBoundsGEP1_64(mc_.i8, table, offset), llvm::Align(8));
     l->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_table);
@@ -31,6 +41,7 @@ bool FunctionTranslator::variable(const wasm::Instr& in) {
   };
   // Bounds-checked address of element `index` of table `t`.
   auto element = [&](uint32_t t, llvm::Value* index) {
+    index = table_u32(index);
     llvm::Value* table = table_ptr(t);
     llvm::Value* size = table_field(table, offsetof(abi::Table, size), mc_.i32);
     trap_if(b_.CreateICmpUGE(index, size), abi::TrapCode::TableOutOfBounds);
@@ -76,30 +87,37 @@ bool FunctionTranslator::variable(const wasm::Instr& in) {
       s->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_table);
       return true;
     }
-    case Op::TableSize:
-      push(table_field(table_ptr(in.index), offsetof(abi::Table, size), mc_.i32));
+    case Op::TableSize: {
+      llvm::Value* size = table_field(table_ptr(in.index), offsetof(abi::Table, size), mc_.i32);
+      push(is64(in.index) ? b_.CreateZExt(size, mc_.i64) : size);
       return true;
+    }
     case Op::TableGrow: {
-      llvm::Value* delta = pop();
+      llvm::Value* delta = table_u32(pop());
       llvm::Value* init = pop();
-      push(b_.CreateCall(mc_.builtin("table_grow"), {vmctx_, b_.getInt32(in.index), init, delta}));
+      llvm::Value* old = b_.CreateCall(mc_.builtin("table_grow"), {vmctx_, b_.getInt32(in.index), init, delta});
+      if (is64(in.index)) {  // -1 stays -1
+        old = b_.CreateSelect(b_.CreateICmpEQ(old, b_.getInt32(UINT32_MAX)), b_.getInt64(UINT64_MAX),
+                              b_.CreateZExt(old, mc_.i64));
+      }
+      push(old);
       return true;
     }
     case Op::TableFill: {
       std::vector<llvm::Value*> a = pop_n(3);
-      b_.CreateCall(mc_.builtin("table_fill"), {vmctx_, b_.getInt32(in.index), a[0], a[1], a[2]});
+      b_.CreateCall(mc_.builtin("table_fill"), {vmctx_, b_.getInt32(in.index), table_u32(a[0]), a[1], table_u32(a[2])});
       return true;
     }
     case Op::TableCopy: {
       std::vector<llvm::Value*> a = pop_n(3);
-      b_.CreateCall(mc_.builtin("table_copy"),
-                    {vmctx_, b_.getInt32(in.index), b_.getInt32(in.index2), a[0], a[1], a[2]});
+      b_.CreateCall(mc_.builtin("table_copy"), {vmctx_, b_.getInt32(in.index), b_.getInt32(in.index2), table_u32(a[0]),
+                                                table_u32(a[1]), table_u32(a[2])});
       return true;
     }
     case Op::TableInit: {
       std::vector<llvm::Value*> a = pop_n(3);
       b_.CreateCall(mc_.builtin("table_init"),
-                    {vmctx_, b_.getInt32(in.index2), b_.getInt32(in.index), a[0], a[1], a[2]});
+                    {vmctx_, b_.getInt32(in.index2), b_.getInt32(in.index), table_u32(a[0]), a[1], a[2]});
       return true;
     }
     case Op::ElemDrop:
@@ -168,7 +186,7 @@ bool FunctionTranslator::call(const wasm::Instr& in) {
     return true;
   }
   // call_indirect: bounds, null and signature checks, then call through the FuncRef.
-  llvm::Value* index = pop();
+  llvm::Value* index = table_u32(pop());
   llvm::Value* table = table_ptr(in.index2);
   llvm::LoadInst* size = b_.CreateAlignedLoad(mc_.i32, b_.CreateConstInBoundsGEP1_64(mc_.i8, table, offsetof(abi::Table, size)), llvm::Align(8));
   size->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_table);

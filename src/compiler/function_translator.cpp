@@ -83,8 +83,10 @@ Result<void> FunctionTranslator::translate() {
 
   if (!wm.memories.empty()) {
     // The memory never moves during an instance's life, in either bounds mode.
-    memory_base_ = vmctx_field(offsetof(abi::VMContext, memory_base), mc_.ptr, true);
+    memory_base_ = vmctx_field(abi::kVmMemoryBase, mc_.ptr, true);
   }
+  entry_ = b_.GetInsertBlock();
+  memory_bases_.assign(wm.memories.size(), nullptr);
 
   // The function's own frame: `return` and the final `end` branch to its label.
   Frame f;

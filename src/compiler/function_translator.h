@@ -81,9 +81,13 @@ class FunctionTranslator {
 
   // --- VM context access ----------------------------------------------------------------------
   llvm::Value* vmctx_field(unsigned offset, llvm::Type* type, bool invariant);
-  llvm::Value* memory_size_bytes();
+  llvm::Value* memory_size_bytes(uint32_t mem);
+  llvm::Value* memory_base(uint32_t mem);
+  // Memory 0 of 32 bits: base and size straight in the VM context, guard pages in that mode.
+  bool fast_memory(uint32_t mem) const { return mem == 0 && !mc_.wm.memories[0].is64; }
   llvm::Value* global_cell(uint32_t index);
   llvm::Value* table_ptr(uint32_t index);
+  llvm::Value* table_u32(llvm::Value* v);
 
   // --- numeric helpers ------------------------------------------------------------------------
   llvm::Value* intrinsic(llvm::Intrinsic::ID id, llvm::Type* type, std::vector<llvm::Value*> args);
@@ -92,9 +96,10 @@ class FunctionTranslator {
   llvm::Value* constant_float(llvm::Type* t, uint64_t bits);
 
   // --- memory helpers -------------------------------------------------------------------------
-  llvm::Value* effective_address(llvm::Value* addr32, uint64_t offset, unsigned size);
-  llvm::Value* load(llvm::Type* t, llvm::Value* addr32, uint64_t offset, unsigned size, bool keep);
-  void store(llvm::Value* v, llvm::Value* addr32, uint64_t offset, unsigned size);
+  llvm::Value* effective_address(const wasm::MemArg& m, llvm::Value* addr, unsigned size);
+  llvm::Value* load(llvm::Type* t, const wasm::MemArg& m, llvm::Value* addr, unsigned size, bool keep);
+  void store(llvm::Value* v, const wasm::MemArg& m, llvm::Value* addr, unsigned size);
+  llvm::Value* to_i64(llvm::Value* v);  // a 32-bit address or length, zero-extended
 
   // --- calls ----------------------------------------------------------------------------------
   // A call of wasm-convention code; `tail`: return_call, the call ends the function.
@@ -109,6 +114,8 @@ class FunctionTranslator {
   llvm::IRBuilder<> b_;
   llvm::Value* vmctx_ = nullptr;
   llvm::Value* memory_base_ = nullptr;
+  llvm::BasicBlock* entry_ = nullptr;            // where loads of invariant memory bases go
+  std::vector<llvm::Value*> memory_bases_;       // per memory index, loaded on first use
   llvm::Value* limits_ = nullptr;  // RuntimeLimits*, loaded once
   uint32_t pending_fuel_ = 0;
   std::vector<llvm::AllocaInst*> locals_;

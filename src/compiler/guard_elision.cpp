@@ -68,7 +68,7 @@ bool is_vmctx_field(llvm::Value* v, llvm::Argument* vmctx, uint64_t offset) {
 // The memory's current size: its VM-context field, or a phi of such loads (GVN merges the
 // reloads after calls that may grow the memory).
 bool is_memory_size(llvm::Value* v, llvm::Argument* vmctx, unsigned depth = 0) {
-  if (is_vmctx_field(v, vmctx, offsetof(abi::VMContext, memory_size))) return true;
+  if (is_vmctx_field(v, vmctx, abi::kVmMemorySize)) return true;
   auto* phi = llvm::dyn_cast<llvm::PHINode>(v);
   if (!phi || depth > 4) return false;
   for (llvm::Value* in : phi->incoming_values()) {
@@ -94,7 +94,7 @@ bool split_address(llvm::Value* ptr, llvm::Argument* vmctx, Affine& out) {
     }
     ptr = gep->getPointerOperand();
   }
-  if (!is_vmctx_field(ptr, vmctx, offsetof(abi::VMContext, memory_base))) return false;
+  if (!is_vmctx_field(ptr, vmctx, abi::kVmMemoryBase)) return false;
   out = {var, constant};
   return true;
 }

@@ -71,12 +71,14 @@ llvm::Function* ModuleContext::builtin(const char* name) {
   llvm::FunctionType* ft;
   if (n == "trap") {  // (vmctx, TrapCode, wasm offset of the site)
     ft = llvm::FunctionType::get(void_ty, {ptr, i32, i32}, false);
-  } else if (n == "memory_grow") {
-    ft = llvm::FunctionType::get(i32, {ptr, i32}, false);
-  } else if (n == "memory_fill" || n == "memory_copy") {
-    ft = llvm::FunctionType::get(void_ty, {ptr, i32, i32, i32}, false);
-  } else if (n == "memory_init") {
-    ft = llvm::FunctionType::get(void_ty, {ptr, i32, i32, i32, i32}, false);
+  } else if (n == "memory_grow") {  // (vmctx, memory, delta)
+    ft = llvm::FunctionType::get(i64, {ptr, i32, i64}, false);
+  } else if (n == "memory_fill") {  // (vmctx, memory, dst, value, len)
+    ft = llvm::FunctionType::get(void_ty, {ptr, i32, i64, i32, i64}, false);
+  } else if (n == "memory_copy") {  // (vmctx, dst memory, src memory, dst, src, len)
+    ft = llvm::FunctionType::get(void_ty, {ptr, i32, i32, i64, i64, i64}, false);
+  } else if (n == "memory_init") {  // (vmctx, memory, segment, dst, src, len)
+    ft = llvm::FunctionType::get(void_ty, {ptr, i32, i32, i64, i32, i32}, false);
   } else if (n == "epoch_reached") {
     ft = llvm::FunctionType::get(void_ty, {ptr}, false);
   } else if (n == "data_drop" || n == "elem_drop") {

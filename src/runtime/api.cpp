@@ -170,9 +170,9 @@ ExternType extern_type(const wasm::Module& m, wasm::ExternKind kind, uint32_t in
   switch (kind) {
     case wasm::ExternKind::Func: t.func = from_wasm(m.func_type(index)); break;
     case wasm::ExternKind::Table:
-      t.table = TableType{from_wasm(m.tables[index].elem), from_wasm(m.tables[index].limits)};
+      t.table = TableType{from_wasm(m.tables[index].elem), from_wasm(m.tables[index].limits), m.tables[index].is64};
       break;
-    case wasm::ExternKind::Memory: t.memory = MemoryType{from_wasm(m.memories[index].limits)}; break;
+    case wasm::ExternKind::Memory: t.memory = MemoryType{from_wasm(m.memories[index].limits), m.memories[index].is64}; break;
     case wasm::ExternKind::Global:
       t.global = GlobalType{from_wasm(m.globals[index].type), m.globals[index].is_mutable};
       break;
@@ -195,8 +195,9 @@ std::string limits_string(const Limits& l) {
 std::string ExternType::to_string() const {
   switch (kind) {
     case ExternKind::Func: return "func " + func.to_string();
-    case ExternKind::Table: return std::string("table ") + atl::to_string(table.element) + " " + limits_string(table.limits);
-    case ExternKind::Memory: return "memory " + limits_string(memory.limits);
+    case ExternKind::Table:
+      return std::string("table ") + (table.is64 ? "i64 " : "") + atl::to_string(table.element) + " " + limits_string(table.limits);
+    case ExternKind::Memory: return std::string("memory ") + (memory.is64 ? "i64 " : "") + limits_string(memory.limits);
     case ExternKind::Global: return std::string("global ") + (global.is_mutable ? "mut " : "") + atl::to_string(global.type);
   }
   return "?";
@@ -324,11 +325,13 @@ wasm::Limits to_wasm(const Limits& l) { return wasm::Limits{l.min, l.max}; }
 }  // namespace
 
 Result<Memory> Memory::create(Store& store, const MemoryType& type) {
-  if (auto ok = check_limits(type.limits, wasm::kMaxPages, "memory"); !ok.ok()) return ok.take_error();
+  if (auto ok = check_limits(type.limits, type.is64 ? wasm::kMaxPages64 : wasm::kMaxPages, "memory"); !ok.ok()) {
+    return ok.take_error();
+  }
   runtime::StoreData& s = store.impl();
   const auto mode = s.engine->config.bounds == BoundsChecks::Explicit ? runtime::BoundsMode::Explicit
                                                                        : runtime::BoundsMode::GuardPages;
-  auto mem = runtime::LinearMemory::create(wasm::MemoryType{to_wasm(type.limits)}, mode, s.max_memory_pages);
+  auto mem = runtime::LinearMemory::create(wasm::MemoryType{to_wasm(type.limits), type.is64}, mode, s.max_memory_pages);
   if (!mem.ok()) return mem.take_error();
   (*mem)->set_owner(&s);
   s.created_memories.push_back(mem->get());
@@ -338,12 +341,12 @@ Result<Memory> Memory::create(Store& store, const MemoryType& type) {
 
 MemoryType Memory::type() const {
   const wasm::Limits& l = impl_->type().limits;
-  return MemoryType{Limits{l.min, l.max}};
+  return MemoryType{Limits{l.min, l.max}, impl_->type().is64};
 }
 
 uint64_t Memory::size() const { return impl_->size_bytes(); }
 uint32_t Memory::pages() const { return impl_->pages(); }
-int64_t Memory::grow(uint32_t delta) { return impl_->grow(delta); }
+int64_t Memory::grow(uint64_t delta) { return impl_->grow(delta); }
 
 Result<void> Memory::read(uint64_t offset, std::span<uint8_t> out) const {
   auto ok = check_range(*impl_, offset, out.size());
@@ -406,7 +409,7 @@ Result<Table> Table::create(Store& store, const TableType& type) {
     return usage("table of " + std::to_string(type.limits.min) + " elements exceeds the store's limits");
   }
   auto t = std::make_shared<runtime::TableObject>();
-  t->type = wasm::TableType{to_wasm(type.element), to_wasm(type.limits)};
+  t->type = wasm::TableType{to_wasm(type.element), to_wasm(type.limits), type.is64};
   try {
     t->elements.assign(type.limits.min, nullptr);
   } catch (const std::bad_alloc&) {
@@ -417,7 +420,9 @@ Result<Table> Table::create(Store& store, const TableType& type) {
   return Table{std::move(t), &s};
 }
 
-TableType Table::type() const { return TableType{from_wasm(impl_->type.elem), Limits{impl_->type.limits.min, impl_->type.limits.max}}; }
+TableType Table::type() const {
+  return TableType{from_wasm(impl_->type.elem), Limits{impl_->type.limits.min, impl_->type.limits.max}, impl_->type.is64};
+}
 uint32_t Table::size() const { return static_cast<uint32_t>(impl_->elements.size()); }
 
 Result<Val> Table::get(uint32_t index) const {

@@ -23,7 +23,8 @@ Instance& instance_of(abi::VMContext* ctx) { return *static_cast<Instance*>(ctx-
   raise_trap(code, reinterpret_cast<uintptr_t>(__builtin_return_address(0)) - 1,  \
              *static_cast<uintptr_t*>(__builtin_frame_address(0)))
 
-bool out_of_range(uint64_t start, uint64_t len, uint64_t size) { return start + len > size; }
+// Without overflow for any 64-bit start and length.
+bool out_of_range(uint64_t start, uint64_t len, uint64_t size) { return start > size || len > size - start; }
 
 }  // namespace
 
@@ -71,38 +72,40 @@ void atl_builtin_epoch_reached(abi::VMContext* ctx) {
 }
 
 // A refused growth returns -1, as the spec says, never a trap.
-uint32_t atl_builtin_memory_grow(abi::VMContext* ctx, uint32_t delta) {
+uint64_t atl_builtin_memory_grow(abi::VMContext* ctx, uint32_t mem, uint64_t delta) {
   Instance& inst = instance_of(ctx);
+  LinearMemory& memory = *inst.memories[mem];
   const StoreLimits& limits = inst.store->resource_limits;
-  const uint64_t current = inst.memory->size_bytes();
-  const uint64_t desired = current + (uint64_t{delta} << 16);
+  const uint64_t current = memory.size_bytes();
   if (delta != 0) {
-    if (desired > limits.max_memory_bytes) return UINT32_MAX;
-    if (limits.memory_growing && !limits.memory_growing(current, desired)) return UINT32_MAX;
+    if (delta > (limits.max_memory_bytes - std::min(current, limits.max_memory_bytes)) >> 16) return UINT64_MAX;
+    const uint64_t desired = current + (delta << 16);
+    if (limits.memory_growing && !limits.memory_growing(current, desired)) return UINT64_MAX;
   }
-  return static_cast<uint32_t>(inst.memory->grow(delta));
+  return static_cast<uint64_t>(memory.grow(delta));
 }
 
-void atl_builtin_memory_fill(abi::VMContext* ctx, uint32_t dst, uint32_t value, uint32_t len) {
-  if (out_of_range(dst, len, ctx->memory_size)) ATL_TRAP(abi::TrapCode::MemoryOutOfBounds);
-  std::memset(ctx->memory_base + dst, static_cast<int>(value & 0xff), len);
+void atl_builtin_memory_fill(abi::VMContext* ctx, uint32_t mem, uint64_t dst, uint32_t value, uint64_t len) {
+  const abi::MemoryView& m = ctx->memories[mem];
+  if (out_of_range(dst, len, m.size)) ATL_TRAP(abi::TrapCode::MemoryOutOfBounds);
+  std::memset(m.base + dst, static_cast<int>(value & 0xff), len);
 }
 
-void atl_builtin_memory_copy(abi::VMContext* ctx, uint32_t dst, uint32_t src, uint32_t len) {
-  if (out_of_range(dst, len, ctx->memory_size) || out_of_range(src, len, ctx->memory_size)) {
-    ATL_TRAP(abi::TrapCode::MemoryOutOfBounds);
-  }
-  std::memmove(ctx->memory_base + dst, ctx->memory_base + src, len);
+void atl_builtin_memory_copy(abi::VMContext* ctx, uint32_t dst_mem, uint32_t src_mem, uint64_t dst, uint64_t src,
+                             uint64_t len) {
+  const abi::MemoryView& d = ctx->memories[dst_mem];
+  const abi::MemoryView& s = ctx->memories[src_mem];
+  if (out_of_range(dst, len, d.size) || out_of_range(src, len, s.size)) ATL_TRAP(abi::TrapCode::MemoryOutOfBounds);
+  std::memmove(d.base + dst, s.base + src, len);
 }
 
-void atl_builtin_memory_init(abi::VMContext* ctx, uint32_t seg, uint32_t dst, uint32_t src, uint32_t len) {
+void atl_builtin_memory_init(abi::VMContext* ctx, uint32_t mem, uint32_t seg, uint64_t dst, uint32_t src, uint32_t len) {
   Instance& inst = instance_of(ctx);
+  const abi::MemoryView& m = ctx->memories[mem];
   const wasm::DataSegment& d = inst.module->module.datas[seg];
   const uint64_t seg_size = inst.data_dropped[seg] ? 0 : d.size;
-  if (out_of_range(src, len, seg_size) || out_of_range(dst, len, ctx->memory_size)) {
-    ATL_TRAP(abi::TrapCode::MemoryOutOfBounds);
-  }
-  if (len) std::memcpy(ctx->memory_base + dst, inst.module->module.bytes.data() + d.data_offset + src, len);
+  if (out_of_range(src, len, seg_size) || out_of_range(dst, len, m.size)) ATL_TRAP(abi::TrapCode::MemoryOutOfBounds);
+  if (len) std::memcpy(m.base + dst, inst.module->module.bytes.data() + d.data_offset + src, len);
 }
 
 void atl_builtin_data_drop(abi::VMContext* ctx, uint32_t seg) { instance_of(ctx).data_dropped[seg] = true; }

@@ -38,7 +38,10 @@ StoreData::~StoreData() {
 }
 
 Instance::~Instance() {
-  if (memory) memory->detach(&vmctx);
+  for (size_t i = 0; i < memories.size(); ++i) {
+    if (i == 0) memories[0]->detach(&vmctx.memory);
+    if (i < memory_views.size()) memories[i]->detach(&memory_views[i]);
+  }
   if (pooled_instances) pooled_instances->fetch_sub(1, std::memory_order_relaxed);
   if (pooled_tables) pooled_tables->fetch_sub(defined_tables, std::memory_order_relaxed);
 }
@@ -64,7 +67,7 @@ Extern Instance::export_extern(const wasm::Export& e) {
       break;
     }
     case wasm::ExternKind::Table: x.table = tables[e.index]; break;
-    case wasm::ExternKind::Memory: x.memory = memory; break;
+    case wasm::ExternKind::Memory: x.memory = memories[e.index]; break;
     case wasm::ExternKind::Global: x.global = globals[e.index]; break;
   }
   return x;
@@ -86,6 +89,15 @@ static void eval_const(const Instance& inst, const wasm::ConstExpr& c, uint8_t* 
   std::memcpy(cell, v.data(), 16);
 }
 
+// A segment offset: an i32 (zero-extended) or, for a 64-bit table or memory, an i64.
+static uint64_t eval_address(const Instance& inst, const wasm::ConstExpr& c, bool is64) {
+  uint8_t cell[16];
+  eval_const(inst, c, cell);
+  uint64_t v = 0;
+  std::memcpy(&v, cell, is64 ? 8 : 4);
+  return v;
+}
+
 Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::shared_ptr<const LoadedModule>& m,
                                               std::span<const Extern* const> imports) {
   const wasm::Module& wm = m->module;
@@ -102,7 +114,7 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
                                             std::to_string(limits.max_instances) + " instances");
   }
   for (const wasm::MemoryType& mt : wm.memories) {
-    if ((mt.limits.min << 16) > limits.max_memory_bytes) {
+    if (mt.limits.min > (limits.max_memory_bytes >> 16)) {
       return make_error(ErrorKind::Other, "memory limit: the module needs " + std::to_string(mt.limits.min) +
                                               " pages, the store allows " +
                                               std::to_string(limits.max_memory_bytes >> 16));
@@ -185,6 +197,7 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
       case wasm::ExternKind::Table: {
         const TableObject& t = *x.table;
         if (t.type.elem != imp.table.elem) return link_error(imp, "element types differ");
+        if (t.type.is64 != imp.table.is64) return link_error(imp, "address types differ (i32, i64)");
         if (!limits_match(t.elements.size(), t.type.limits.max, imp.table.limits)) {
           return link_error(imp, "table limits do not match");
         }
@@ -193,13 +206,16 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
       }
       case wasm::ExternKind::Memory: {
         const LinearMemory& mem = *x.memory;
+        if (mem.type().is64 != imp.memory.is64) return link_error(imp, "address types differ (i32, i64)");
         if (!limits_match(mem.pages(), mem.type().limits.max, imp.memory.limits)) {
           return link_error(imp, "memory limits do not match");
         }
-        if (m->bounds() == BoundsMode::GuardPages && mem.mode() != BoundsMode::GuardPages) {
+        // Only a 32-bit memory 0 is reached without checks (guard pages); the others are checked.
+        if (inst->memories.empty() && !imp.memory.is64 && m->bounds() == BoundsMode::GuardPages &&
+            mem.mode() != BoundsMode::GuardPages) {
           return link_error(imp, "module compiled for guard pages cannot use a bounds-checked memory");
         }
-        inst->memory = x.memory;
+        inst->memories.push_back(x.memory);
         break;
       }
       case wasm::ExternKind::Global: {
@@ -215,19 +231,29 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
   for (uint32_t i = wm.num_imported_funcs; i < wm.num_funcs(); ++i) {
     inst->funcs[i] = abi::FuncRef{m->func_code[i], &inst->vmctx, m->type_ids[wm.func_types[i]], 0};
   }
-  const MemoryImage* image = nullptr;  // when set, the active data segments are already in place
-  const bool created_memory = !inst->memory && !wm.memories.empty();
-  if (created_memory) {
+  const MemoryImage* image = nullptr;  // when set, memory 0's active data segments are in place
+  const size_t first_created = inst->memories.size();
+  for (size_t i = first_created; i < wm.memories.size(); ++i) {
+    // Memory 0 (32-bit) comes from the pool, as a copy-on-write image of its data when it has
+    // one; further memories and 64-bit ones are mapped on their own.
     static const std::shared_ptr<MemoryPool> kNoPool;
-    const std::shared_ptr<MemoryPool>& pool = store.engine ? store.engine->memory_pool : kNoPool;
-    const std::shared_ptr<const MemoryImage>& module_image = m->memory_image();
-    auto mem = LinearMemory::create(wm.memories[0], m->bounds(), store.max_memory_pages, pool, module_image);
+    const wasm::MemoryType& type = wm.memories[i];
+    const bool pooled = i == 0 && !type.is64;
+    const std::shared_ptr<MemoryPool>& pool = pooled && store.engine ? store.engine->memory_pool : kNoPool;
+    static const std::shared_ptr<const MemoryImage> kNoImage;
+    const std::shared_ptr<const MemoryImage>& module_image = i == 0 ? m->memory_image() : kNoImage;
+    auto mem = LinearMemory::create(type, m->bounds(), store.max_memory_pages, pool, module_image);
     if (!mem.ok()) return mem.take_error();
-    inst->memory = std::move(mem.value());
-    inst->memory->set_owner(&store);
-    image = module_image.get();
+    inst->memories.push_back(std::move(mem.value()));
+    inst->memories.back()->set_owner(&store);
+    if (i == 0) image = module_image.get();
   }
-  if (inst->memory) inst->memory->attach(&inst->vmctx, &store);
+  inst->memory_views.resize(inst->memories.size());
+  for (size_t i = 0; i < inst->memories.size(); ++i) {
+    if (i == 0) inst->memories[0]->attach(&inst->vmctx.memory, &store);
+    inst->memories[i]->attach(&inst->memory_views[i], &store);
+  }
+  inst->vmctx.memories = inst->memory_views.data();
   try {
     for (size_t t = wm.num_imported_tables; t < wm.tables.size(); ++t) {
       auto table = std::make_shared<TableObject>();
@@ -257,7 +283,7 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
   // it alive, even if instantiation fails below.
   store.instances.push_back(inst);
   // Only now, as a memory freed by a failure above would leave the store a dangling pointer.
-  if (created_memory) store.created_memories.push_back(inst->memory.get());
+  for (size_t i = first_created; i < inst->memories.size(); ++i) store.created_memories.push_back(inst->memories[i].get());
 
   // Element segments: evaluate, then initialise active ones in order; a failing one traps and
   // leaves the earlier ones applied, as the spec says.
@@ -277,15 +303,12 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
   for (size_t s = 0; s < wm.elems.size(); ++s) {
     const wasm::ElemSegment& seg = wm.elems[s];
     if (seg.mode == wasm::SegmentMode::Active) {
-      uint8_t cell[16];
-      eval_const(*inst, seg.offset, cell);
-      uint32_t offset;
-      std::memcpy(&offset, cell, 4);
       TableObject& table = *inst->tables[seg.table];
-      if (uint64_t{offset} + seg.items.size() > table.elements.size()) {
+      const uint64_t offset = eval_address(*inst, seg.offset, table.type.is64);
+      if (offset > table.elements.size() || seg.items.size() > table.elements.size() - offset) {
         // Data segments come after elements: functions already placed in an imported table may
         // read this memory, and must find the data not yet written.
-        if (image) std::memset(inst->memory->base() + image->offset(), 0, image->size());
+        if (image) std::memset(inst->memories[0]->base() + image->offset(), 0, image->size());
         return trap_error(abi::TrapCode::TableOutOfBounds);
       }
       std::copy(inst->elem_values[s].begin(), inst->elem_values[s].end(), table.elements.begin() + offset);
@@ -295,19 +318,17 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
   for (size_t s = 0; s < wm.datas.size(); ++s) {
     const wasm::DataSegment& seg = wm.datas[s];
     if (seg.mode != wasm::SegmentMode::Active) continue;
-    if (image) {
+    LinearMemory& mem = *inst->memories[seg.memory];
+    if (image && seg.memory == 0) {  // already in place (and dropped, as instantiation does)
       inst->data_dropped[s] = true;
       continue;
     }
-    uint8_t cell[16];
-    eval_const(*inst, seg.offset, cell);
-    uint32_t offset;
-    std::memcpy(&offset, cell, 4);
-    if (uint64_t{offset} + seg.size > inst->memory->size_bytes()) {
+    const uint64_t offset = eval_address(*inst, seg.offset, mem.type().is64);
+    if (offset > mem.size_bytes() || seg.size > mem.size_bytes() - offset) {
       return trap_error(abi::TrapCode::MemoryOutOfBounds);
     }
-    if (seg.size) inst->memory->mark_written();
-    std::memcpy(inst->memory->base() + offset, wm.bytes.data() + seg.data_offset, seg.size);
+    if (seg.size) mem.mark_written();
+    std::memcpy(mem.base() + offset, wm.bytes.data() + seg.data_offset, seg.size);
     inst->data_dropped[s] = true;
   }
   if (wm.start) {

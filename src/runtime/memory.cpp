@@ -19,9 +19,11 @@ Result<std::shared_ptr<LinearMemory>> LinearMemory::create(const wasm::MemoryTyp
                                                            const std::shared_ptr<MemoryPool>& pool,
                                                            const std::shared_ptr<const MemoryImage>& image) {
   auto m = std::shared_ptr<LinearMemory>(new LinearMemory());
+  // No guard region covers a 64-bit address space: code checks every access to such a memory.
+  if (type.is64) mode = BoundsMode::Explicit;
   m->type_ = type;
   m->mode_ = mode;
-  uint64_t max_pages = type.limits.max ? *type.limits.max : wasm::kMaxPages;
+  uint64_t max_pages = type.limits.max ? *type.limits.max : type.is64 ? wasm::kMaxPages64 : wasm::kMaxPages;
   max_pages = std::min(max_pages, max_pages_limit);
   if (type.limits.min > max_pages) {
     return make_error(ErrorKind::Other, "memory minimum of " + std::to_string(type.limits.min) +
@@ -77,11 +79,11 @@ LinearMemory::~LinearMemory() {
   }
 }
 
-int64_t LinearMemory::grow(uint32_t delta) {
+int64_t LinearMemory::grow(uint64_t delta) {
   const uint64_t old_pages = size_ >> 16;
   if (delta == 0) return static_cast<int64_t>(old_pages);
+  if (delta > max_pages_ - old_pages) return -1;
   const uint64_t new_pages = old_pages + delta;
-  if (new_pages > max_pages_) return -1;
   if (new_pages << 16 > high_water_) {
     const bool ok = pool_ ? pool_->grow(slot_, high_water_, new_pages << 16)
                           : mprotect(base_ + high_water_, (new_pages << 16) - high_water_, PROT_READ | PROT_WRITE) == 0;
@@ -89,19 +91,19 @@ int64_t LinearMemory::grow(uint32_t delta) {
   }
   size_ = new_pages << 16;
   high_water_ = std::max(high_water_, size_);
-  for (abi::VMContext* c : users_) c->memory_size = size_;
+  for (abi::MemoryView* v : users_) v->size = size_;
   return static_cast<int64_t>(old_pages);
 }
 
-void LinearMemory::attach(abi::VMContext* ctx, const StoreData* store) {
+void LinearMemory::attach(abi::MemoryView* view, const StoreData* store) {
   if (store != owner_) mark_written();
-  users_.push_back(ctx);
-  ctx->memory_base = base_;
-  ctx->memory_size = size_;
+  users_.push_back(view);
+  view->base = base_;
+  view->size = size_;
 }
 
-void LinearMemory::detach(abi::VMContext* ctx) {
-  users_.erase(std::remove(users_.begin(), users_.end(), ctx), users_.end());
+void LinearMemory::detach(abi::MemoryView* view) {
+  users_.erase(std::remove(users_.begin(), users_.end(), view), users_.end());
 }
 
 }  // namespace atl::runtime

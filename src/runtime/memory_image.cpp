@@ -27,7 +27,8 @@ bool write_all(int fd, const uint8_t* p, uint64_t n, uint64_t at) {
 }  // namespace
 
 std::shared_ptr<const MemoryImage> MemoryImage::build(const wasm::Module& m) {
-  if (m.memories.empty() || m.num_imported_memories != 0) return nullptr;
+  // One defined 32-bit memory: with more, the others' segments take the copying path anyway.
+  if (m.memories.size() != 1 || m.num_imported_memories != 0 || m.memories[0].is64) return nullptr;
   const uint64_t initial = m.memories[0].limits.min << 16;
   uint64_t lo = UINT64_MAX, hi = 0;
   for (const wasm::DataSegment& seg : m.datas) {

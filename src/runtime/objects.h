@@ -3,6 +3,7 @@
 // keeps alive what it imported and the code it runs.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -50,11 +51,11 @@ class LinearMemory {
   const wasm::MemoryType& type() const { return type_; }
   BoundsMode mode() const { return mode_; }
   // Returns the old size in pages, or -1 if the memory cannot grow by `delta` pages.
-  int64_t grow(uint32_t delta);
-  // VM contexts that hold a copy of this memory's base and size (updated on growth), and the
-  // store they belong to.
-  void attach(abi::VMContext* ctx, const StoreData* store);
-  void detach(abi::VMContext* ctx);
+  int64_t grow(uint64_t delta);
+  // Views (in VM contexts) that hold a copy of this memory's base and size (updated on growth),
+  // and the store they belong to.
+  void attach(abi::MemoryView* view, const StoreData* store);
+  void detach(abi::MemoryView* view);
 
   // Whether a pooled slot must be reset when this memory goes. Resetting (madvise) costs half a
   // microsecond and, when threads overlap, TLB shootdowns; a memory that nothing wrote needs
@@ -85,7 +86,7 @@ class LinearMemory {
   bool written_ = false;
   bool known_clean_ = false;
   uint64_t max_pages_ = 0;
-  std::vector<abi::VMContext*> users_;
+  std::vector<abi::MemoryView*> users_;
 };
 
 // --- tables -----------------------------------------------------------------------------------
@@ -94,8 +95,9 @@ struct TableObject {
   std::vector<void*> elements;
   abi::Table abi{};  // FuncRefs stored here point into instances of the same store, which
                      // outlive every use of the table
+  // A table64's maximum may lie beyond 2^32-1; no table grows that far here.
   uint32_t max() const {
-    return type.limits.max ? static_cast<uint32_t>(*type.limits.max) : UINT32_MAX;
+    return type.limits.max ? static_cast<uint32_t>(std::min<uint64_t>(*type.limits.max, UINT32_MAX)) : UINT32_MAX;
   }
   void sync() {
     abi.elements = elements.data();
@@ -216,7 +218,10 @@ struct Instance {
   std::vector<uint8_t*> global_cells;
   std::vector<std::shared_ptr<TableObject>> tables;
   std::vector<abi::Table*> table_ptrs;
-  std::shared_ptr<LinearMemory> memory;
+  std::vector<std::shared_ptr<LinearMemory>> memories;  // by memory index, imports first
+  // What generated code sees of each memory (VMContext::memories); memory 0 also in vmctx.memory.
+  std::vector<abi::MemoryView> memory_views;
+  LinearMemory* memory0() const { return memories.empty() ? nullptr : memories[0].get(); }
   std::vector<bool> data_dropped;
   std::vector<bool> elem_dropped;
   std::vector<std::vector<void*>> elem_values;  // evaluated element segments

@@ -1,5 +1,6 @@
 #include "server/routes.h"
 
+#include "atoll/wasi.h"
 #include "support/process.h"
 
 namespace atl::server {
@@ -39,6 +40,7 @@ Result<std::shared_ptr<const Generation>> build_generation(const ServerConfig& c
       const std::string& why = m.error().message;
       return make_error(m.error().kind, why.rfind(rc.module + ":", 0) == 0 ? why : rc.module + ": " + why);
     }
+    if (auto ok = wasi::check_module(*m); !ok.ok()) return make_error(ok.error().kind, rc.module + ": " + ok.error().message);
     auto route = std::make_unique<Route>();
     route->config = rc;
     route->module = std::move(m.value());

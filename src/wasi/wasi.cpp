@@ -205,20 +205,38 @@ Result<std::shared_ptr<Context>> attach(Store& store, const Config& config) {
 Result<std::shared_ptr<Context>> attach(Store& store, Config&& config) { return attach_parts(store, config, std::move(config)); }
 
 
+Result<void> check_module(const Module& module) {
+  bool imports_wasi = false;
+  for (const ImportType& imp : module.imports()) imports_wasi |= imp.module == "wasi_snapshot_preview1";
+  if (!imports_wasi) return {};
+  for (const ExportType& e : module.exports()) {
+    if (e.type.kind == ExternKind::Memory && e.name == "memory" && e.type.memory.is64) {
+      return make_error(ErrorKind::Link, "WASI preview1 cannot serve a 64-bit memory (memory64): its pointers are i32; "
+                                         "the module's exported memory \"memory\" is i64");
+    }
+  }
+  return {};
+}
+
 void add_to_linker(Linker& linker) {
   auto define = [&](const FunctionDef& d) {
     FuncType type;
     for (const char* p = d.params; *p; ++p) type.params.push_back(*p == 'I' ? ValType::I64 : ValType::I32);
     if (d.returns_errno) type.results.push_back(ValType::I32);
     const Handler h = d.handler;
+    const char* fname = d.name;
     linker.define_host("wasi_snapshot_preview1", d.name, std::move(type),
-                       [h](Caller& caller, uint64_t* slots) -> Result<void> {
+                       [h, fname](Caller& caller, uint64_t* slots) -> Result<void> {
                          auto* ctx = static_cast<Context*>(caller.host_state(&kContextKey));
                          if (!ctx) {
                            return make_error(ErrorKind::Usage, "the store has no WASI context (wasi::attach)");
                          }
                          Call call{slots, {}, &caller};
                          auto mem = caller.memory();
+                         if (mem.ok() && mem->type().is64) {
+                           return make_error(ErrorKind::Usage, std::string(fname) +
+                                                                   ": WASI preview1 cannot use a 64-bit memory (memory64)");
+                         }
                          if (mem.ok()) {
                            auto view = mem->span(0, mem->size());
                            if (view.ok()) call.mem = *view;

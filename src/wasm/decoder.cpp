@@ -125,24 +125,33 @@ class ModuleDecoder {
     if (r.ok() && b != 0x70 && b != 0x6f) r.fail("malformed reference type", at);
     return static_cast<ValType>(b);
   }
-  Limits limits(Reader& r) {
+  // Limits with their address type: flags 0/1 (i32, without/with maximum); with memory64 also
+  // 4/5 (i64), and every bound is a u64 (3.0) whose range the table or memory type checks.
+  Limits limits(Reader& r, bool& is64) {
     Limits l;
     const uint64_t at = r.offset();
     const uint8_t flags = r.u8();
-    if (flags > 1) {
+    const bool wide = opts_.features.memory64;
+    if (!r.ok()) return l;
+    if (flags > 1 && !(wide && (flags == 4 || flags == 5))) {
       r.fail("malformed limits flags", at);
       return l;
     }
-    l.min = r.u32();
-    if (flags == 1) l.max = r.u32();
+    is64 = flags >= 4;
+    l.min = wide ? r.u64() : r.u32();
+    if (flags & 1) l.max = wide ? r.u64() : r.u32();
     return l;
   }
   TableType table_type(Reader& r) {
     TableType t;
     t.elem = reftype(r);
     const uint64_t at = r.offset();
-    t.limits = limits(r);
-    if (r.ok() && t.limits.max && t.limits.min > *t.limits.max) {
+    t.limits = limits(r, t.is64);
+    if (!r.ok()) return t;
+    const uint64_t most = t.is64 ? UINT64_MAX : UINT32_MAX;
+    if (t.limits.min > most || (t.limits.max && *t.limits.max > most)) {
+      invalid_at("table size must be at most 2^32-1", at);
+    } else if (t.limits.max && t.limits.min > *t.limits.max) {
       invalid_at("size minimum must not be greater than maximum", at);
     }
     return t;
@@ -150,10 +159,11 @@ class ModuleDecoder {
   MemoryType memory_type(Reader& r) {
     MemoryType t;
     const uint64_t at = r.offset();
-    t.limits = limits(r);
+    t.limits = limits(r, t.is64);
     if (!r.ok()) return t;
-    if (t.limits.min > kMaxPages || (t.limits.max && *t.limits.max > kMaxPages)) {
-      invalid_at("memory size must be at most 65536 pages (4GiB)", at);
+    const uint64_t most = t.is64 ? kMaxPages64 : kMaxPages;
+    if (t.limits.min > most || (t.limits.max && *t.limits.max > most)) {
+      invalid_at(t.is64 ? "memory size must be at most 2^48 pages" : "memory size must be at most 65536 pages (4GiB)", at);
     } else if (t.limits.max && t.limits.min > *t.limits.max) {
       invalid_at("size minimum must not be greater than maximum", at);
     }
@@ -367,7 +377,7 @@ void ModuleDecoder::import_section(Reader& r) {
     }
     m_.imports.push_back(std::move(imp));
   }
-  if (m_.memories.size() > 1) invalid_at("multiple memories", r.offset());
+  if (m_.memories.size() > 1 && !opts_.features.multi_memory) invalid_at("multiple memories", r.offset());
 }
 
 void ModuleDecoder::function_section(Reader& r) {
@@ -400,7 +410,7 @@ void ModuleDecoder::memory_section(Reader& r) {
   const uint32_t n = vec_count(r);
   m_.sections.back().count = n;
   for (uint32_t i = 0; i < n && r.ok(); ++i) m_.memories.push_back(memory_type(r));
-  if (m_.memories.size() > 1) invalid_at("multiple memories", at);
+  if (m_.memories.size() > 1 && !opts_.features.multi_memory) invalid_at("multiple memories", at);
 }
 
 void ModuleDecoder::global_section(Reader& r) {
@@ -503,10 +513,11 @@ void ModuleDecoder::element_section(Reader& r) {
       seg.mode = SegmentMode::Active;
       const uint64_t table_at = r.offset();
       if (explicit_table) seg.table = r.u32();
-      if (r.ok() && seg.table >= m_.tables.size()) {
+      const bool known_table = seg.table < m_.tables.size();
+      if (r.ok() && !known_table) {
         invalid_at(idx("unknown table", seg.table), table_at);
       }
-      seg.offset = const_expr(r, ValType::I32);
+      seg.offset = const_expr(r, known_table ? m_.tables[seg.table].addr_type() : ValType::I32);
     }
     // Flags 0 and 4 imply funcref; the others carry an elemkind (0x00) or a reftype.
     if (passive_or_declarative || explicit_table) {
@@ -622,7 +633,7 @@ void ModuleDecoder::function_body(uint32_t func_index, FunctionBody& fb, Reader&
   enum : uint8_t { kFuncFrame, kBlockFrame, kIfFrame, kElseFrame };
   nesting_.clear();
   nesting_.push_back(kFuncFrame);
-  InstrReader ir(r);
+  InstrReader ir(r, opts_.features.multi_memory, opts_.features.memory64);
   Instr in;
   while (true) {
     if (r.at_end()) {
@@ -678,15 +689,12 @@ void ModuleDecoder::data_section(Reader& r) {
     if (!r.ok()) return;
     switch (flags) {
       case 0:
-        check_memory_index(0, at);
-        seg.offset = const_expr(r, ValType::I32);
+      case 2:
+        if (flags == 2) seg.memory = r.u32();
+        check_memory_index(seg.memory, at);
+        seg.offset = const_expr(r, seg.memory < m_.memories.size() ? m_.memories[seg.memory].addr_type() : ValType::I32);
         break;
       case 1: seg.mode = SegmentMode::Passive; break;
-      case 2:
-        seg.memory = r.u32();
-        check_memory_index(seg.memory, at);
-        seg.offset = const_expr(r, ValType::I32);
-        break;
       default: r.fail("malformed data segment kind", at); return;
     }
     const uint64_t len_at = r.offset();
@@ -725,7 +733,7 @@ static ConstExpr fold_const(ConstExpr seq) {
 ConstExpr ModuleDecoder::const_expr(Reader& r, ValType expected) {
   const bool extended = opts_.features.extended_const;
   const uint32_t visible_globals = extended ? static_cast<uint32_t>(m_.globals.size()) : m_.num_imported_globals;
-  InstrReader ir(r);
+  InstrReader ir(r, opts_.features.multi_memory, opts_.features.memory64);
   Instr in;
   uint32_t depth = 0;
   const uint64_t start = r.offset();

@@ -23,8 +23,8 @@ struct BlockType {
 };
 
 struct MemArg {
-  uint32_t align = 0;  // log2, as encoded
-  uint32_t memory = 0;
+  uint32_t align = 0;   // log2, as encoded (without the multi-memory flag bit)
+  uint32_t memory = 0;  // also the memory of memory.size/grow/fill/init and memory.copy's destination
   uint64_t offset = 0;
 };
 
@@ -32,7 +32,7 @@ struct Instr {
   Op op = Op::Invalid;
   uint64_t offset = 0;  // absolute offset of the opcode
   uint32_t index = 0;   // label, func, local, global, table, type, data or elem index
-  uint32_t index2 = 0;  // call_indirect/table.init table; table.copy source
+  uint32_t index2 = 0;  // call_indirect/table.init table; table.copy source; memory.copy source memory
   BlockType block;
   MemArg mem;
   uint8_t lane = 0;
@@ -44,7 +44,11 @@ struct Instr {
 
 class InstrReader {
  public:
-  explicit InstrReader(Reader& r) : r_(r) {}
+  // Without multi-memory, memory immediates are 0x00 bytes and memarg alignments take all bits;
+  // without memory64, memarg offsets are u32. Every encoding valid without them reads the same
+  // with them, so readers of already validated code can use the defaults.
+  explicit InstrReader(Reader& r, bool multi_memory = true, bool memory64 = true)
+      : r_(r), multi_memory_(multi_memory), memory64_(memory64) {}
 
   // Targets of the last br_table read (the default target is in Instr::index).
   const std::vector<uint32_t>& br_targets() const { return targets_; }
@@ -87,7 +91,7 @@ class InstrReader {
         break;
       case ImmKind::SelectT: read_select_types(in); break;
       case ImmKind::MemArg: read_memarg(in.mem); break;
-      case ImmKind::MemZero: zero_byte(); break;
+      case ImmKind::MemZero: in.mem.memory = memory_index(); break;
       case ImmKind::I32: in.bits = static_cast<uint32_t>(r_.s32()); break;
       case ImmKind::I64: in.bits = static_cast<uint64_t>(r_.s64()); break;
       case ImmKind::F32: in.bits = r_.fixed_u32(); break;
@@ -95,11 +99,11 @@ class InstrReader {
       case ImmKind::RefType: in.ref_type = read_ref_type(); break;
       case ImmKind::MemInit:
         in.index = r_.u32();
-        zero_byte();
+        in.mem.memory = memory_index();
         break;
       case ImmKind::MemCopy:
-        zero_byte();
-        zero_byte();
+        in.mem.memory = memory_index();
+        in.index2 = memory_index();
         break;
       case ImmKind::V128:
       case ImmKind::Shuffle: {
@@ -183,13 +187,32 @@ class InstrReader {
     }
   }
 
+  uint32_t memory_index() {
+    if (multi_memory_) return r_.u32();
+    zero_byte();
+    return 0;
+  }
+
+  // Alignment flags with bit 6 set carry a memory index (multi-memory); an alignment above the
+  // natural one is the validator's to reject.
   void read_memarg(MemArg& m) {
+    const uint64_t at = r_.offset();
     m.align = r_.u32();
     m.memory = 0;
-    m.offset = r_.u32();
+    if (multi_memory_ && m.align >= 0x80) {  // 3.0 defines flags below 128 only
+      r_.fail("malformed memop flags", at);
+      return;
+    }
+    if (multi_memory_ && (m.align & 0x40)) {
+      m.align &= ~0x40u;
+      m.memory = r_.u32();
+    }
+    m.offset = memory64_ ? r_.u64() : r_.u32();
   }
 
   Reader& r_;
+  bool multi_memory_ = true;
+  bool memory64_ = true;
   std::vector<uint32_t> targets_;
 };
 

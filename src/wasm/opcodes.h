@@ -62,6 +62,12 @@ struct OpInfo {
 
 extern const OpInfo kOpInfo[kNumOps];
 
+// Immediates that name a memory (memory 0 when multi-memory is off).
+inline bool is_memory_imm(ImmKind k) {
+  return k == ImmKind::MemArg || k == ImmKind::MemLane || k == ImmKind::MemZero || k == ImmKind::MemInit ||
+         k == ImmKind::MemCopy;
+}
+
 inline const OpInfo& op_info(Op op) { return kOpInfo[static_cast<uint32_t>(op)]; }
 inline const char* op_name(Op op) {
   return op == Op::Invalid ? "<invalid>" : op_info(op).name;

@@ -48,13 +48,18 @@ struct Limits {
   std::optional<uint64_t> max;
 };
 
+// 3.0 (memory64): a table or memory is indexed by i32 or, with `is64`, by i64 addresses.
 struct TableType {
   ValType elem = ValType::FuncRef;
   Limits limits;
+  bool is64 = false;
+  ValType addr_type() const { return is64 ? ValType::I64 : ValType::I32; }
 };
 
 struct MemoryType {
   Limits limits;  // in 64 KiB pages
+  bool is64 = false;
+  ValType addr_type() const { return is64 ? ValType::I64 : ValType::I32; }
 };
 
 struct GlobalType {
@@ -67,5 +72,6 @@ const char* extern_kind_name(ExternKind k);
 
 constexpr uint32_t kPageSize = 65536;
 constexpr uint64_t kMaxPages = 65536;  // 4 GiB for a 32-bit memory
+constexpr uint64_t kMaxPages64 = uint64_t{1} << 48;  // the whole 64-bit space, for a 64-bit memory
 
 }  // namespace atl::wasm

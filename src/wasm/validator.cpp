@@ -107,8 +107,8 @@ bool FunctionValidator::check_block_type(const BlockType& bt) {
   return true;
 }
 
-bool FunctionValidator::check_memory() {
-  if (m().memories.empty()) return fail("unknown memory", "memory 0");
+bool FunctionValidator::check_memory(uint32_t index) {
+  if (index >= m().memories.size()) return fail("unknown memory", "memory " + std::to_string(index));
   return true;
 }
 
@@ -123,10 +123,13 @@ bool FunctionValidator::check_label(uint32_t depth) {
 }
 
 bool FunctionValidator::check_align(const Instr& in, uint32_t natural_log2) {
-  if (!check_memory()) return false;
+  if (!check_memory(in.mem.memory)) return false;
   if (in.mem.align > natural_log2) {
     return fail("alignment must not be larger than natural",
                 "2^" + std::to_string(in.mem.align) + " > " + std::to_string(1u << natural_log2));
+  }
+  if (!m().memories[in.mem.memory].is64 && in.mem.offset > UINT32_MAX) {
+    return fail("offset out of range", "offset " + std::to_string(in.mem.offset) + " of a 32-bit memory");
   }
   return true;
 }
@@ -159,30 +162,59 @@ bool FunctionValidator::on_fixed(const Instr& in) {
       }
       break;
     case ImmKind::MemZero:
+      if (!check_memory(in.mem.memory)) return false;
+      break;
     case ImmKind::MemCopy:
-      if (!check_memory()) return false;
+      if (!check_memory(in.mem.memory) || !check_memory(in.index2)) return false;
       break;
     case ImmKind::MemInit:
     case ImmKind::Data:
-      if (in.op == Op::MemoryInit && !check_memory()) return false;
+      if (in.op == Op::MemoryInit && !check_memory(in.mem.memory)) return false;
       if (!m().data_count || in.index >= *m().data_count) {
         return fail("unknown data segment", "data " + std::to_string(in.index));
       }
       break;
     default: break;
   }
+  // The opcode table's addresses are i32; a 64-bit memory's are i64.
+  const ValType* params = info.params;
+  ValType result = info.result;
+  ValType wide[3];
+  if (is_memory_imm(info.imm) && address_types(in, info, wide, result)) params = wide;
   // Fast path: all parameters present with exactly the expected types.
   const Frame& f = ctrl_.back();
   const size_t n = info.num_params;
   const size_t size = stack_.size();
   bool fast = size >= f.height + n;
-  for (size_t i = 0; fast && i < n; ++i) fast = stack_[size - n + i] == info.params[i];
+  for (size_t i = 0; fast && i < n; ++i) fast = stack_[size - n + i] == params[i];
   if (fast) {
     stack_.resize(size - n);
-  } else if (!pop_many({info.params, n})) {
+  } else if (!pop_many({params, n})) {
     return false;
   }
-  if (info.num_results) push(info.result);
+  if (info.num_results) push(result);
+  return true;
+}
+
+// The operand types of a memory instruction whose memories are not all 32-bit, into `params`
+// (and `result`); false when the opcode table's i32 addresses are right.
+bool FunctionValidator::address_types(const Instr& in, const OpInfo& info, ValType* params, ValType& result) const {
+  const bool dst64 = m().memories[in.mem.memory].is64;
+  const bool src64 = info.imm == ImmKind::MemCopy && m().memories[in.index2].is64;
+  if (!dst64 && !src64) return false;
+  std::copy(info.params, info.params + info.num_params, params);
+  const ValType at = dst64 ? ValType::I64 : ValType::I32;
+  switch (in.op) {
+    case Op::MemorySize: result = at; break;
+    case Op::MemoryGrow: params[0] = result = at; break;
+    case Op::MemoryFill: params[0] = params[2] = at; break;
+    case Op::MemoryCopy:
+      params[0] = at;
+      params[1] = src64 ? ValType::I64 : ValType::I32;
+      params[2] = dst64 && src64 ? ValType::I64 : ValType::I32;  // the length fits both
+      break;
+    default: params[0] = at; break;  // loads, stores, lanes, memory.init: the address
+  }
   return true;
 }
 
@@ -331,35 +363,37 @@ bool FunctionValidator::on_special(const Instr& in, const std::vector<uint32_t>&
       return pop(g.type);
     }
     case Op::TableGet: {
-      if (!check_table(in.index) || !pop(ValType::I32)) return false;
+      if (!check_table(in.index) || !pop(table_addr(in.index))) return false;
       push(m().tables[in.index].elem);
       return true;
     }
     case Op::TableSet: {
       if (!check_table(in.index)) return false;
-      return pop(m().tables[in.index].elem) && pop(ValType::I32);
+      return pop(m().tables[in.index].elem) && pop(table_addr(in.index));
     }
     case Op::TableSize: {
       if (!check_table(in.index)) return false;
-      push(ValType::I32);
+      push(table_addr(in.index));
       return true;
     }
     case Op::TableGrow: {
       if (!check_table(in.index)) return false;
-      if (!pop(ValType::I32) || !pop(m().tables[in.index].elem)) return false;
-      push(ValType::I32);
+      if (!pop(table_addr(in.index)) || !pop(m().tables[in.index].elem)) return false;
+      push(table_addr(in.index));
       return true;
     }
     case Op::TableFill: {
       if (!check_table(in.index)) return false;
-      return pop(ValType::I32) && pop(m().tables[in.index].elem) && pop(ValType::I32);
+      return pop(table_addr(in.index)) && pop(m().tables[in.index].elem) && pop(table_addr(in.index));
     }
     case Op::TableCopy: {
       if (!check_table(in.index) || !check_table(in.index2)) return false;
       if (m().tables[in.index].elem != m().tables[in.index2].elem) {
         return fail("type mismatch", "table.copy between tables of different element types");
       }
-      return pop(ValType::I32) && pop(ValType::I32) && pop(ValType::I32);
+      const ValType dst = table_addr(in.index), src = table_addr(in.index2);
+      const ValType len = dst == ValType::I64 && src == ValType::I64 ? ValType::I64 : ValType::I32;
+      return pop(len) && pop(src) && pop(dst);
     }
     case Op::TableInit: {
       if (!check_table(in.index2)) return false;
@@ -369,7 +403,7 @@ bool FunctionValidator::on_special(const Instr& in, const std::vector<uint32_t>&
       if (m().elems[in.index].type != m().tables[in.index2].elem) {
         return fail("type mismatch", "table.init element type differs from the table's");
       }
-      return pop(ValType::I32) && pop(ValType::I32) && pop(ValType::I32);
+      return pop(ValType::I32) && pop(ValType::I32) && pop(table_addr(in.index2));
     }
     case Op::ElemDrop: {
       if (in.index >= m().elems.size()) {
@@ -421,7 +455,7 @@ const FuncType* FunctionValidator::callee_type(const Instr& in) {
     fail("unknown type", "type " + std::to_string(in.index));
     return nullptr;
   }
-  if (!pop(ValType::I32)) return nullptr;
+  if (!pop(table_addr(in.index2))) return nullptr;
   return &m().types[in.index];
 }
 

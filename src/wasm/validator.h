@@ -70,8 +70,10 @@ class FunctionValidator {
     ctrl_.back().unreachable = true;
   }
   bool check_block_type(const BlockType& bt);
-  bool check_memory();
+  bool check_memory(uint32_t index);
   bool check_table(uint32_t index);
+  ValType table_addr(uint32_t index) const { return m().tables[index].addr_type(); }
+  bool address_types(const Instr& in, const OpInfo& info, ValType* params, ValType& result) const;
   const FuncType* callee_type(const Instr& in);
   bool return_call(const Instr& in);
   bool check_label(uint32_t depth);

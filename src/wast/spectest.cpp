@@ -40,13 +40,15 @@ std::map<std::string, runtime::Extern> make_spectest(runtime::BoundsMode mode) {
   global("global_i64", ValType::I64, 666);
   global("global_f32", ValType::F32, fbits);
   global("global_f64", ValType::F64, dbits);
-  runtime::Extern table;
-  table.kind = wasm::ExternKind::Table;
-  table.table = std::make_shared<runtime::TableObject>();
-  table.table->type = wasm::TableType{ValType::FuncRef, wasm::Limits{10, 20}};
-  table.table->elements.assign(10, nullptr);
-  table.table->sync();
-  out["table"] = table;
+  for (const bool is64 : {false, true}) {
+    runtime::Extern table;
+    table.kind = wasm::ExternKind::Table;
+    table.table = std::make_shared<runtime::TableObject>();
+    table.table->type = wasm::TableType{ValType::FuncRef, wasm::Limits{10, 20}, is64};
+    table.table->elements.assign(10, nullptr);
+    table.table->sync();
+    out[is64 ? "table64" : "table"] = table;
+  }
   runtime::Extern memory;
   memory.kind = wasm::ExternKind::Memory;
   auto mem = runtime::LinearMemory::create(wasm::MemoryType{wasm::Limits{1, 2}}, mode, 65536);

@@ -345,6 +345,7 @@ int run(const RunFlags& given) {
   // Imports come from WASI and from the preloaded modules, by name.
   bool wants_wasi = false;
   auto check_imports = [&](const LoadedInput& in, size_t visible_preloads) -> Result<void> {
+    if (auto ok = wasi::check_module(in.module); !ok.ok()) return make_error(ok.error().kind, in.name + ": " + ok.error().message);
     for (const ImportType& imp : in.module.imports()) {
       if (imp.module == "wasi_snapshot_preview1") {
         wants_wasi = true;

@@ -143,7 +143,44 @@ TEST(Decoder, MemoryLimits) {
                "minimum must not be greater than maximum");
   expect_error(mem({0x02, 0x00}), ErrorKind::Malformed, "malformed limits flags");
   expect_error(module({section(5, vec({{0x00, 0x01}, {0x00, 0x01}}))}), ErrorKind::Invalid,
-               "multiple memories");
+               "multiple memories", WasmFeatures::wasm2());
+  // WebAssembly 3.0: any number of memories; limits flags 4 and 5 are 64-bit memories, with
+  // u64 bounds up to 2^48 pages; a 32-bit memory's bounds are u64 too, still at most 65536.
+  Module two = expect_valid(module({section(5, vec({{0x00, 0x01}, {0x04, 0x02}}))}));
+  ASSERT_EQ(two.memories.size(), 2u);
+  EXPECT_FALSE(two.memories[0].is64);
+  EXPECT_TRUE(two.memories[1].is64);
+  EXPECT_EQ(two.memories[1].limits.min, 2u);
+  expect_valid(mem(cat({{0x05}, uleb(0), uleb(uint64_t{1} << 48)})));
+  expect_error(mem(cat({{0x05}, uleb(0), uleb((uint64_t{1} << 48) + 1)})), ErrorKind::Invalid, "at most 2^48 pages");
+  expect_error(mem(cat({{0x00}, uleb(uint64_t{1} << 32)})), ErrorKind::Invalid, "at most 65536 pages");
+  expect_error(mem(cat({{0x00}, uleb(uint64_t{1} << 32)})), ErrorKind::Malformed, "integer", WasmFeatures::wasm2());
+  expect_error(mem({0x04, 0x00}), ErrorKind::Malformed, "malformed limits flags", WasmFeatures::wasm2());
+  expect_error(mem({0x06, 0x00}), ErrorKind::Malformed, "malformed limits flags");  // shared: threads
+  expect_error(mem({0x08, 0x00}), ErrorKind::Malformed, "malformed limits flags");
+}
+
+TEST(Decoder, MemoryImmediatesNameMemories) {
+  const Bytes t = functype({}, {});
+  const Bytes two = section(5, vec({{0x00, 0x01}, {0x04, 0x01}}));
+  // memory.size 1 of a 64-bit memory is an i64; i32.load with flag bit 6: align 2, memory 1,
+  // whose address is an i64.
+  expect_valid(one_function_module(t, {0x3f, 0x01, 0x1a, 0x0b}, {0x00}, two));
+  expect_valid(one_function_module(t, {0x42, 0x00, 0x28, 0x42, 0x01, 0x00, 0x1a, 0x0b}, {0x00}, two));
+  expect_error(one_function_module(t, {0x41, 0x00, 0x28, 0x42, 0x01, 0x00, 0x1a, 0x0b}, {0x00}, two),
+               ErrorKind::Invalid, "type mismatch");
+  expect_error(one_function_module(t, {0x3f, 0x02, 0x1a, 0x0b}, {0x00}, two), ErrorKind::Invalid, "unknown memory");
+  // Flags of 128 and more are no memarg at all.
+  expect_error(one_function_module(t, {0x41, 0x00, 0x28, 0x80, 0x01, 0x00, 0x1a, 0x0b}, {0x00}, two),
+               ErrorKind::Malformed, "malformed memop flags");
+  // A 32-bit memory's offsets stay below 2^32 (u64 in the encoding).
+  expect_error(one_function_module(t, cat({{0x41, 0x00, 0x28, 0x02}, uleb(uint64_t{1} << 32), {0x1a, 0x0b}}), {0x00}, two),
+               ErrorKind::Invalid, "offset out of range");
+  expect_valid(one_function_module(t, cat({{0x42, 0x00, 0x28, 0x42, 0x01}, uleb(uint64_t{1} << 40), {0x1a, 0x0b}}), {0x00}, two));
+  // memory.copy between a 64-bit and a 32-bit memory: the length is an i32.
+  expect_valid(one_function_module(t, {0x42, 0x00, 0x41, 0x00, 0x41, 0x00, 0xfc, 0x0a, 0x01, 0x00, 0x0b}, {0x00}, two));
+  expect_error(one_function_module(t, {0x42, 0x00, 0x41, 0x00, 0x42, 0x00, 0xfc, 0x0a, 0x01, 0x00, 0x0b}, {0x00}, two),
+               ErrorKind::Invalid, "type mismatch");
 }
 
 TEST(Decoder, GlobalsAndConstantExpressions) {
@@ -314,7 +351,7 @@ TEST(Decoder, FunctionBodyStructure) {
                "illegal opcode");
   expect_error(one_function_module(t, {0x3f, 0x01, 0x1a, 0x0b}, {0x00},
                                    section(5, vec({{0x00, 0x01}}))),
-               ErrorKind::Malformed, "zero byte expected");
+               ErrorKind::Malformed, "zero byte expected", WasmFeatures::wasm2());
   expect_error(one_function_module(t, {0x0b}, cat({vec({cat({uleb(0xffffffff), {I32}}),
                                                          cat({uleb(2), {I32}})})})),
                ErrorKind::Malformed, "too many locals");
