@@ -121,11 +121,11 @@ void print_module(const Module& m, const std::string& file_name, std::ostream& o
               << functype_to_string(m.types.at(imp.func_type));
           break;
         case ExternKind::Table:
-          out << "table[" << ti++ << "] type=" << valtype_name(imp.table.elem) << " "
+          out << "table[" << ti++ << "] type=" << valtype_name(imp.table.elem) << (imp.table.is64 ? " i64" : "") << " "
               << limits_to_string(imp.table.limits);
           break;
         case ExternKind::Memory:
-          out << "memory[" << mi++ << "] pages: " << limits_to_string(imp.memory.limits);
+          out << "memory[" << mi++ << "] " << (imp.memory.is64 ? "i64 " : "") << "pages: " << limits_to_string(imp.memory.limits);
           break;
         case ExternKind::Global:
           out << "global[" << gi++ << "] " << valtype_name(imp.global.type)
@@ -149,14 +149,14 @@ void print_module(const Module& m, const std::string& file_name, std::ostream& o
   if (m.tables.size() > m.num_imported_tables) {
     out << "\nTables:\n";
     for (size_t i = m.num_imported_tables; i < m.tables.size(); ++i) {
-      out << "  table[" << i << "] type=" << valtype_name(m.tables[i].elem) << " "
+      out << "  table[" << i << "] type=" << valtype_name(m.tables[i].elem) << (m.tables[i].is64 ? " i64" : "") << " "
           << limits_to_string(m.tables[i].limits) << "\n";
     }
   }
   if (m.memories.size() > m.num_imported_memories) {
     out << "\nMemories:\n";
     for (size_t i = m.num_imported_memories; i < m.memories.size(); ++i) {
-      out << "  memory[" << i << "] pages: " << limits_to_string(m.memories[i].limits) << "\n";
+      out << "  memory[" << i << "] " << (m.memories[i].is64 ? "i64 " : "") << "pages: " << limits_to_string(m.memories[i].limits) << "\n";
     }
   }
   if (!m.global_inits.empty()) {

@@ -95,6 +95,7 @@ Json module_json(const Module& m) {
   for (size_t i = 0; i < m.tables.size(); ++i) {
     Json e{{"index", i}, {"element", valtype_name(m.tables[i].elem)}};
     add_limits(e, m.tables[i].limits);
+    e["address"] = m.tables[i].is64 ? "i64" : "i32";
     e["imported"] = i < m.num_imported_tables;
     tables.push_back(std::move(e));
   }
@@ -103,6 +104,7 @@ Json module_json(const Module& m) {
   for (size_t i = 0; i < m.memories.size(); ++i) {
     Json e{{"index", i}};
     add_limits(e, m.memories[i].limits);
+    e["address"] = m.memories[i].is64 ? "i64" : "i32";
     e["imported"] = i < m.num_imported_memories;
     memories.push_back(std::move(e));
   }

@@ -42,8 +42,11 @@ std::string block_type(const BlockType& bt) {
   return "";
 }
 
+// The text format names a memory other than 0 right after the opcode.
+std::string memory_index(uint32_t memory) { return memory ? " " + std::to_string(memory) : ""; }
+
 std::string memarg(const Instr& in) {
-  std::string s;
+  std::string s = memory_index(in.mem.memory);
   if (in.mem.offset) s += " offset=" + std::to_string(in.mem.offset);
   if (in.mem.align != op_info(in.op).aux) s += " align=" + std::to_string(uint64_t{1} << std::min(in.mem.align, 63u));
   return s;
@@ -59,17 +62,19 @@ std::string func_ref(uint32_t index, const Module& m) {
 std::string instr_text(const Instr& in, std::span<const uint32_t> br_targets, const Module& m) {
   std::string s = op_name(in.op);
   switch (op_info(in.op).imm) {
-    case ImmKind::None:
-    case ImmKind::MemZero:
-    case ImmKind::MemCopy: break;
+    case ImmKind::None: break;
+    case ImmKind::MemZero: s += memory_index(in.mem.memory); break;
+    case ImmKind::MemCopy:
+      if (in.mem.memory || in.index2) s += " " + std::to_string(in.mem.memory) + " " + std::to_string(in.index2);
+      break;
     case ImmKind::Block: s += block_type(in.block); break;
     case ImmKind::Label:
     case ImmKind::Local:
     case ImmKind::Global:
     case ImmKind::Table:
     case ImmKind::Data:
-    case ImmKind::Elem:
-    case ImmKind::MemInit: s += " " + std::to_string(in.index); break;
+    case ImmKind::Elem: s += " " + std::to_string(in.index); break;
+    case ImmKind::MemInit: s += memory_index(in.mem.memory) + " " + std::to_string(in.index); break;
     case ImmKind::Func: s += " " + func_ref(in.index, m); break;
     case ImmKind::BrTable:
       for (uint32_t t : br_targets) s += " " + std::to_string(t);

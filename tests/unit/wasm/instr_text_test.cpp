@@ -84,6 +84,25 @@ TEST(InstrText, EveryImmediateLayout) {
   EXPECT_EQ(m->bytes[l->back().offset], 0x0b);   // end
 }
 
+TEST(InstrText, MemoryIndicesOtherThanZero) {
+  auto bytes = test::wat(R"((module (memory 1) (memory $b i64 1) (data $d "x")
+    (func
+      (drop (i32.load $b offset=8 (i64.const 0)))
+      (drop (i32.load (i32.const 0)))
+      (drop (memory.size $b))
+      (memory.copy 0 1 (i32.const 0) (i64.const 0) (i32.const 1))
+      (memory.init $b $d (i64.const 0) (i32.const 0) (i32.const 1)))))",
+                         {"--enable-multi-memory", "--enable-memory64"});
+  auto m = decode_and_validate(bytes);
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  auto l = function_listing(*m, 0);
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(texts(*l), (std::vector<std::string>{
+      "i64.const 0", "i32.load 1 offset=8", "drop", "i32.const 0", "i32.load", "drop", "memory.size 1", "drop",
+      "i32.const 0", "i64.const 0", "i32.const 1", "memory.copy 0 1", "i64.const 0", "i32.const 0", "i32.const 1",
+      "memory.init 1 0", "end"}));
+}
+
 TEST(InstrText, ImportsHaveNoListing) {
   auto bytes = test::wat(R"((module (import "m" "f" (func $f)) (func $g call $f)))");
   auto m = decode_and_validate(bytes);
