@@ -20,6 +20,9 @@ struct WasmFeatures {
   // Memory64 (and table64): memories and tables indexed by i64. Accesses to 64-bit memories are
   // always bounds-checked explicitly (no guard region can cover a 64-bit address space).
   bool memory64 = true;
+  // Relaxed SIMD: the 20 instructions whose results may differ between platforms. atoll fixes
+  // one result for each, the same in every mode and on every CPU (docs/SIMD.md).
+  bool relaxed_simd = true;
 
   // Only what 2.0 has (`-W all-proposals=n`).
   static WasmFeatures wasm2() {
@@ -28,11 +31,13 @@ struct WasmFeatures {
     f.tail_call = false;
     f.multi_memory = false;
     f.memory64 = false;
+    f.relaxed_simd = false;
     return f;
   }
   // A compact form for the compiler plugin's C ABI, the compile worker's argv and cache keys.
   uint64_t bits() const {
-    return (extended_const ? 1u : 0u) | (tail_call ? 2u : 0u) | (multi_memory ? 4u : 0u) | (memory64 ? 8u : 0u);
+    return (extended_const ? 1u : 0u) | (tail_call ? 2u : 0u) | (multi_memory ? 4u : 0u) | (memory64 ? 8u : 0u) |
+           (relaxed_simd ? 16u : 0u);
   }
   static WasmFeatures from_bits(uint64_t b) {
     WasmFeatures f;
@@ -40,6 +45,7 @@ struct WasmFeatures {
     f.tail_call = (b & 2) != 0;
     f.multi_memory = (b & 4) != 0;
     f.memory64 = (b & 8) != 0;
+    f.relaxed_simd = (b & 16) != 0;
     return f;
   }
   bool operator==(const WasmFeatures&) const = default;

@@ -17,9 +17,38 @@ struct Shapes {
   llvm::FixedVectorType *i8x8, *i16x4, *i32x2, *f32x2, *i16x16, *i32x8, *i64x4;
 };
 
+// Relaxed SIMD whose fixed result here is that of the deterministic instruction it relaxes (the
+// result every platform may give): swizzle zeroes indices past 15, truncation saturates and
+// gives 0 for NaN, laneselect is bitselect, min/max propagate NaN and order -0 < +0, and
+// q15mulr saturates. Op::Invalid for the others.
+Op strict_form(Op op) {
+  switch (op) {
+    case Op::I8x16RelaxedSwizzle: return Op::I8x16Swizzle;
+    case Op::I32x4RelaxedTruncF32x4S: return Op::I32x4TruncSatF32x4S;
+    case Op::I32x4RelaxedTruncF32x4U: return Op::I32x4TruncSatF32x4U;
+    case Op::I32x4RelaxedTruncF64x2SZero: return Op::I32x4TruncSatF64x2SZero;
+    case Op::I32x4RelaxedTruncF64x2UZero: return Op::I32x4TruncSatF64x2UZero;
+    case Op::I8x16RelaxedLaneselect:
+    case Op::I16x8RelaxedLaneselect:
+    case Op::I32x4RelaxedLaneselect:
+    case Op::I64x2RelaxedLaneselect: return Op::V128Bitselect;
+    case Op::F32x4RelaxedMin: return Op::F32x4Min;
+    case Op::F32x4RelaxedMax: return Op::F32x4Max;
+    case Op::F64x2RelaxedMin: return Op::F64x2Min;
+    case Op::F64x2RelaxedMax: return Op::F64x2Max;
+    case Op::I16x8RelaxedQ15mulrS: return Op::I16x8Q15mulrSatS;
+    default: return Op::Invalid;
+  }
+}
+
 }  // namespace
 
 bool FunctionTranslator::simd(const wasm::Instr& in) {
+  if (const Op strict = strict_form(in.op); strict != Op::Invalid) {
+    wasm::Instr as_strict = in;
+    as_strict.op = strict;
+    return simd(as_strict);
+  }
   llvm::LLVMContext& c = mc_.ctx;
   llvm::Type* i8 = llvm::Type::getInt8Ty(c);
   llvm::Type* i16 = llvm::Type::getInt16Ty(c);
@@ -466,6 +495,45 @@ bool FunctionTranslator::simd(const wasm::Instr& in) {
     case Op::F64x2Pmax:
       return binary(in.op == Op::F32x4Pmax ? s.f32x4 : s.f64x2,
                     [&](llvm::Value* a, llvm::Value* b) { return b_.CreateSelect(b_.CreateFCmpOLT(a, b), b, a); });
+
+    // Relaxed multiply-add: unfused (the product rounded, then the sum), as f32x4.mul and
+    // f32x4.add would give: the same result with or without FMA hardware, at every CPU level.
+    case Op::F32x4RelaxedMadd:
+    case Op::F32x4RelaxedNmadd:
+    case Op::F64x2RelaxedMadd:
+    case Op::F64x2RelaxedNmadd: {
+      const bool wide = in.op == Op::F64x2RelaxedMadd || in.op == Op::F64x2RelaxedNmadd;
+      const bool negate = in.op == Op::F32x4RelaxedNmadd || in.op == Op::F64x2RelaxedNmadd;
+      llvm::Type* t = wide ? s.f64x2 : s.f32x4;
+      llvm::Value* c = pop_as(t);
+      llvm::Value* b = pop_as(t);
+      llvm::Value* a = pop_as(t);
+      if (negate) a = b_.CreateFNeg(a);
+      // Kept from folding as farith does (x*1 would keep a signalling NaN).
+      auto fence = [&](llvm::Value* v) {
+        return llvm::isa<llvm::Constant>(v) ? intrinsic(llvm::Intrinsic::arithmetic_fence, t, {v}) : v;
+      };
+      return out(b_.CreateFAdd(b_.CreateFMul(fence(a), fence(b)), fence(c)));
+    }
+    // Relaxed dot products: the second operand's lanes are signed (the allowed choice for lanes
+    // of 128 and more), and sums wrap: exact in 32 bits, truncated for the i16x8 form.
+    case Op::I16x8RelaxedDotI8x16I7x16S:
+      return binary(s.i8x16, [&](llvm::Value* a, llvm::Value* b) {
+        llvm::Type* i32x16 = vt(i32, 16);
+        llvm::Value* p = b_.CreateMul(b_.CreateSExt(a, i32x16), b_.CreateSExt(b, i32x16));
+        llvm::Value* sum = b_.CreateAdd(b_.CreateShuffleVector(p, seq(0, 8, 2)), b_.CreateShuffleVector(p, seq(1, 8, 2)));
+        return b_.CreateTrunc(sum, s.i16x8);
+      });
+    case Op::I32x4RelaxedDotI8x16I7x16AddS: {
+      llvm::Value* c = pop_as(s.i32x4);
+      llvm::Value* b = pop_as(s.i8x16);
+      llvm::Value* a = pop_as(s.i8x16);
+      llvm::Type* i32x16 = vt(i32, 16);
+      llvm::Value* p = b_.CreateMul(b_.CreateSExt(a, i32x16), b_.CreateSExt(b, i32x16));
+      llvm::Value* sum = c;
+      for (unsigned k = 0; k < 4; ++k) sum = b_.CreateAdd(sum, b_.CreateShuffleVector(p, seq(k, 4, 4)));
+      return out(sum);
+    }
 
     // --- conversions ----------------------------------------------------------------------------
     case Op::I32x4TruncSatF32x4S:

@@ -669,6 +669,10 @@ void ModuleDecoder::function_body(uint32_t func_index, FunctionBody& fb, Reader&
         break;
       default: break;
     }
+    if (is_relaxed_simd(in.op) && !opts_.features.relaxed_simd) {
+      r.fail("illegal opcode (relaxed SIMD is off)", in.offset);
+      return;
+    }
     if (validating && !validator_->on(in, ir.br_targets())) {
       invalid_at(validator_->error(), validator_->error_offset(), func_index);
       validating = false;

@@ -24,7 +24,7 @@ constexpr uint8_t length(const char* s) {
 
 constexpr OpInfo make(const char* name, uint8_t prefix, uint32_t code, ImmKind imm,
                       const char* params, const char* results, uint8_t aux) {
-  OpInfo info{name, prefix, static_cast<uint8_t>(code), imm, false, 0, 0, aux, {}, ValType::Bottom};
+  OpInfo info{name, prefix, static_cast<uint16_t>(code), imm, false, 0, 0, aux, {}, ValType::Bottom};
   if (params[0] == '*') {
     info.special = true;
     return info;
@@ -72,6 +72,6 @@ constexpr std::array<Op, N> build_map(uint8_t want_prefix) {
 // Constant-initialised from the table above; extern via the header.
 const std::array<Op, 256> kOneByteOps = build_map<256>(0);
 const std::array<Op, 32> kPrefixFCOps = build_map<32>(0xfc);
-const std::array<Op, 256> kPrefixFDOps = build_map<256>(0xfd);
+const std::array<Op, 0x200> kPrefixFDOps = build_map<0x200>(0xfd);
 
 }  // namespace atl::wasm

@@ -50,7 +50,7 @@ enum class ImmKind : uint8_t {
 struct OpInfo {
   const char* name;
   uint8_t prefix;
-  uint8_t code;  // all defined sub-opcodes fit a byte
+  uint16_t code;  // all defined sub-opcodes are below 0x200
   ImmKind imm;
   bool special;  // typed by hand in the validator
   uint8_t num_params;
@@ -76,9 +76,13 @@ inline const char* op_name(Op op) {
 // Decoding maps: byte (or sub-opcode) -> Op, Op::Invalid when undefined.
 extern const std::array<Op, 256> kOneByteOps;
 extern const std::array<Op, 32> kPrefixFCOps;
-extern const std::array<Op, 256> kPrefixFDOps;
+extern const std::array<Op, 0x200> kPrefixFDOps;
 
 inline Op lookup_fc(uint32_t sub) { return sub < 32 ? kPrefixFCOps[sub] : Op::Invalid; }
-inline Op lookup_fd(uint32_t sub) { return sub < 256 ? kPrefixFDOps[sub] : Op::Invalid; }
+inline Op lookup_fd(uint32_t sub) { return sub < kPrefixFDOps.size() ? kPrefixFDOps[sub] : Op::Invalid; }
+// Relaxed SIMD: the 0xFD sub-opcodes from 0x100.
+inline bool is_relaxed_simd(Op op) {
+  return op >= Op::I8x16RelaxedSwizzle && op <= Op::I32x4RelaxedDotI8x16I7x16AddS;
+}
 
 }  // namespace atl::wasm
