@@ -23,6 +23,9 @@ struct WasmFeatures {
   // Relaxed SIMD: the 20 instructions whose results may differ between platforms. atoll fixes
   // one result for each, the same in every mode and on every CPU (docs/SIMD.md).
   bool relaxed_simd = true;
+  // Typed function references: (ref null? $t) types, call_ref, return_call_ref, ref.as_non_null,
+  // br_on_null, br_on_non_null, non-nullable locals and tables with initialisers.
+  bool function_references = true;
 
   // Only what 2.0 has (`-W all-proposals=n`).
   static WasmFeatures wasm2() {
@@ -32,12 +35,13 @@ struct WasmFeatures {
     f.multi_memory = false;
     f.memory64 = false;
     f.relaxed_simd = false;
+    f.function_references = false;
     return f;
   }
   // A compact form for the compiler plugin's C ABI, the compile worker's argv and cache keys.
   uint64_t bits() const {
     return (extended_const ? 1u : 0u) | (tail_call ? 2u : 0u) | (multi_memory ? 4u : 0u) | (memory64 ? 8u : 0u) |
-           (relaxed_simd ? 16u : 0u);
+           (relaxed_simd ? 16u : 0u) | (function_references ? 32u : 0u);
   }
   static WasmFeatures from_bits(uint64_t b) {
     WasmFeatures f;
@@ -46,6 +50,7 @@ struct WasmFeatures {
     f.multi_memory = (b & 4) != 0;
     f.memory64 = (b & 8) != 0;
     f.relaxed_simd = (b & 16) != 0;
+    f.function_references = (b & 32) != 0;
     return f;
   }
   bool operator==(const WasmFeatures&) const = default;

@@ -51,6 +51,8 @@ enum class TrapCode : uint32_t {
   Interrupted = 11,              // an epoch deadline
   OutOfFuel = 12,
   IndirectCallOutOfBounds = 13,  // call_indirect past the table's end
+  NullReference = 14,            // ref.as_non_null of null
+  NullFunctionReference = 15,    // call_ref / return_call_ref of null
   // A new code also needs abi::kNumTrapCodes and abi::trap_message (src/abi).
 };
 

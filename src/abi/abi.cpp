@@ -18,6 +18,8 @@ const char* trap_message(TrapCode code) {
     case TrapCode::Interrupted: return "interrupted";
     case TrapCode::OutOfFuel: return "all fuel consumed";
     case TrapCode::IndirectCallOutOfBounds: return "undefined element";
+    case TrapCode::NullReference: return "null reference";
+    case TrapCode::NullFunctionReference: return "null function reference";
   }
   return "unknown trap";
 }

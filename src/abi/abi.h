@@ -28,7 +28,7 @@ constexpr uint32_t kArtifactVersion = 5;  // 5: multi-memory and memory64 (built
 
 // Trap codes are public (include/atoll/result.h: Error::trap()); generated code uses the same values.
 using TrapCode = atl::TrapCode;
-constexpr uint32_t kNumTrapCodes = 14;
+constexpr uint32_t kNumTrapCodes = 16;
 
 // The spec test suite's wording for each trap.
 const char* trap_message(TrapCode code);

@@ -181,6 +181,27 @@ bool FunctionTranslator::control(const wasm::Instr& in, const std::vector<uint32
       b_.SetInsertPoint(cont);
       return true;
     }
+    // br_on_null leaves the reference on the stack when it does not branch; br_on_non_null
+    // branches with it, and drops it when it does not.
+    case Op::BrOnNull:
+    case Op::BrOnNonNull: {
+      llvm::Value* ref = pop();
+      llvm::Value* is_null = b_.CreateIsNull(ref);
+      llvm::BasicBlock* cont = llvm::BasicBlock::Create(mc_.ctx, "br_on_null.cont", fn_);
+      if (in.op == Op::BrOnNull) {
+        add_incoming(label_phis(in.index));
+        b_.CreateCondBr(is_null, label_block(in.index), cont);
+        b_.SetInsertPoint(cont);
+        push(ref);
+      } else {
+        push(ref);
+        add_incoming(label_phis(in.index));
+        pop();
+        b_.CreateCondBr(is_null, cont, label_block(in.index));
+        b_.SetInsertPoint(cont);
+      }
+      return true;
+    }
     case Op::BrTable: {
       llvm::Value* index = pop();
       llvm::SwitchInst* sw = b_.CreateSwitch(index, label_block(in.index),

@@ -127,6 +127,9 @@ bool FunctionTranslator::variable(const wasm::Instr& in) {
     case Op::RefIsNull:
       push(b_.CreateZExt(b_.CreateIsNull(pop()), mc_.i32));
       return true;
+    case Op::RefAsNonNull:
+      trap_if(b_.CreateIsNull(stack_.back()), abi::TrapCode::NullReference);
+      return true;
     case Op::RefFunc: {
       llvm::Value* funcs = vmctx_field(offsetof(abi::VMContext, funcs), mc_.ptr, true);
       push(b_.CreateConstInBoundsGEP1_64(mc_.i8, funcs, uint64_t{in.index} * sizeof(abi::FuncRef)));
@@ -165,7 +168,17 @@ void FunctionTranslator::emit_call(llvm::FunctionType* ft, llvm::Value* callee,
 
 bool FunctionTranslator::call(const wasm::Instr& in) {
   const wasm::Module& wm = mc_.wm;
-  const bool tail = in.op == Op::ReturnCall || in.op == Op::ReturnCallIndirect;
+  const bool tail = in.op == Op::ReturnCall || in.op == Op::ReturnCallIndirect || in.op == Op::ReturnCallRef;
+  if (in.op == Op::CallRef || in.op == Op::ReturnCallRef) {
+    // A typed function reference: its type is known statically; only null needs a check.
+    llvm::Value* ref = pop();
+    trap_if(b_.CreateIsNull(ref), abi::TrapCode::NullFunctionReference);
+    llvm::LoadInst* code = b_.CreateAlignedLoad(mc_.ptr, ref, llvm::Align(8));
+    llvm::LoadInst* ctx = b_.CreateAlignedLoad(mc_.ptr, b_.CreateConstInBoundsGEP1_64(mc_.i8, ref, offsetof(abi::FuncRef, vmctx)), llvm::Align(8));
+    for (llvm::LoadInst* l : {code, ctx}) l->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_vmctx);
+    emit_call(mc_.signature(in.index), code, ctx, wm.types[in.index], tail);
+    return true;
+  }
   if (in.op == Op::Call || in.op == Op::ReturnCall) {
     const uint32_t type_index = wm.func_types[in.index];
     llvm::FunctionType* ft = mc_.signature(type_index);

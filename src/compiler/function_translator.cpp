@@ -115,7 +115,8 @@ Result<void> FunctionTranslator::translate() {
       switch (in.op) {
         case Op::Block: case Op::Loop: case Op::If: case Op::Else: case Op::End: case Op::Br:
         case Op::BrIf: case Op::BrTable: case Op::Return: case Op::Call: case Op::CallIndirect:
-        case Op::ReturnCall: case Op::ReturnCallIndirect: case Op::Unreachable:
+        case Op::ReturnCall: case Op::ReturnCallIndirect: case Op::Unreachable: case Op::BrOnNull:
+        case Op::BrOnNonNull: case Op::CallRef: case Op::ReturnCallRef:
           flush_fuel();
           break;
         default: break;
@@ -177,11 +178,15 @@ bool FunctionTranslator::instruction(const wasm::Instr& in, const std::vector<ui
     case Op::Br:
     case Op::BrIf:
     case Op::BrTable:
+    case Op::BrOnNull:
+    case Op::BrOnNonNull:
     case Op::Return: return control(in, targets);
     case Op::Call:
     case Op::CallIndirect:
+    case Op::CallRef:
     case Op::ReturnCall:
-    case Op::ReturnCallIndirect: return call(in);
+    case Op::ReturnCallIndirect:
+    case Op::ReturnCallRef: return call(in);
     default: break;
   }
   if (info.imm == wasm::ImmKind::MemArg || info.imm == wasm::ImmKind::MemZero ||

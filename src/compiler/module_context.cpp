@@ -43,6 +43,9 @@ llvm::Type* ModuleContext::type_of(wasm::ValType t) const {
     case wasm::ValType::FuncRef:
     case wasm::ValType::ExternRef: return ptr;
     case wasm::ValType::Bottom: break;
+    default:  // typed references: pointers too
+      if (wasm::is_ref(t)) return ptr;
+      break;
   }
   return i32;
 }

@@ -1,10 +1,12 @@
 // Instantiation (linking, globals, tables, segments, start) in the spec's order of effects.
+#include <algorithm>
 #include <cstring>
 
 #include "runtime/engine_state.h"
 #include "runtime/memory_image.h"
 #include "runtime/objects.h"
 #include "wasm/const_eval.h"
+#include "wasm/subtyping.h"
 
 namespace atl::runtime {
 namespace {
@@ -178,7 +180,8 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
     switch (imp.kind) {
       case wasm::ExternKind::Func: {
         const wasm::FuncType& want = wm.types[imp.func_type];
-        if (!x.func || x.func->type != want) {
+        const uint32_t have_id = !x.func ? 0 : x.func->host ? x.func->host->type_id : x.func->ref.type_id;
+        if (!x.func || have_id != m->type_ids[imp.func_type]) {
           return link_error(imp, "expected " + wasm::functype_to_string(want) + ", got " +
                                      (x.func ? wasm::functype_to_string(x.func->type) : "nothing"));
         }
@@ -196,7 +199,7 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
       }
       case wasm::ExternKind::Table: {
         const TableObject& t = *x.table;
-        if (t.type.elem != imp.table.elem) return link_error(imp, "element types differ");
+        if (t.type.elem != m->canonical(imp.table.elem)) return link_error(imp, "element types differ");
         if (t.type.is64 != imp.table.is64) return link_error(imp, "address types differ (i32, i64)");
         if (!limits_match(t.elements.size(), t.type.limits.max, imp.table.limits)) {
           return link_error(imp, "table limits do not match");
@@ -219,7 +222,11 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
         break;
       }
       case wasm::ExternKind::Global: {
-        if (x.global->type.type != imp.global.type || x.global->type.is_mutable != imp.global.is_mutable) {
+        // A mutable global's type must be the same; an immutable one's may be a subtype.
+        const wasm::ValType want_type = m->canonical(imp.global.type);
+        const bool fits = imp.global.is_mutable ? x.global->type.type == want_type
+                                                : wasm::matches_canonical(x.global->type.type, want_type);
+        if (!fits || x.global->type.is_mutable != imp.global.is_mutable) {
           return link_error(imp, "global types differ");
         }
         inst->globals.push_back(x.global);
@@ -258,6 +265,7 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
     for (size_t t = wm.num_imported_tables; t < wm.tables.size(); ++t) {
       auto table = std::make_shared<TableObject>();
       table->type = wm.tables[t];
+      table->type.elem = m->canonical(table->type.elem);
       table->elements.assign(wm.tables[t].limits.min, nullptr);
       table->sync();
       inst->tables.push_back(std::move(table));
@@ -272,9 +280,20 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
   for (size_t g = wm.num_imported_globals; g < wm.globals.size(); ++g) {
     auto obj = std::make_shared<GlobalObject>();
     obj->type = wm.globals[g];
+    obj->type.type = m->canonical(obj->type.type);
     eval_const(*inst, wm.global_inits[g - wm.num_imported_globals], obj->cell);
     inst->globals.push_back(obj);
     inst->global_cells.push_back(inst->globals.back()->cell);
+  }
+  // Tables that declare an initial element (it may read the globals).
+  for (size_t t = wm.num_imported_tables; t < wm.tables.size() && t < wm.table_inits.size(); ++t) {
+    if (!wm.table_inits[t]) continue;
+    uint8_t cell[16];
+    eval_const(*inst, *wm.table_inits[t], cell);
+    void* init;
+    std::memcpy(&init, cell, sizeof init);
+    TableObject& table = *inst->tables[t];
+    std::fill(table.elements.begin(), table.elements.end(), init);
   }
   inst->vmctx.funcs = inst->funcs.data();
   inst->vmctx.globals = inst->global_cells.data();

@@ -122,7 +122,18 @@ Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> bytes, co
     if (!m->entry[t] || !m->host_adapter[t]) {
       return make_error(ErrorKind::Other, "corrupt artifact: no trampolines for type " + std::to_string(t));
     }
-    m->type_ids.push_back(canonical_type_id(wm.types[t]));
+    // Typed references name other types by their process-wide ids (and this one by a marker), so
+    // equal types of different modules get one id.
+    wasm::FuncType key = wm.types[t];
+    for (auto* list : {&key.params, &key.results}) {
+      for (wasm::ValType& v : *list) {
+        if (!wasm::is_ref(v) || !wasm::heap::is_index(wasm::heap_type(v))) continue;
+        const uint32_t j = wasm::heap::index(wasm::heap_type(v));
+        const uint32_t h = j < t ? wasm::heap::of_index(m->type_ids[j]) : wasm::heap::of_index(wasm::heap::kMaxTypeIndex);
+        v = wasm::make_ref(h, wasm::is_nullable(v));
+      }
+    }
+    m->type_ids.push_back(canonical_type_id(key));
   }
   std::sort(m->func_ranges.begin(), m->func_ranges.end(),
             [](const LoadedModule::FuncRange& a, const LoadedModule::FuncRange& b) { return a.start < b.start; });

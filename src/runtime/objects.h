@@ -146,6 +146,12 @@ struct LoadedModule {
   std::vector<abi::EntryTrampoline> entry;  // per type index
   std::vector<void*> host_adapter;          // per type index
   std::vector<uint32_t> type_ids;           // canonical id per type index
+  // A type as runtime objects (tables, globals) hold it: type indices replaced by canonical ids,
+  // so types of different modules compare as values.
+  wasm::ValType canonical(wasm::ValType t) const {
+    if (!wasm::is_ref(t) || !wasm::heap::is_index(wasm::heap_type(t))) return t;
+    return wasm::make_ref(wasm::heap::of_index(type_ids[wasm::heap::index(wasm::heap_type(t))]), wasm::is_nullable(t));
+  }
   // Sorted by start: the code range of each defined function, for mapping PCs in backtraces.
   struct FuncRange {
     uintptr_t start;

@@ -9,6 +9,7 @@
 #include "support/utf8.h"
 #include "wasm/const_eval.h"
 #include "wasm/instr_reader.h"
+#include "wasm/subtyping.h"
 #include "wasm/validator.h"
 
 namespace atl::wasm {
@@ -113,17 +114,31 @@ class ModuleDecoder {
     }
     return std::string(reinterpret_cast<const char*>(p), len);
   }
-  ValType valtype(Reader& r) {
+  // A value type; a type index in it must be below `types` (default: every type of the module;
+  // in the type section, the types defined so far and the one being defined).
+  ValType valtype(Reader& r, std::optional<size_t> types = {}) {
+    ValType t = ValType::I32;
     const uint64_t at = r.offset();
-    const uint8_t b = r.u8();
-    if (r.ok() && !is_valid_valtype_byte(b)) r.fail("malformed value type", at);
-    return static_cast<ValType>(b);
+    if (read_value_type(r, t, opts_.features.function_references)) check_type_index(t, types, at);
+    return t;
   }
   ValType reftype(Reader& r) {
+    ValType t = ValType::FuncRef;
     const uint64_t at = r.offset();
-    const uint8_t b = r.u8();
-    if (r.ok() && b != 0x70 && b != 0x6f) r.fail("malformed reference type", at);
-    return static_cast<ValType>(b);
+    if (read_value_type(r, t, opts_.features.function_references, "malformed reference type")) {
+      if (!is_ref(t)) {
+        r.fail("malformed reference type", at);
+      } else {
+        check_type_index(t, {}, at);
+      }
+    }
+    return t;
+  }
+  void check_type_index(ValType t, std::optional<size_t> types, uint64_t at) {
+    const int64_t i = max_type_index(t);
+    if (i >= 0 && static_cast<size_t>(i) >= types.value_or(m_.types.size())) {
+      invalid_at("unknown type " + std::to_string(i), at);
+    }
   }
   // Limits with their address type: flags 0/1 (i32, without/with maximum); with memory64 also
   // 4/5 (i64), and every bound is a u64 (3.0) whose range the table or memory type checks.
@@ -325,12 +340,13 @@ void ModuleDecoder::type_section(Reader& r) {
     FuncType t;
     uint32_t np = vec_count(r);
     t.params.reserve(np);
-    for (uint32_t k = 0; k < np && r.ok(); ++k) t.params.push_back(valtype(r));
+    for (uint32_t k = 0; k < np && r.ok(); ++k) t.params.push_back(valtype(r, i + 1));
     uint32_t nr = vec_count(r);
     t.results.reserve(nr);
-    for (uint32_t k = 0; k < nr && r.ok(); ++k) t.results.push_back(valtype(r));
+    for (uint32_t k = 0; k < nr && r.ok(); ++k) t.results.push_back(valtype(r, i + 1));
     m_.types.push_back(std::move(t));
   }
+  canonicalize_types(m_);
 }
 
 void ModuleDecoder::import_section(Reader& r) {
@@ -399,10 +415,35 @@ void ModuleDecoder::function_section(Reader& r) {
   }
 }
 
+// 3.0: a table may declare its initial element (0x40 0x00 tabletype expr); one whose elements
+// cannot be null must.
 void ModuleDecoder::table_section(Reader& r) {
   const uint32_t n = vec_count(r);
   m_.sections.back().count = n;
-  for (uint32_t i = 0; i < n && r.ok(); ++i) m_.tables.push_back(table_type(r));
+  m_.table_inits.resize(m_.tables.size());
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    const uint64_t at = r.offset();
+    const bool with_init = opts_.features.function_references && r.peek_u8() == 0x40;
+    if (with_init) {
+      r.u8();
+      if (r.u8() != 0x00 && r.ok()) {
+        r.fail("malformed table type", at + 1);
+        return;
+      }
+    }
+    m_.tables.push_back(table_type(r));
+    if (!r.ok()) return;
+    if (with_init) {
+      m_.table_inits.push_back(const_expr(r, m_.tables.back().elem));
+    } else {
+      m_.table_inits.emplace_back();
+      if (!is_nullable(m_.tables.back().elem)) {
+        invalid_at("type mismatch: a table of non-nullable " + valtype_name(m_.tables.back().elem) +
+                       " needs an initial value",
+                   at);
+      }
+    }
+  }
 }
 
 void ModuleDecoder::memory_section(Reader& r) {
@@ -519,7 +560,10 @@ void ModuleDecoder::element_section(Reader& r) {
       }
       seg.offset = const_expr(r, known_table ? m_.tables[seg.table].addr_type() : ValType::I32);
     }
-    // Flags 0 and 4 imply funcref; the others carry an elemkind (0x00) or a reftype.
+    // Flags 0 and 4 imply funcref; the others carry an elemkind (0x00) or a reftype. Function
+    // indices (flags 0-3) are never null: with typed references their type is (ref func).
+    const ValType index_type = opts_.features.function_references ? make_ref(heap::Func, false) : ValType::FuncRef;
+    if (!uses_exprs) seg.type = index_type;
     if (passive_or_declarative || explicit_table) {
       if (uses_exprs) {
         seg.type = reftype(r);
@@ -529,13 +573,13 @@ void ModuleDecoder::element_section(Reader& r) {
           r.fail("malformed element kind", kind_at);
           return;
         }
-        seg.type = ValType::FuncRef;
+        seg.type = index_type;
       }
     }
     const uint64_t type_at = r.offset();
     if (seg.mode == SegmentMode::Active && seg.table < m_.tables.size() &&
-        m_.tables[seg.table].elem != seg.type) {
-      invalid_at("type mismatch: element segment type differs from the table's", type_at);
+        !matches(m_, seg.type, m_.tables[seg.table].elem)) {
+      invalid_at("type mismatch: element segment type does not fit the table's", type_at);
     }
     const uint32_t count = vec_count(r);
     seg.items.reserve(count);
@@ -546,7 +590,7 @@ void ModuleDecoder::element_section(Reader& r) {
         const uint64_t f_at = r.offset();
         ConstExpr c;
         c.kind = ConstExpr::Kind::RefFunc;
-        c.type = ValType::FuncRef;
+        c.type = index_type;
         c.index = r.u32();
         if (r.ok() && c.index >= m_.num_funcs()) invalid_at(idx("unknown function", c.index), f_at);
         seg.items.push_back(c);
@@ -633,7 +677,7 @@ void ModuleDecoder::function_body(uint32_t func_index, FunctionBody& fb, Reader&
   enum : uint8_t { kFuncFrame, kBlockFrame, kIfFrame, kElseFrame };
   nesting_.clear();
   nesting_.push_back(kFuncFrame);
-  InstrReader ir(r, opts_.features.multi_memory, opts_.features.memory64);
+  InstrReader ir(r, opts_.features);
   Instr in;
   while (true) {
     if (r.at_end()) {
@@ -658,6 +702,16 @@ void ModuleDecoder::function_body(uint32_t func_index, FunctionBody& fb, Reader&
         // Without the proposal these opcodes do not exist: malformed, as in 2.0.
         if (!opts_.features.tail_call) {
           r.fail("illegal opcode (tail calls are off)", in.offset);
+          return;
+        }
+        break;
+      case Op::CallRef:
+      case Op::ReturnCallRef:
+      case Op::RefAsNonNull:
+      case Op::BrOnNull:
+      case Op::BrOnNonNull:
+        if (!opts_.features.function_references || (in.op == Op::ReturnCallRef && !opts_.features.tail_call)) {
+          r.fail("illegal opcode (function references are off)", in.offset);
           return;
         }
         break;
@@ -737,7 +791,7 @@ static ConstExpr fold_const(ConstExpr seq) {
 ConstExpr ModuleDecoder::const_expr(Reader& r, ValType expected) {
   const bool extended = opts_.features.extended_const;
   const uint32_t visible_globals = extended ? static_cast<uint32_t>(m_.globals.size()) : m_.num_imported_globals;
-  InstrReader ir(r, opts_.features.multi_memory, opts_.features.memory64);
+  InstrReader ir(r, opts_.features);
   Instr in;
   uint32_t depth = 0;
   const uint64_t start = r.offset();
@@ -761,10 +815,19 @@ ConstExpr ModuleDecoder::const_expr(Reader& r, ValType expected) {
       case Op::F32Const: c = ConstExpr{ConstExpr::Kind::F32, ValType::F32, in.bits, 0, {}, {}}; break;
       case Op::F64Const: c = ConstExpr{ConstExpr::Kind::F64, ValType::F64, in.bits, 0, {}, {}}; break;
       case Op::V128Const: c = ConstExpr{ConstExpr::Kind::V128, ValType::V128, 0, 0, in.v128, {}}; break;
-      case Op::RefNull: c = ConstExpr{ConstExpr::Kind::RefNull, in.ref_type, 0, 0, {}, {}}; break;
+      case Op::RefNull:
+        c = ConstExpr{ConstExpr::Kind::RefNull, in.ref_type, 0, 0, {}, {}};
+        if (max_type_index(in.ref_type) >= static_cast<int64_t>(m_.types.size())) {
+          problem = "unknown type " + std::to_string(max_type_index(in.ref_type));
+        }
+        break;
       case Op::RefFunc:
         c = ConstExpr{ConstExpr::Kind::RefFunc, ValType::FuncRef, 0, in.index, {}, {}};
-        if (in.index >= m_.num_funcs()) problem = idx("unknown function", in.index);
+        if (in.index >= m_.num_funcs()) {
+          problem = idx("unknown function", in.index);
+        } else if (opts_.features.function_references) {
+          c.type = make_ref(heap::of_index(m_.func_types[in.index]), false);  // its exact type
+        }
         break;
       case Op::GlobalGet:
         c = ConstExpr{ConstExpr::Kind::GlobalGet, ValType::I32, 0, in.index, {}, {}};
@@ -806,7 +869,7 @@ ConstExpr ModuleDecoder::const_expr(Reader& r, ValType expected) {
     invalid_at(*problem, start);
   } else if (stack.size() != 1) {
     invalid_at("type mismatch: constant expression must produce exactly one value", start);
-  } else if (stack[0] != expected) {
+  } else if (!matches(m_, stack[0], expected)) {
     invalid_at(std::string("type mismatch: constant expression has type ") + valtype_name(stack[0]) +
                    ", expected " + valtype_name(expected),
                start);

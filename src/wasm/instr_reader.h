@@ -9,11 +9,62 @@
 #include <cstring>
 #include <vector>
 
+#include "atoll/features.h"
 #include "support/reader.h"
 #include "wasm/opcodes.h"
 #include "wasm/types.h"
 
 namespace atl::wasm {
+
+// A heap type (s33): an abstract one (func, extern, nofunc, noextern, exn, noexn) or a type index.
+// False, with the Reader failed, when it is none of these.
+inline bool read_heap_type(Reader& r, uint32_t& out) {
+  const uint64_t at = r.offset();
+  const int64_t v = r.s33();
+  if (!r.ok()) return false;
+  if (v >= 0) {
+    if (v > heap::kMaxTypeIndex) {
+      r.fail("unknown type " + std::to_string(v), at);
+      return false;
+    }
+    out = heap::of_index(static_cast<uint32_t>(v));
+    return true;
+  }
+  const uint32_t b = static_cast<uint32_t>(v + 0x80);  // the single byte it was written as
+  switch (b) {
+    case heap::Func: case heap::Extern: case heap::NoFunc: case heap::NoExtern: case heap::Exn: case heap::NoExn:
+      out = b;
+      return true;
+    case 0x6e: case 0x6d: case 0x6c: case 0x6b: case 0x6a: case 0x71:
+      r.fail("heap types of the GC proposal (any, eq, i31, struct, array, none) are not supported", at);
+      return false;
+    default: r.fail("malformed heap type", at); return false;
+  }
+}
+
+// A value type: the 2.0 bytes, and with function references (3.0) `(ref null? ht)` (0x63, 0x64)
+// and the nullfuncref/nullexternref shorthands.
+inline bool read_value_type(Reader& r, ValType& out, bool typed_refs, const char* what = "malformed value type") {
+  const uint64_t at = r.offset();
+  const uint8_t b = r.u8();
+  if (!r.ok()) return false;
+  if (is_valid_valtype_byte(b)) {
+    out = static_cast<ValType>(b);
+    return true;
+  }
+  if (typed_refs && (b == kRefNullPrefix || b == kRefPrefix)) {
+    uint32_t h = 0;
+    if (!read_heap_type(r, h)) return false;
+    out = make_ref(h, b == kRefNullPrefix);
+    return true;
+  }
+  if (typed_refs && (b == heap::NoFunc || b == heap::NoExtern)) {
+    out = make_ref(b, true);
+    return true;
+  }
+  r.fail(what, at);
+  return false;
+}
 
 struct BlockType {
   enum class Kind : uint8_t { Empty, Value, Index };
@@ -36,7 +87,7 @@ struct Instr {
   BlockType block;
   MemArg mem;
   uint8_t lane = 0;
-  ValType ref_type = ValType::FuncRef;  // ref.null; select t (first type)
+  ValType ref_type = ValType::FuncRef;  // ref.null (its nullable reference type); select t (first type)
   uint32_t select_count = 0;            // number of types in select t*
   uint64_t bits = 0;                    // i32/i64/f32/f64 immediate
   std::array<uint8_t, 16> v128{};       // v128.const, i8x16.shuffle
@@ -45,10 +96,11 @@ struct Instr {
 class InstrReader {
  public:
   // Without multi-memory, memory immediates are 0x00 bytes and memarg alignments take all bits;
-  // without memory64, memarg offsets are u32. Every encoding valid without them reads the same
-  // with them, so readers of already validated code can use the defaults.
-  explicit InstrReader(Reader& r, bool multi_memory = true, bool memory64 = true)
-      : r_(r), multi_memory_(multi_memory), memory64_(memory64) {}
+  // without memory64, memarg offsets are u32; without function references, value types are the
+  // 2.0 bytes. Every encoding valid without them reads the same with them, so readers of already
+  // validated code can use the defaults.
+  explicit InstrReader(Reader& r, const WasmFeatures& f = {})
+      : r_(r), multi_memory_(f.multi_memory), memory64_(f.memory64), typed_refs_(f.function_references) {}
 
   // Targets of the last br_table read (the default target is in Instr::index).
   const std::vector<uint32_t>& br_targets() const { return targets_; }
@@ -81,7 +133,8 @@ class InstrReader {
       case ImmKind::Global:
       case ImmKind::Table:
       case ImmKind::Data:
-      case ImmKind::Elem: in.index = r_.u32(); break;
+      case ImmKind::Elem:
+      case ImmKind::Type: in.index = r_.u32(); break;
       case ImmKind::BrTable: read_br_table(in); break;
       case ImmKind::CallIndirect:
       case ImmKind::TableInit:
@@ -120,7 +173,13 @@ class InstrReader {
     return r_.ok();
   }
 
+  // ref.null's heap type: the nullable reference to it.
   ValType read_ref_type() {
+    if (typed_refs_) {
+      uint32_t h = heap::Func;
+      read_heap_type(r_, h);
+      return make_ref(h, true);
+    }
     const uint64_t at = r_.offset();
     const uint8_t b = r_.u8();
     if (b == 0x70) return ValType::FuncRef;
@@ -140,10 +199,10 @@ class InstrReader {
     if (b == 0x40) {
       r_.u8();
       bt.kind = BlockType::Kind::Empty;
-    } else if (is_valid_valtype_byte(b)) {
-      r_.u8();
+    } else if (is_valid_valtype_byte(b) || (typed_refs_ && (b == kRefNullPrefix || b == kRefPrefix ||
+                                                             b == heap::NoFunc || b == heap::NoExtern))) {
       bt.kind = BlockType::Kind::Value;
-      bt.type = static_cast<ValType>(b);
+      read_value_type(r_, bt.type, typed_refs_);
     } else {
       const uint64_t at = r_.offset();
       const int64_t v = r_.s33();
@@ -177,13 +236,9 @@ class InstrReader {
     }
     in.select_count = n;
     for (uint32_t i = 0; i < n && r_.ok(); ++i) {
-      const uint64_t at = r_.offset();
-      const uint8_t b = r_.u8();
-      if (!is_valid_valtype_byte(b)) {
-        r_.fail("malformed value type", at);
-        return;
-      }
-      if (i == 0) in.ref_type = static_cast<ValType>(b);
+      ValType t = ValType::I32;
+      if (!read_value_type(r_, t, typed_refs_)) return;
+      if (i == 0) in.ref_type = t;
     }
   }
 
@@ -213,6 +268,7 @@ class InstrReader {
   Reader& r_;
   bool multi_memory_ = true;
   bool memory64_ = true;
+  bool typed_refs_ = true;
   std::vector<uint32_t> targets_;
 };
 

@@ -74,6 +74,7 @@ std::string instr_text(const Instr& in, std::span<const uint32_t> br_targets, co
     case ImmKind::Table:
     case ImmKind::Data:
     case ImmKind::Elem: s += " " + std::to_string(in.index); break;
+    case ImmKind::Type: s += " (type " + std::to_string(in.index) + ")"; break;
     case ImmKind::MemInit: s += memory_index(in.mem.memory) + " " + std::to_string(in.index); break;
     case ImmKind::Func: s += " " + func_ref(in.index, m); break;
     case ImmKind::BrTable:
@@ -94,7 +95,7 @@ std::string instr_text(const Instr& in, std::span<const uint32_t> br_targets, co
     case ImmKind::I64: s += " " + std::to_string(static_cast<int64_t>(in.bits)); break;
     case ImmKind::F32: s += " " + float_text<float>(static_cast<uint32_t>(in.bits)); break;
     case ImmKind::F64: s += " " + float_text<double>(in.bits); break;
-    case ImmKind::RefType: s += in.ref_type == ValType::ExternRef ? " extern" : " func"; break;
+    case ImmKind::RefType: s += " " + heap_type_name(heap_type(in.ref_type)); break;
     case ImmKind::V128: {
       s += " i32x4";
       for (int i = 0; i < 4; ++i) {

@@ -96,10 +96,16 @@ struct Module {
   std::vector<uint8_t> bytes;
 
   std::vector<FuncType> types;
+  // Per type index, the first index of an equivalent type (typed references make structurally
+  // equal function types one type: subtyping.h).
+  std::vector<uint32_t> type_canon;
   std::vector<Import> imports;
 
   std::vector<uint32_t> func_types;  // type index per function, imports first
   std::vector<TableType> tables;
+  // Per table index: the initial element of a defined table that declares one (3.0, needed for
+  // non-nullable element types); otherwise null.
+  std::vector<std::optional<ConstExpr>> table_inits;
   std::vector<MemoryType> memories;
   std::vector<GlobalType> globals;
   std::vector<ConstExpr> global_inits;  // defined globals only

@@ -45,6 +45,7 @@ enum class ImmKind : uint8_t {
   Shuffle,    // 16 lane bytes
   Lane,       // lane byte
   MemLane,    // memarg lane byte
+  Type,       // typeidx (call_ref)
 };
 
 struct OpInfo {

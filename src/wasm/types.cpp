@@ -4,7 +4,20 @@
 
 namespace atl::wasm {
 
-const char* valtype_name(ValType t) {
+std::string heap_type_name(uint32_t h) {
+  if (heap::is_index(h)) return std::to_string(heap::index(h));
+  switch (h) {
+    case heap::Func: return "func";
+    case heap::Extern: return "extern";
+    case heap::NoFunc: return "nofunc";
+    case heap::NoExtern: return "noextern";
+    case heap::Exn: return "exn";
+    case heap::NoExn: return "noexn";
+    default: return "?";
+  }
+}
+
+std::string valtype_name(ValType t) {
   switch (t) {
     case ValType::I32: return "i32";
     case ValType::I64: return "i64";
@@ -14,8 +27,10 @@ const char* valtype_name(ValType t) {
     case ValType::FuncRef: return "funcref";
     case ValType::ExternRef: return "externref";
     case ValType::Bottom: return "unknown";
+    default: break;
   }
-  return "?";
+  if (!is_ref(t)) return "?";
+  return std::string(is_nullable(t) ? "(ref null " : "(ref ") + heap_type_name(heap_type(t)) + ")";
 }
 
 std::string functype_to_string(const FuncType& t) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "wasm/subtyping.h"
+
 namespace atl::wasm {
 
 void FunctionValidator::begin(uint32_t func_index, const FunctionBody& body) {
@@ -11,6 +13,9 @@ void FunctionValidator::begin(uint32_t func_index, const FunctionBody& body) {
   locals_.reserve(ft.params.size() + body.num_locals);
   locals_.insert(locals_.end(), ft.params.begin(), ft.params.end());
   for (const auto& [count, type] : body.local_groups) locals_.insert(locals_.end(), count, type);
+  local_set_.assign(locals_.size(), true);
+  for (size_t i = ft.params.size(); i < locals_.size(); ++i) local_set_[i] = is_defaultable(locals_[i]);
+  inits_.clear();
   stack_.clear();
   ctrl_.clear();
   BlockType bt;
@@ -78,9 +83,21 @@ bool FunctionValidator::pop(ValType expected) {
   }
   const ValType got = stack_.back();
   stack_.pop_back();
-  if (got != expected && got != ValType::Bottom && expected != ValType::Bottom) {
+  if (got != expected && expected != ValType::Bottom && !matches(m(), got, expected)) {
     return type_mismatch(expected, got);
   }
+  return true;
+}
+
+void FunctionValidator::reset_inits(uint32_t to) {
+  for (size_t i = to; i < inits_.size(); ++i) local_set_[inits_[i]] = false;
+  inits_.resize(to);
+}
+
+// A type index in a value type must name a type of the module.
+bool FunctionValidator::check_value_type(ValType t) {
+  const int64_t idx = max_type_index(t);
+  if (idx >= static_cast<int64_t>(m().types.size())) return fail("unknown type", "type " + std::to_string(idx));
   return true;
 }
 
@@ -104,7 +121,7 @@ bool FunctionValidator::check_block_type(const BlockType& bt) {
   if (bt.kind == BlockType::Kind::Index && bt.index >= m().types.size()) {
     return fail("unknown type", "block type index " + std::to_string(bt.index));
   }
-  return true;
+  return bt.kind != BlockType::Kind::Value || check_value_type(bt.type);
 }
 
 bool FunctionValidator::check_memory(uint32_t index) {
@@ -229,7 +246,8 @@ bool FunctionValidator::on_special(const Instr& in, const std::vector<uint32_t>&
       if (in.op == Op::If && !pop(ValType::I32)) return false;
       const auto params = params_of(in.block);
       if (!pop_many(params)) return false;
-      ctrl_.push_back(Frame{in.op, in.block, static_cast<uint32_t>(stack_.size()), false});
+      ctrl_.push_back(Frame{in.op, in.block, static_cast<uint32_t>(stack_.size()), false,
+                            static_cast<uint32_t>(inits_.size())});
       push_many(params);
       return true;
     }
@@ -240,6 +258,7 @@ bool FunctionValidator::on_special(const Instr& in, const std::vector<uint32_t>&
       Frame& g = ctrl_.back();
       g.kind = Op::Else;
       g.unreachable = false;
+      reset_inits(g.inits);
       stack_.resize(g.height);
       push_many(params_of(g.type));
       return true;
@@ -251,10 +270,11 @@ bool FunctionValidator::on_special(const Instr& in, const std::vector<uint32_t>&
         // An if without else behaves as if the else branch passed its parameters through.
         const auto p = params_of(f.type);
         const auto r = results_of(f.type);
-        if (!std::equal(p.begin(), p.end(), r.begin(), r.end())) {
-          return fail("type mismatch", "if without else must have matching parameter and result types");
-        }
+        bool same = p.size() == r.size();
+        for (size_t i = 0; same && i < p.size(); ++i) same = matches(m(), p[i], r[i]);
+        if (!same) return fail("type mismatch", "if without else must have matching parameter and result types");
       }
+      reset_inits(f.inits);
       ctrl_.pop_back();
       push_many(results_of(f.type));
       return true;
@@ -330,6 +350,7 @@ bool FunctionValidator::on_special(const Instr& in, const std::vector<uint32_t>&
     }
     case Op::SelectT: {
       if (in.select_count != 1) return fail("invalid result arity", "select takes exactly one type");
+      if (!check_value_type(in.ref_type)) return false;
       if (!pop(ValType::I32) || !pop(in.ref_type) || !pop(in.ref_type)) return false;
       push(in.ref_type);
       return true;
@@ -342,10 +363,15 @@ bool FunctionValidator::on_special(const Instr& in, const std::vector<uint32_t>&
       }
       const ValType t = locals_[in.index];
       if (in.op == Op::LocalGet) {
+        if (!local_set_[in.index]) return fail("uninitialized local", "local " + std::to_string(in.index));
         push(t);
         return true;
       }
       if (!pop(t)) return false;
+      if (!local_set_[in.index]) {
+        local_set_[in.index] = true;
+        inits_.push_back(in.index);
+      }
       if (in.op == Op::LocalTee) push(t);
       return true;
     }
@@ -388,8 +414,8 @@ bool FunctionValidator::on_special(const Instr& in, const std::vector<uint32_t>&
     }
     case Op::TableCopy: {
       if (!check_table(in.index) || !check_table(in.index2)) return false;
-      if (m().tables[in.index].elem != m().tables[in.index2].elem) {
-        return fail("type mismatch", "table.copy between tables of different element types");
+      if (!matches(m(), m().tables[in.index2].elem, m().tables[in.index].elem)) {
+        return fail("type mismatch", "table.copy from a table whose elements do not fit the destination's");
       }
       const ValType dst = table_addr(in.index), src = table_addr(in.index2);
       const ValType len = dst == ValType::I64 && src == ValType::I64 ? ValType::I64 : ValType::I32;
@@ -400,8 +426,8 @@ bool FunctionValidator::on_special(const Instr& in, const std::vector<uint32_t>&
       if (in.index >= m().elems.size()) {
         return fail("unknown elem segment", "elem " + std::to_string(in.index));
       }
-      if (m().elems[in.index].type != m().tables[in.index2].elem) {
-        return fail("type mismatch", "table.init element type differs from the table's");
+      if (!matches(m(), m().elems[in.index].type, m().tables[in.index2].elem)) {
+        return fail("type mismatch", "table.init element type does not fit the table's");
       }
       return pop(ValType::I32) && pop(ValType::I32) && pop(table_addr(in.index2));
     }
@@ -411,7 +437,10 @@ bool FunctionValidator::on_special(const Instr& in, const std::vector<uint32_t>&
       }
       return true;
     }
-    case Op::RefNull: push(in.ref_type); return true;
+    case Op::RefNull:
+      if (!check_value_type(in.ref_type)) return false;
+      push(in.ref_type);
+      return true;
     case Op::RefIsNull: {
       ValType t;
       if (!pop_any(&t)) return false;
@@ -428,9 +457,25 @@ bool FunctionValidator::on_special(const Instr& in, const std::vector<uint32_t>&
       if (!ctx_.declared_refs[in.index]) {
         return fail("undeclared function reference", "function " + std::to_string(in.index));
       }
-      push(ValType::FuncRef);
+      // Its exact type: a non-null reference to the function's type.
+      push(make_ref(heap::of_index(m().func_types[in.index]), false));
       return true;
     }
+    case Op::RefAsNonNull: {
+      ValType t;
+      if (!pop_any(&t)) return false;
+      if (t != ValType::Bottom && !is_ref(t)) {
+        return fail("type mismatch", "expected a reference, got " + valtype_name(t));
+      }
+      push(t == ValType::Bottom ? t : make_ref(heap_type(t), false));
+      return true;
+    }
+    case Op::BrOnNull:
+    case Op::BrOnNonNull:
+      return branch_on_null(in);
+    case Op::CallRef:
+    case Op::ReturnCallRef:
+      return call_ref(in);
     default: break;
   }
   return fail("internal error: unhandled instruction");
@@ -447,8 +492,8 @@ const FuncType* FunctionValidator::callee_type(const Instr& in) {
     return &m().func_type(in.index);
   }
   if (!check_table(in.index2)) return nullptr;
-  if (m().tables[in.index2].elem != ValType::FuncRef) {
-    fail("type mismatch", std::string(op_name(in.op)) + " table must hold funcref");
+  if (!matches(m(), m().tables[in.index2].elem, ValType::FuncRef)) {
+    fail("type mismatch", std::string(op_name(in.op)) + " table must hold function references");
     return nullptr;
   }
   if (in.index >= m().types.size()) {
@@ -464,11 +509,59 @@ const FuncType* FunctionValidator::callee_type(const Instr& in) {
 bool FunctionValidator::return_call(const Instr& in) {
   const FuncType* t = callee_type(in);
   if (!t) return false;
-  if (t->results != m().types[func_type_].results) {
-    return fail("type mismatch", std::string(op_name(in.op)) + ": the callee's results differ from the function's");
+  const std::vector<ValType>& mine = m().types[func_type_].results;
+  bool fits = t->results.size() == mine.size();
+  for (size_t i = 0; fits && i < mine.size(); ++i) fits = matches(m(), t->results[i], mine[i]);
+  if (!fits) {
+    return fail("type mismatch", std::string(op_name(in.op)) + ": the callee's results do not fit the function's");
   }
   if (!pop_many(t->params)) return false;
   set_unreachable();
+  return true;
+}
+
+// br_on_null l: [t* (ref null ht)] -> [t* (ref ht)], branching to l with t* when null.
+// br_on_non_null l: [t* (ref null ht)] -> [t*], branching to l with t* (ref ht) when not null;
+// l's last type must take that reference.
+bool FunctionValidator::branch_on_null(const Instr& in) {
+  if (!check_label(in.index)) return false;
+  ValType t;
+  if (!pop_any(&t)) return false;
+  if (t != ValType::Bottom && !is_ref(t)) return fail("type mismatch", "expected a reference, got " + valtype_name(t));
+  const ValType non_null = t == ValType::Bottom ? t : make_ref(heap_type(t), false);
+  const auto label = label_types(ctrl_[ctrl_.size() - 1 - in.index]);
+  if (in.op == Op::BrOnNull) {
+    if (!pop_many(label)) return false;
+    push_many(label);
+    push(non_null);
+    return true;
+  }
+  if (label.empty() || !is_ref(label.back())) {
+    return fail("type mismatch", "br_on_non_null needs a label whose last type is a reference");
+  }
+  if (t != ValType::Bottom && !matches(m(), non_null, label.back())) return type_mismatch(label.back(), non_null);
+  const auto rest = label.subspan(0, label.size() - 1);
+  if (!pop_many(rest)) return false;
+  push_many(rest);
+  return true;
+}
+
+// call_ref $t and return_call_ref $t: [params (ref null $t)] -> [results].
+bool FunctionValidator::call_ref(const Instr& in) {
+  if (in.index >= m().types.size()) return fail("unknown type", "type " + std::to_string(in.index));
+  if (!pop(make_ref(heap::of_index(in.index), true))) return false;
+  const FuncType& t = m().types[in.index];
+  if (in.op == Op::ReturnCallRef) {
+    const std::vector<ValType>& mine = m().types[func_type_].results;
+    bool fits = t.results.size() == mine.size();
+    for (size_t i = 0; fits && i < mine.size(); ++i) fits = matches(m(), t.results[i], mine[i]);
+    if (!fits) return fail("type mismatch", "return_call_ref: the callee's results do not fit the function's");
+    if (!pop_many(t.params)) return false;
+    set_unreachable();
+    return true;
+  }
+  if (!pop_many(t.params)) return false;
+  push_many(t.results);
   return true;
 }
 

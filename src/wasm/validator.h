@@ -30,6 +30,7 @@ class FunctionValidator {
     BlockType type;
     uint32_t height;
     bool unreachable;
+    uint32_t inits = 0;  // size of the set-locals list when the block began
   };
 
   explicit FunctionValidator(const ValidationContext& ctx) : ctx_(ctx) {}
@@ -70,6 +71,10 @@ class FunctionValidator {
     ctrl_.back().unreachable = true;
   }
   bool check_block_type(const BlockType& bt);
+  bool check_value_type(ValType t);
+  void reset_inits(uint32_t to);
+  bool branch_on_null(const Instr& in);
+  bool call_ref(const Instr& in);
   bool check_memory(uint32_t index);
   bool check_table(uint32_t index);
   ValType table_addr(uint32_t index) const { return m().tables[index].addr_type(); }
@@ -86,6 +91,10 @@ class FunctionValidator {
   const Module& m() const { return *ctx_.module; }
   const Instr* current_ = nullptr;
   std::vector<ValType> locals_;
+  // Non-defaultable locals (non-null references) must be set before they are read; a set
+  // counts until the end of the block it is in (function references).
+  std::vector<bool> local_set_;
+  std::vector<uint32_t> inits_;
   std::vector<ValType> stack_;
   std::vector<Frame> ctrl_;
   uint32_t func_type_ = 0;

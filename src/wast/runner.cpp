@@ -53,7 +53,7 @@ std::string value_to_string(const Value& v) {
                     static_cast<unsigned long long>(v.lo));
       break;
     default:
-      std::snprintf(buf, sizeof buf, "%s:%s", wasm::valtype_name(v.type), v.lo ? "non-null" : "null");
+      std::snprintf(buf, sizeof buf, "%s:%s", wasm::valtype_name(v.type).c_str(), v.lo ? "non-null" : "null");
       break;
   }
   return buf;

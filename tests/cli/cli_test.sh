@@ -39,7 +39,7 @@ expect 0 "inspect" -- "$atoll" inspect "$work/sample.wasm"
 for want in 'type\[0\] \[i32 i32\] -> \[i32\]' 'func\[0\] <log> sig=1 \[i32\] -> \[\] <- env.log' \
             'func\[1\] <add>' 'func\[2\] <sub>' 'memory\[0\] pages: min=1 max=2' \
             'global\[0\] i32 mutable=1 - init i32.const 7' 'func\[1\] <add> -> "add"' \
-            'elem\[0\] active funcref count=2 table=0 offset: i32.const 0' \
+            'elem\[0\] active (ref func) count=2 table=0 offset: i32.const 0' \
             'data\[0\] active size=6 memory=0 offset: i32.const 16' '6c61676f6f6e' \
             'table\[0\] type=funcref min=2' 'name "sample"'; do
   contains "$want"

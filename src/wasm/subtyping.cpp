@@ -1,0 +1,85 @@
+#include "wasm/subtyping.h"
+
+#include <map>
+
+#include "wasm/module.h"
+
+namespace atl::wasm {
+
+namespace {
+
+// A reference to the type being defined, in a canonical key.
+constexpr uint32_t kSelf = 0xffffffu;
+
+uint32_t canon_heap(const Module& m, uint32_t h) {
+  return heap::is_index(h) && heap::index(h) < m.type_canon.size() ? heap::of_index(m.type_canon[heap::index(h)]) : h;
+}
+
+}  // namespace
+
+void canonicalize_types(Module& m) {
+  m.type_canon.assign(m.types.size(), 0);
+  std::map<std::vector<uint32_t>, uint32_t> first;
+  for (uint32_t i = 0; i < m.types.size(); ++i) {
+    std::vector<uint32_t> key;
+    auto add = [&](ValType t) {
+      if (is_ref(t) && heap::is_index(heap_type(t))) {
+        const uint32_t j = heap::index(heap_type(t));
+        const uint32_t h = j == i ? kSelf : j < i ? heap::of_index(m.type_canon[j]) : heap_type(t);
+        key.push_back(static_cast<uint32_t>(make_ref(h, is_nullable(t))));
+      } else {
+        key.push_back(static_cast<uint32_t>(t));
+      }
+    };
+    key.push_back(static_cast<uint32_t>(m.types[i].params.size()));
+    for (ValType t : m.types[i].params) add(t);
+    for (ValType t : m.types[i].results) add(t);
+    m.type_canon[i] = first.emplace(std::move(key), i).first->second;
+  }
+}
+
+bool heap_matches(const Module& m, uint32_t actual, uint32_t expected) {
+  if (actual == expected) return true;
+  const bool a_index = heap::is_index(actual), e_index = heap::is_index(expected);
+  if (a_index && e_index) return canon_heap(m, actual) == canon_heap(m, expected);
+  if (expected == heap::Func) return a_index || actual == heap::NoFunc;
+  if (actual == heap::NoFunc) return e_index;
+  if (expected == heap::Extern) return actual == heap::NoExtern;
+  if (expected == heap::Exn) return actual == heap::NoExn;
+  return false;
+}
+
+bool matches(const Module& m, ValType actual, ValType expected) {
+  if (actual == expected || actual == ValType::Bottom) return true;
+  if (!is_ref(actual) || !is_ref(expected)) return false;
+  if (is_nullable(actual) && !is_nullable(expected)) return false;
+  return heap_matches(m, heap_type(actual), heap_type(expected));
+}
+
+bool matches_canonical(ValType actual, ValType expected) {
+  static const Module kNoTypes;  // no type_canon: heap types compare as they are
+  return matches(kNoTypes, actual, expected);
+}
+
+bool equivalent(const Module& m, ValType a, ValType b) {
+  if (a == b) return true;
+  if (!is_ref(a) || !is_ref(b) || is_nullable(a) != is_nullable(b)) return false;
+  return canon_heap(m, heap_type(a)) == canon_heap(m, heap_type(b));
+}
+
+bool equivalent(const Module& m, const FuncType& a, const FuncType& b) {
+  if (a.params.size() != b.params.size() || a.results.size() != b.results.size()) return false;
+  for (size_t i = 0; i < a.params.size(); ++i) {
+    if (!equivalent(m, a.params[i], b.params[i])) return false;
+  }
+  for (size_t i = 0; i < a.results.size(); ++i) {
+    if (!equivalent(m, a.results[i], b.results[i])) return false;
+  }
+  return true;
+}
+
+int64_t max_type_index(ValType t) {
+  return is_ref(t) && heap::is_index(heap_type(t)) ? int64_t{heap::index(heap_type(t))} : -1;
+}
+
+}  // namespace atl::wasm
