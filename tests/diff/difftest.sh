@@ -6,6 +6,10 @@
 # (NaNs are removed with binaryen's --denan: the spec leaves their signs and payloads open;
 # non-integral floats compared to 6 significant digits, as binaryen prints them shortest).
 #   difftest.sh FUZZ_EXEC COUNT [FIRST_SEED] [KEEP_DIR]
+# The generator also uses the WebAssembly 3.0 proposals Debian's binaryen (108) encodes as the
+# standard does: tail calls, memory64 (it rarely makes 64-bit memories) and extended constants
+# (DIFF_FEATURES overrides that list; its multi-memory and function references predate the
+# standard, relaxed SIMD results are the interpreter's own choices).
 # Seeds are deterministic (seed N always makes the same module); divergent modules are kept in
 # KEEP_DIR (default: a temporary directory, printed). Runs two modules at a time.
 set -u
@@ -16,7 +20,7 @@ trap 'rm -rf "$work"' EXIT
 [ -n "$keep" ] || keep=$(mktemp -d /tmp/atoll-difftest.XXXXXX)
 mkdir -p "$keep"
 export LC_ALL=C
-features="--enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory --enable-mutable-globals"
+features="--enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory --enable-mutable-globals ${DIFF_FEATURES:---enable-tail-call --enable-memory64 --enable-extended-const}"
 
 # Normalise both sides into: call NAME | log V... | result V... | trap
 normalise() {
