@@ -73,18 +73,7 @@ Result<void> check_range(const runtime::LinearMemory& m, uint64_t offset, uint64
 
 }  // namespace
 
-const char* to_string(ValType t) {
-  switch (t) {
-    case ValType::I32: return "i32";
-    case ValType::I64: return "i64";
-    case ValType::F32: return "f32";
-    case ValType::F64: return "f64";
-    case ValType::V128: return "v128";
-    case ValType::FuncRef: return "funcref";
-    case ValType::ExternRef: return "externref";
-  }
-  return "?";
-}
+const char* to_string(ValType t) { return wasm::basic_valtype_name(to_wasm(t)); }
 const char* to_string(ExternKind k) { return wasm::extern_kind_name(static_cast<wasm::ExternKind>(k)); }
 std::string FuncType::to_string() const { return wasm::functype_to_string(to_wasm(*this)); }
 

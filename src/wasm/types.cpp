@@ -17,7 +17,7 @@ std::string heap_type_name(uint32_t h) {
   }
 }
 
-std::string valtype_name(ValType t) {
+const char* basic_valtype_name(ValType t) {
   switch (t) {
     case ValType::I32: return "i32";
     case ValType::I64: return "i64";
@@ -27,8 +27,12 @@ std::string valtype_name(ValType t) {
     case ValType::FuncRef: return "funcref";
     case ValType::ExternRef: return "externref";
     case ValType::Bottom: return "unknown";
-    default: break;
+    default: return nullptr;
   }
+}
+
+std::string valtype_name(ValType t) {
+  if (const char* basic = basic_valtype_name(t)) return basic;
   if (!is_ref(t)) return "?";
   return std::string(is_nullable(t) ? "(ref null " : "(ref ") + heap_type_name(heap_type(t)) + ")";
 }

@@ -76,6 +76,7 @@ inline bool is_num(ValType t) {
 }
 // "i32", "funcref", "(ref null 3)", "(ref func)", ...
 std::string valtype_name(ValType t);
+const char* basic_valtype_name(ValType t);  // the 2.0 types' names; nullptr for typed references
 std::string heap_type_name(uint32_t heap_type);  // "func", "nofunc", "3", ...
 
 // Strongly typed indices keep function, table, memory, global and type spaces apart.

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,12 +73,34 @@ struct Mode {
 const Mode kModes[] = {{0, BoundsChecks::GuardPages}, {2, BoundsChecks::GuardPages},
                        {0, BoundsChecks::Explicit}, {2, BoundsChecks::Explicit}};
 
-Engine make_engine(const Mode& mode) {
+Config config(const Mode& mode) {
   Config c;
   c.opt_level = mode.opt;
   c.bounds = mode.bounds;
-  return Engine(c);
+  return c;
 }
+
+// One module instantiated in its own engine and store.
+struct Loaded {
+  Loaded(const Mode& mode, const char* wat) : engine(config(mode)), store(engine), linker(store) {
+    auto m = compile_module(engine, test::wat(wat, kFlags));
+    if (!m.ok()) {
+      error = m.error().to_string();
+      return;
+    }
+    auto i = linker.instantiate(*m);
+    if (!i.ok()) {
+      error = i.error().to_string();
+      return;
+    }
+    inst = std::move(i.value());
+  }
+  Engine engine;
+  Store store;
+  Linker linker;
+  std::optional<Instance> inst;
+  std::string error;
+};
 
 template <typename T>
 void expect_oob(const Result<T>& r, const std::string& what) {
@@ -88,13 +111,9 @@ void expect_oob(const Result<T>& r, const std::string& what) {
 TEST(MultiMemory, EachMemoryHasItsOwnContentsSizeAndBounds) {
   for (const Mode& mode : kModes) {
     SCOPED_TRACE(mode.name());
-    Engine engine = make_engine(mode);
-    Store store(engine);
-    Linker linker(store);
-    auto m = compile_module(engine, test::wat(kTwo, kFlags));
-    ASSERT_TRUE(m.ok()) << m.error().to_string();
-    auto inst = linker.instantiate(*m);
-    ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+    Loaded l(mode, kTwo);
+    ASSERT_TRUE(l.inst) << l.error;
+    Instance* inst = &*l.inst;
     auto store_a = *inst->func<void(int32_t, int32_t)>("store_a");
     auto store_b = *inst->func<void(int32_t, int32_t)>("store_b");
     auto load_a = *inst->func<int32_t(int32_t)>("load_a");
@@ -158,13 +177,9 @@ TEST(MultiMemory, EachMemoryHasItsOwnContentsSizeAndBounds) {
 TEST(Memory64, AddressesAreCheckedInFull) {
   for (const Mode& mode : kModes) {
     SCOPED_TRACE(mode.name());
-    Engine engine = make_engine(mode);
-    Store store(engine);
-    Linker linker(store);
-    auto m = compile_module(engine, test::wat(kWide, kFlags));
-    ASSERT_TRUE(m.ok()) << m.error().to_string();
-    auto inst = linker.instantiate(*m);
-    ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+    Loaded l(mode, kWide);
+    ASSERT_TRUE(l.inst) << l.error;
+    Instance* inst = &*l.inst;
     auto load = *inst->func<int64_t(int64_t)>("load");
     EXPECT_EQ(*load(65528), 0x0605040302010000);
     expect_oob(load(65529), "load(65529)");
