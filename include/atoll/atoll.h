@@ -190,7 +190,7 @@ class ATOLL_API Engine {
 };
 
 // --- modules --------------------------------------------------------------------------------------
-enum class ExternKind : uint8_t { Func, Table, Memory, Global };
+enum class ExternKind : uint8_t { Func, Table, Memory, Global, Tag };  // Tag: exception handling
 ATOLL_API const char* to_string(ExternKind k);
 
 struct Limits {

@@ -26,6 +26,10 @@ struct WasmFeatures {
   // Typed function references: (ref null? $t) types, call_ref, return_call_ref, ref.as_non_null,
   // br_on_null, br_on_non_null, non-nullable locals and tables with initialisers.
   bool function_references = true;
+  // Exception handling: tags, throw, throw_ref, try_table, exnref, and the legacy try / catch /
+  // catch_all / delegate / rethrow that LLVM emits for C++ exceptions. Decoded and validated
+  // only, not compiled yet: off by default.
+  bool exceptions = false;
 
   // Only what 2.0 has (`-W all-proposals=n`).
   static WasmFeatures wasm2() {
@@ -36,12 +40,20 @@ struct WasmFeatures {
     f.memory64 = false;
     f.relaxed_simd = false;
     f.function_references = false;
+    f.exceptions = false;
+    return f;
+  }
+  // Every proposal atoll can decode (for reading what was already judged when compiled).
+  static WasmFeatures all() {
+    WasmFeatures f;
+    f.exceptions = true;
     return f;
   }
   // A compact form for the compiler plugin's C ABI, the compile worker's argv and cache keys.
   uint64_t bits() const {
     return (extended_const ? 1u : 0u) | (tail_call ? 2u : 0u) | (multi_memory ? 4u : 0u) | (memory64 ? 8u : 0u) |
-           (relaxed_simd ? 16u : 0u) | (function_references ? 32u : 0u);
+           (relaxed_simd ? 16u : 0u) | (function_references ? 32u : 0u) |
+           (exceptions ? 64u : 0u);
   }
   static WasmFeatures from_bits(uint64_t b) {
     WasmFeatures f;
@@ -51,6 +63,7 @@ struct WasmFeatures {
     f.memory64 = (b & 8) != 0;
     f.relaxed_simd = (b & 16) != 0;
     f.function_references = (b & 32) != 0;
+    f.exceptions = (b & 64) != 0;
     return f;
   }
   bool operator==(const WasmFeatures&) const = default;

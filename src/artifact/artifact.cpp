@@ -179,7 +179,7 @@ Result<ArtifactView> open(std::span<const uint8_t> bytes, uint64_t available_cpu
   if (mod_idx < 0) return artifact_error("corrupt artifact: no module descriptor");
   std::span<const uint8_t> desc = elf->contents(elf->sections()[mod_idx]);
   wasm::DecodeOutcome decoded =
-      wasm::decode_module(std::vector<uint8_t>(desc.begin(), desc.end()), {.validate = false, .features = {}});  // every proposal: judged when compiled
+      wasm::decode_module(std::vector<uint8_t>(desc.begin(), desc.end()), {.validate = false, .features = WasmFeatures::all()});  // judged when compiled
   // Everything but the (stub) function bodies is validated: the runtime indexes tables, memories,
   // globals, functions and segments by what the descriptor says.
   if (decoded.malformed) {

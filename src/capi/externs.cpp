@@ -139,6 +139,7 @@ wasm_extern_t* extern_to_c(wasm_store_t* store, runtime::Extern x) {
       m.impl_ = std::move(x.memory);
       return new wasm_memory_t(store, std::move(m));
     }
+    case wasm::ExternKind::Tag: break;  // see to_c(ExternType)
   }
   return nullptr;
 }

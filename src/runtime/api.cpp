@@ -177,6 +177,7 @@ ExternType extern_type(const wasm::Module& m, wasm::ExternKind kind, uint32_t in
     case wasm::ExternKind::Global:
       t.global = GlobalType{from_wasm(m.globals[index].type), m.globals[index].is_mutable};
       break;
+    case wasm::ExternKind::Tag: t.func = from_wasm(m.types[m.tags[index]]); break;  // the payload's type
   }
   return t;
 }
@@ -200,6 +201,7 @@ std::string ExternType::to_string() const {
       return std::string("table ") + (table.is64 ? "i64 " : "") + atl::to_string(table.element) + " " + limits_string(table.limits);
     case ExternKind::Memory: return std::string("memory ") + (memory.is64 ? "i64 " : "") + limits_string(memory.limits);
     case ExternKind::Global: return std::string("global ") + (global.is_mutable ? "mut " : "") + atl::to_string(global.type);
+    case ExternKind::Tag: return "tag " + func.to_string();
   }
   return "?";
 }

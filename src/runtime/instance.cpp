@@ -71,6 +71,7 @@ Extern Instance::export_extern(const wasm::Export& e) {
     case wasm::ExternKind::Table: x.table = tables[e.index]; break;
     case wasm::ExternKind::Memory: x.memory = memories[e.index]; break;
     case wasm::ExternKind::Global: x.global = globals[e.index]; break;
+    case wasm::ExternKind::Tag: break;  // not instantiable yet: instantiate() refuses tags
   }
   return x;
 }
@@ -137,6 +138,9 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
                                             " elements, the store has " +
                                             std::to_string(limits.max_store_table_elements - store.table_elements) +
                                             " left of " + std::to_string(limits.max_store_table_elements));
+  }
+  if (!wm.tags.empty()) {
+    return make_error(ErrorKind::Unsupported, "exception handling (tags) is decoded and validated but not compiled yet");
   }
   auto inst = std::make_shared<Instance>();
   if (store.engine) {
@@ -232,6 +236,7 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
         inst->globals.push_back(x.global);
         break;
       }
+      case wasm::ExternKind::Tag: break;  // refused above
     }
   }
 

@@ -59,12 +59,13 @@ enum SectionId : uint8_t {
   kCode = 10,
   kData = 11,
   kDataCount = 12,
+  kTag = 13,
 };
 
 // Position of each known section in the required order (data count sits between element and
-// code).
+// code, tags between memory and global).
 int section_rank(uint8_t id) {
-  static constexpr int kRank[13] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 10};
+  static constexpr int kRank[14] = {0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 12, 13, 11, 6};
   return kRank[id];
 }
 
@@ -210,6 +211,8 @@ class ModuleDecoder {
   void code_section(Reader& r);
   void data_section(Reader& r);
   void function_body(uint32_t func_index, FunctionBody& body, Reader& r);
+  void tag_section(Reader& r);
+  uint32_t tag_type(Reader& r);
   void check_memory_index(uint32_t index, uint64_t at);
   void declare_ref(uint32_t func) {
     if (func < ctx_.declared_refs.size()) ctx_.declared_refs[func] = true;
@@ -257,7 +260,7 @@ void ModuleDecoder::run() {
     const uint8_t id = r.u8();
     const uint32_t size = r.u32();
     if (!check_reader(r)) return;
-    if (id > kDataCount) {
+    if (id > kTag || (id == kTag && !opts_.features.exceptions)) {
       malformed = make_error(ErrorKind::Malformed, "malformed section id " + std::to_string(id), id_at);
       return;
     }
@@ -320,6 +323,7 @@ void ModuleDecoder::section(uint8_t id, Reader& r) {
     case kElement: element_section(r); break;
     case kCode: code_section(r); break;
     case kData: data_section(r); break;
+    case kTag: tag_section(r); break;
     case kDataCount:
       m_.data_count = r.u32();
       m_.sections.back().count = *m_.data_count;
@@ -388,6 +392,16 @@ void ModuleDecoder::import_section(Reader& r) {
         imp.global = global_type(r);
         m_.globals.push_back(imp.global);
         ++m_.num_imported_globals;
+        break;
+      case 4:
+        if (!opts_.features.exceptions) {
+          r.fail("malformed import kind", at);
+          return;
+        }
+        imp.kind = ExternKind::Tag;
+        imp.tag_type = tag_type(r);
+        m_.tags.push_back(imp.tag_type);
+        ++m_.num_imported_tags;
         break;
       default: r.fail("malformed import kind", at); return;
     }
@@ -495,6 +509,14 @@ void ModuleDecoder::export_section(Reader& r) {
         e.kind = ExternKind::Global;
         if (e.index >= m_.globals.size()) invalid_at(idx("unknown global", e.index), kind_at);
         break;
+      case 4:
+        if (!opts_.features.exceptions) {
+          r.fail("malformed export kind", kind_at);
+          return;
+        }
+        e.kind = ExternKind::Tag;
+        if (e.index >= m_.tags.size()) invalid_at(idx("unknown tag", e.index), kind_at);
+        break;
       default: r.fail("malformed export kind", kind_at); return;
     }
     m_.exports.push_back(std::move(e));
@@ -518,6 +540,30 @@ void ModuleDecoder::start_section(Reader& r) {
       invalid_at("start function must have type [] -> [], has " + functype_to_string(t), at);
     }
   }
+}
+
+// A tag: attribute 0 (an exception) and a function type without results (its payload).
+uint32_t ModuleDecoder::tag_type(Reader& r) {
+  const uint64_t at = r.offset();
+  if (r.u8() != 0x00 && r.ok()) {
+    r.fail("malformed tag attribute", at);
+    return 0;
+  }
+  const uint64_t type_at = r.offset();
+  const uint32_t t = r.u32();
+  if (!r.ok()) return 0;
+  if (t >= m_.types.size()) {
+    invalid_at("unknown type " + std::to_string(t), type_at);
+    return 0;
+  }
+  if (!m_.types[t].results.empty()) invalid_at("non-empty tag result type", type_at);
+  return t;
+}
+
+void ModuleDecoder::tag_section(Reader& r) {
+  const uint32_t n = vec_count(r);
+  m_.sections.back().count = n;
+  for (uint32_t i = 0; i < n && r.ok(); ++i) m_.tags.push_back(tag_type(r));
 }
 
 void ModuleDecoder::check_memory_index(uint32_t index, uint64_t at) {
@@ -674,7 +720,7 @@ void ModuleDecoder::function_body(uint32_t func_index, FunctionBody& fb, Reader&
   bool validating = validator_.has_value() && !invalid;
   if (validating) validator_->begin(func_index, fb);
 
-  enum : uint8_t { kFuncFrame, kBlockFrame, kIfFrame, kElseFrame };
+  enum : uint8_t { kFuncFrame, kBlockFrame, kIfFrame, kElseFrame, kTryFrame, kCatchFrame, kCatchAllFrame };
   nesting_.clear();
   nesting_.push_back(kFuncFrame);
   InstrReader ir(r, opts_.features);
@@ -697,6 +743,24 @@ void ModuleDecoder::function_body(uint32_t func_index, FunctionBody& fb, Reader&
         nesting_.back() = kElseFrame;
         break;
       case Op::End: nesting_.pop_back(); break;
+      // Legacy exception handling: try ... (catch x ...)* (catch_all ...)? end, or try ... delegate l.
+      case Op::Try: nesting_.push_back(kTryFrame); break;
+      case Op::TryTable: nesting_.push_back(kBlockFrame); break;
+      case Op::Catch:
+      case Op::CatchAll:
+        if (nesting_.back() != kTryFrame && nesting_.back() != kCatchFrame) {
+          r.fail(in.op == Op::Catch ? "catch without a matching try" : "catch_all without a matching try", in.offset);
+          return;
+        }
+        nesting_.back() = in.op == Op::Catch ? kCatchFrame : kCatchAllFrame;
+        break;
+      case Op::Delegate:
+        if (nesting_.back() != kTryFrame) {
+          r.fail("delegate without a matching try", in.offset);
+          return;
+        }
+        nesting_.pop_back();
+        break;
       case Op::ReturnCall:
       case Op::ReturnCallIndirect:
         // Without the proposal these opcodes do not exist: malformed, as in 2.0.
@@ -723,11 +787,15 @@ void ModuleDecoder::function_body(uint32_t func_index, FunctionBody& fb, Reader&
         break;
       default: break;
     }
+    if (is_exception_op(in.op) && !opts_.features.exceptions) {
+      r.fail("illegal opcode (exception handling is off)", in.offset);
+      return;
+    }
     if (is_relaxed_simd(in.op) && !opts_.features.relaxed_simd) {
       r.fail("illegal opcode (relaxed SIMD is off)", in.offset);
       return;
     }
-    if (validating && !validator_->on(in, ir.br_targets())) {
+    if (validating && !validator_->on(in, ir.br_targets(), ir.catches())) {
       invalid_at(validator_->error(), validator_->error_offset(), func_index);
       validating = false;
     }

@@ -112,7 +112,7 @@ void print_module(const Module& m, const std::string& file_name, std::ostream& o
   }
   if (!m.imports.empty()) {
     out << "\nImports (" << m.imports.size() << "):\n";
-    uint32_t fi = 0, ti = 0, mi = 0, gi = 0;
+    uint32_t fi = 0, ti = 0, mi = 0, gi = 0, xi = 0;
     for (const Import& imp : m.imports) {
       out << "  ";
       switch (imp.kind) {
@@ -130,6 +130,9 @@ void print_module(const Module& m, const std::string& file_name, std::ostream& o
         case ExternKind::Global:
           out << "global[" << gi++ << "] " << valtype_name(imp.global.type)
               << " mutable=" << imp.global.is_mutable;
+          break;
+        case ExternKind::Tag:
+          out << "tag[" << xi++ << "] sig=" << imp.tag_type << " " << functype_to_string(m.types.at(imp.tag_type));
           break;
       }
       out << " <- " << imp.module << "." << imp.name << "\n";

@@ -51,7 +51,7 @@ Json module_json(const Module& m) {
   for (const FuncType& t : m.types) type_list.push_back({{"params", types(t.params)}, {"results", types(t.results)}});
 
   Json& imports = j["imports"] = Json::array();
-  uint32_t fi = 0, ti = 0, mi = 0, gi = 0;
+  uint32_t fi = 0, ti = 0, mi = 0, gi = 0, xi = 0;
   for (const Import& imp : m.imports) {
     Json e{{"module", imp.module}, {"name", imp.name}, {"kind", extern_kind_name(imp.kind)}};
     switch (imp.kind) {
@@ -72,6 +72,10 @@ Json module_json(const Module& m) {
         e["index"] = gi++;
         e["type"] = valtype_name(imp.global.type);
         e["mutable"] = imp.global.is_mutable;
+        break;
+      case ExternKind::Tag:
+        e["index"] = xi++;
+        e["type"] = imp.tag_type;
         break;
     }
     imports.push_back(std::move(e));

@@ -58,7 +58,7 @@ inline bool read_value_type(Reader& r, ValType& out, bool typed_refs, const char
     out = make_ref(h, b == kRefNullPrefix);
     return true;
   }
-  if (typed_refs && (b == heap::NoFunc || b == heap::NoExtern)) {
+  if (typed_refs && (b == heap::NoFunc || b == heap::NoExtern || b == heap::Exn || b == heap::NoExn)) {
     out = make_ref(b, true);
     return true;
   }
@@ -71,6 +71,14 @@ struct BlockType {
   Kind kind = Kind::Empty;
   ValType type = ValType::I32;  // Kind::Value
   uint32_t index = 0;           // Kind::Index (a type index)
+};
+
+// A try_table clause: catch (tag, label), catch_ref, catch_all (label), catch_all_ref.
+struct CatchClause {
+  enum Kind : uint8_t { Catch = 0, CatchRef = 1, CatchAll = 2, CatchAllRef = 3 };
+  Kind kind = Catch;
+  uint32_t tag = 0;
+  uint32_t label = 0;
 };
 
 struct MemArg {
@@ -104,6 +112,8 @@ class InstrReader {
 
   // Targets of the last br_table read (the default target is in Instr::index).
   const std::vector<uint32_t>& br_targets() const { return targets_; }
+  // Clauses of the last try_table read.
+  const std::vector<CatchClause>& catches() const { return catches_; }
 
   // Reads the next instruction into `in`. Returns false on a malformed encoding (the error is in
   // the Reader).
@@ -134,7 +144,12 @@ class InstrReader {
       case ImmKind::Table:
       case ImmKind::Data:
       case ImmKind::Elem:
-      case ImmKind::Type: in.index = r_.u32(); break;
+      case ImmKind::Type:
+      case ImmKind::Tag: in.index = r_.u32(); break;
+      case ImmKind::TryTable:
+        read_block_type(in.block);
+        read_catches();
+        break;
       case ImmKind::BrTable: read_br_table(in); break;
       case ImmKind::CallIndirect:
       case ImmKind::TableInit:
@@ -199,8 +214,8 @@ class InstrReader {
     if (b == 0x40) {
       r_.u8();
       bt.kind = BlockType::Kind::Empty;
-    } else if (is_valid_valtype_byte(b) || (typed_refs_ && (b == kRefNullPrefix || b == kRefPrefix ||
-                                                             b == heap::NoFunc || b == heap::NoExtern))) {
+    } else if (is_valid_valtype_byte(b) || (typed_refs_ && (b == kRefNullPrefix || b == kRefPrefix || b == heap::NoFunc ||
+                                                             b == heap::NoExtern || b == heap::Exn || b == heap::NoExn))) {
       bt.kind = BlockType::Kind::Value;
       read_value_type(r_, bt.type, typed_refs_);
     } else {
@@ -226,6 +241,26 @@ class InstrReader {
     targets_.resize(n);
     for (uint32_t i = 0; i < n; ++i) targets_[i] = r_.u32();
     in.index = r_.u32();
+  }
+
+  void read_catches() {
+    const uint32_t n = r_.u32();
+    if (n > r_.remaining()) {
+      r_.fail("unexpected end");
+      return;
+    }
+    catches_.resize(n);
+    for (uint32_t i = 0; i < n && r_.ok(); ++i) {
+      const uint64_t at = r_.offset();
+      const uint8_t kind = r_.u8();
+      if (kind > CatchClause::CatchAllRef) {
+        r_.fail("malformed catch clause", at);
+        return;
+      }
+      catches_[i].kind = static_cast<CatchClause::Kind>(kind);
+      catches_[i].tag = kind <= CatchClause::CatchRef ? r_.u32() : 0;
+      catches_[i].label = r_.u32();
+    }
   }
 
   void read_select_types(Instr& in) {
@@ -270,6 +305,7 @@ class InstrReader {
   bool memory64_ = true;
   bool typed_refs_ = true;
   std::vector<uint32_t> targets_;
+  std::vector<CatchClause> catches_;
 };
 
 }  // namespace atl::wasm

@@ -75,6 +75,8 @@ std::string instr_text(const Instr& in, std::span<const uint32_t> br_targets, co
     case ImmKind::Data:
     case ImmKind::Elem: s += " " + std::to_string(in.index); break;
     case ImmKind::Type: s += " (type " + std::to_string(in.index) + ")"; break;
+    case ImmKind::Tag: s += " " + std::to_string(in.index); break;
+    case ImmKind::TryTable: s += block_type(in.block); break;  // the clauses are not kept in Instr
     case ImmKind::MemInit: s += memory_index(in.mem.memory) + " " + std::to_string(in.index); break;
     case ImmKind::Func: s += " " + func_ref(in.index, m); break;
     case ImmKind::BrTable:

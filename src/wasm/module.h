@@ -43,6 +43,7 @@ struct Import {
   TableType table;         // kind == Table
   MemoryType memory;       // kind == Memory
   GlobalType global;       // kind == Global
+  uint32_t tag_type = 0;   // kind == Tag: a function type with no results (the payload)
 };
 
 struct Export {
@@ -113,6 +114,8 @@ struct Module {
   uint32_t num_imported_tables = 0;
   uint32_t num_imported_memories = 0;
   uint32_t num_imported_globals = 0;
+  std::vector<uint32_t> tags;  // exception handling: type index per tag, imports first
+  uint32_t num_imported_tags = 0;
 
   std::vector<Export> exports;
   std::optional<uint32_t> start;

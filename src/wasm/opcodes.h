@@ -46,6 +46,8 @@ enum class ImmKind : uint8_t {
   Lane,       // lane byte
   MemLane,    // memarg lane byte
   Type,       // typeidx (call_ref)
+  Tag,        // tagidx
+  TryTable,   // blocktype vec(catch)
 };
 
 struct OpInfo {
@@ -64,6 +66,10 @@ struct OpInfo {
 extern const OpInfo kOpInfo[kNumOps];
 
 // Immediates that name a memory (memory 0 when multi-memory is off).
+inline bool is_exception_op(Op op) {
+  return op == Op::Try || op == Op::Catch || op == Op::Throw || op == Op::Rethrow || op == Op::ThrowRef ||
+         op == Op::Delegate || op == Op::CatchAll || op == Op::TryTable;
+}
 inline bool is_memory_imm(ImmKind k) {
   return k == ImmKind::MemArg || k == ImmKind::MemLane || k == ImmKind::MemZero || k == ImmKind::MemInit ||
          k == ImmKind::MemCopy;

@@ -114,7 +114,7 @@ struct GlobalType {
   bool is_mutable = false;
 };
 
-enum class ExternKind : uint8_t { Func = 0, Table = 1, Memory = 2, Global = 3 };
+enum class ExternKind : uint8_t { Func = 0, Table = 1, Memory = 2, Global = 3, Tag = 4 };
 const char* extern_kind_name(ExternKind k);
 
 constexpr uint32_t kPageSize = 65536;

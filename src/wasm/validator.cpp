@@ -151,9 +151,11 @@ bool FunctionValidator::check_align(const Instr& in, uint32_t natural_log2) {
   return true;
 }
 
-bool FunctionValidator::on(const Instr& in, const std::vector<uint32_t>& br_targets) {
+bool FunctionValidator::on(const Instr& in, const std::vector<uint32_t>& br_targets,
+                           const std::vector<CatchClause>& catches) {
   current_ = &in;
   const OpInfo& info = op_info(in.op);
+  if (in.op == Op::TryTable) return try_table(in, catches);
   if (info.special) return on_special(in, br_targets);
   return on_fixed(in);
 }
@@ -241,6 +243,7 @@ bool FunctionValidator::on_special(const Instr& in, const std::vector<uint32_t>&
 
     case Op::Block:
     case Op::Loop:
+    case Op::Try:
     case Op::If: {
       if (!check_block_type(in.block)) return false;
       if (in.op == Op::If && !pop(ValType::I32)) return false;
@@ -473,6 +476,35 @@ bool FunctionValidator::on_special(const Instr& in, const std::vector<uint32_t>&
     case Op::BrOnNull:
     case Op::BrOnNonNull:
       return branch_on_null(in);
+    case Op::Throw: {
+      if (!check_tag(in.index) || !pop_many(m().types[m().tags[in.index]].params)) return false;
+      set_unreachable();
+      return true;
+    }
+    case Op::ThrowRef:
+      if (!pop(make_ref(heap::Exn, true))) return false;
+      set_unreachable();
+      return true;
+    case Op::Catch:
+    case Op::CatchAll:
+      return legacy_catch(in);
+    case Op::Delegate: {
+      const Frame f = ctrl_.back();
+      if (f.kind != Op::Try) return fail("delegate without a matching try");
+      if (!check_stack_exact(results_of(f.type))) return false;
+      reset_inits(f.inits);
+      ctrl_.pop_back();
+      if (!check_label(in.index)) return false;
+      push_many(results_of(f.type));
+      return true;
+    }
+    case Op::Rethrow: {
+      if (!check_label(in.index)) return false;
+      const Op k = ctrl_[ctrl_.size() - 1 - in.index].kind;
+      if (k != Op::Catch && k != Op::CatchAll) return fail("invalid rethrow label", "label " + std::to_string(in.index));
+      set_unreachable();
+      return true;
+    }
     case Op::CallRef:
     case Op::ReturnCallRef:
       return call_ref(in);
@@ -562,6 +594,56 @@ bool FunctionValidator::call_ref(const Instr& in) {
   }
   if (!pop_many(t.params)) return false;
   push_many(t.results);
+  return true;
+}
+
+bool FunctionValidator::check_tag(uint32_t index) {
+  if (index >= m().tags.size()) return fail("unknown tag", "tag " + std::to_string(index));
+  return true;
+}
+
+// try_table bt clauses: each clause's values (the tag's payload, then the exnref for the _ref
+// forms) must fit its label; then a block.
+bool FunctionValidator::try_table(const Instr& in, const std::vector<CatchClause>& catches) {
+  if (!check_block_type(in.block)) return false;
+  for (const CatchClause& c : catches) {
+    const bool with_tag = c.kind == CatchClause::Catch || c.kind == CatchClause::CatchRef;
+    if (with_tag && !check_tag(c.tag)) return false;
+    if (!check_label(c.label)) return false;
+    scratch_.clear();
+    if (with_tag) {
+      const auto& p = m().types[m().tags[c.tag]].params;
+      scratch_.assign(p.begin(), p.end());
+    }
+    if (c.kind == CatchClause::CatchRef || c.kind == CatchClause::CatchAllRef) scratch_.push_back(make_ref(heap::Exn, false));
+    const auto label = label_types(ctrl_[ctrl_.size() - 1 - c.label]);
+    bool fits = label.size() == scratch_.size();
+    for (size_t i = 0; fits && i < label.size(); ++i) fits = matches(m(), scratch_[i], label[i]);
+    if (!fits) return fail("type mismatch", "a catch clause's values do not fit its label");
+  }
+  const auto params = params_of(in.block);
+  if (!pop_many(params)) return false;
+  ctrl_.push_back(Frame{Op::Block, in.block, static_cast<uint32_t>(stack_.size()), false,
+                        static_cast<uint32_t>(inits_.size())});
+  push_many(params);
+  return true;
+}
+
+// Legacy catch x / catch_all: end the try body (or the previous catch) like else, then start a
+// handler with the tag's payload (nothing for catch_all) on the stack.
+bool FunctionValidator::legacy_catch(const Instr& in) {
+  Frame& f = ctrl_.back();
+  if (f.kind != Op::Try && f.kind != Op::Catch) {
+    return fail(in.op == Op::Catch ? "catch without a matching try" : "catch_all without a matching try");
+  }
+  if (in.op == Op::Catch && !check_tag(in.index)) return false;
+  if (!check_stack_exact(results_of(f.type))) return false;
+  Frame& g = ctrl_.back();
+  g.kind = in.op;
+  g.unreachable = false;
+  reset_inits(g.inits);
+  stack_.resize(g.height);
+  if (in.op == Op::Catch) push_many(m().types[m().tags[in.index]].params);
   return true;
 }
 

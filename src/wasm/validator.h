@@ -39,7 +39,7 @@ class FunctionValidator {
   void begin(uint32_t func_index, const FunctionBody& body);
 
   // Validates one instruction; false on the first error (see error()).
-  bool on(const Instr& in, const std::vector<uint32_t>& br_targets);
+  bool on(const Instr& in, const std::vector<uint32_t>& br_targets, const std::vector<CatchClause>& catches = {});
 
   bool done() const { return ctrl_.empty(); }
   const std::string& error() const { return error_; }
@@ -75,6 +75,9 @@ class FunctionValidator {
   void reset_inits(uint32_t to);
   bool branch_on_null(const Instr& in);
   bool call_ref(const Instr& in);
+  bool check_tag(uint32_t index);
+  bool try_table(const Instr& in, const std::vector<CatchClause>& catches);
+  bool legacy_catch(const Instr& in);
   bool check_memory(uint32_t index);
   bool check_table(uint32_t index);
   ValType table_addr(uint32_t index) const { return m().tables[index].addr_type(); }

@@ -50,16 +50,16 @@ Error needs_value(char letter, const Setting& s, const char* what) {
 
 // The proposals -W can name (Wasmtime's spellings). Those atoll does not implement yet are
 // known, so `=n` is accepted and `=y` is refused with that reason rather than "unknown option".
-constexpr const char* kUnimplementedFeatures[] = {"exceptions", "gc", "threads"};
+constexpr const char* kUnimplementedFeatures[] = {"gc", "threads"};
 constexpr const char* kFeatureHelp =
     "extended-const[=y|n], tail-call[=y|n], multi-memory[=y|n], memory64[=y|n], relaxed-simd[=y|n], "
-    "function-references[=y|n], all-proposals[=y|n]";
+    "function-references[=y|n], exceptions[=y|n] (validated only), all-proposals[=y|n]";
 
 // Applies a setting that names a proposal to `f`: nullopt if it names none.
 std::optional<Result<void>> apply_feature(const Setting& s, WasmFeatures& f) {
   bool is_feature = s.name == "extended-const" || s.name == "tail-call" || s.name == "multi-memory" ||
                     s.name == "memory64" || s.name == "relaxed-simd" || s.name == "function-references" ||
-                    s.name == "all-proposals";
+                    s.name == "exceptions" || s.name == "all-proposals";
   bool implemented = is_feature;
   for (const char* name : kUnimplementedFeatures) is_feature |= s.name == name;
   if (!is_feature) return std::nullopt;
@@ -81,6 +81,8 @@ std::optional<Result<void>> apply_feature(const Setting& s, WasmFeatures& f) {
     f.relaxed_simd = *v;
   } else if (s.name == "function-references") {
     f.function_references = *v;
+  } else if (s.name == "exceptions") {
+    f.exceptions = *v;
   } else {
     f = *v ? WasmFeatures{} : WasmFeatures::wasm2();
   }
