@@ -27,9 +27,9 @@ struct WasmFeatures {
   // br_on_null, br_on_non_null, non-nullable locals and tables with initialisers.
   bool function_references = true;
   // Exception handling: tags, throw, throw_ref, try_table, exnref, and the legacy try / catch /
-  // catch_all / delegate / rethrow that LLVM emits for C++ exceptions. Decoded and validated
-  // only, not compiled yet: off by default.
-  bool exceptions = false;
+  // catch_all / delegate / rethrow that LLVM emits for C++ exceptions. An exception that
+  // reaches the host is an error (TrapCode::UncaughtException); traps are never caught.
+  bool exceptions = true;
 
   // Only what 2.0 has (`-W all-proposals=n`).
   static WasmFeatures wasm2() {
@@ -44,11 +44,7 @@ struct WasmFeatures {
     return f;
   }
   // Every proposal atoll can decode (for reading what was already judged when compiled).
-  static WasmFeatures all() {
-    WasmFeatures f;
-    f.exceptions = true;
-    return f;
-  }
+  static WasmFeatures all() { return WasmFeatures{}; }
   // A compact form for the compiler plugin's C ABI, the compile worker's argv and cache keys.
   uint64_t bits() const {
     return (extended_const ? 1u : 0u) | (tail_call ? 2u : 0u) | (multi_memory ? 4u : 0u) | (memory64 ? 8u : 0u) |

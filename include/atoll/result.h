@@ -53,6 +53,8 @@ enum class TrapCode : uint32_t {
   IndirectCallOutOfBounds = 13,  // call_indirect past the table's end
   NullReference = 14,            // ref.as_non_null of null
   NullFunctionReference = 15,    // call_ref / return_call_ref of null
+  NullExceptionReference = 16,   // throw_ref of null
+  UncaughtException = 17,        // a wasm exception reached the host
   // A new code also needs abi::kNumTrapCodes and abi::trap_message (src/abi).
 };
 

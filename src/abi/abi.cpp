@@ -20,6 +20,8 @@ const char* trap_message(TrapCode code) {
     case TrapCode::IndirectCallOutOfBounds: return "undefined element";
     case TrapCode::NullReference: return "null reference";
     case TrapCode::NullFunctionReference: return "null function reference";
+    case TrapCode::NullExceptionReference: return "null exception reference";
+    case TrapCode::UncaughtException: return "uncaught exception";
   }
   return "unknown trap";
 }

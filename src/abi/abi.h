@@ -24,11 +24,11 @@
 
 namespace atl::abi {
 
-constexpr uint32_t kArtifactVersion = 5;  // 5: multi-memory and memory64 (builtins take memory indices)
+constexpr uint32_t kArtifactVersion = 6;  // 6: exception handling (RuntimeLimits::exception, tags)
 
 // Trap codes are public (include/atoll/result.h: Error::trap()); generated code uses the same values.
 using TrapCode = atl::TrapCode;
-constexpr uint32_t kNumTrapCodes = 16;
+constexpr uint32_t kNumTrapCodes = 18;
 
 // The spec test suite's wording for each trap.
 const char* trap_message(TrapCode code);
@@ -60,11 +60,24 @@ struct RuntimeLimits {
   int64_t fuel;                   // remaining fuel (code compiled with fuel metering)
   const uint64_t* epoch;          // the engine's epoch counter (read atomically)
   uint64_t epoch_deadline;        // code compiled with epoch checks stops at this epoch
+  // The exception being thrown (abi::Exception*), or null: set by the throw builtins, checked
+  // after every call by code compiled with exception handling, cleared where it is caught.
+  void* exception;
 };
 static_assert(offsetof(RuntimeLimits, stack_limit) == 0);
 static_assert(offsetof(RuntimeLimits, fuel) == 8);
 static_assert(offsetof(RuntimeLimits, epoch) == 16);
 static_assert(offsetof(RuntimeLimits, epoch_deadline) == 24);
+static_assert(offsetof(RuntimeLimits, exception) == 32);
+
+// A thrown exception: its tag (identity: the runtime's tag object) and payload in 16-byte slots.
+struct Exception {
+  const void* tag;
+  uint64_t count;
+  uint64_t slots[];  // 2 * count
+};
+static_assert(offsetof(Exception, tag) == 0);
+static_assert(offsetof(Exception, slots) == 16);
 
 // Where a memory is and how big it is now, as generated code sees it. Each instance keeps one per
 // memory (and one in its VMContext for memory 0); the memory updates them all when it grows.
@@ -85,7 +98,7 @@ struct VMContext {
   Table** tables;
   void* instance;
   MemoryView* memories;
-  uint64_t reserved;
+  const void* const* tags;  // per tag index, its identity (the runtime's tag object)
 };
 // Memory 0's view, as generated code addresses it.
 constexpr unsigned kVmMemoryBase = 0;
@@ -99,6 +112,7 @@ static_assert(offsetof(VMContext, globals) == 40);
 static_assert(offsetof(VMContext, tables) == 48);
 static_assert(offsetof(VMContext, instance) == 56);
 static_assert(offsetof(VMContext, memories) == 64);
+static_assert(offsetof(VMContext, tags) == 72);
 
 // Host functions are reached through a FuncRef whose code is the importing module's per-type
 // host adapter and whose vmctx is a HostContext. The adapter spills the arguments to 16-byte
@@ -132,6 +146,9 @@ constexpr size_t kSlotBytes = 16;
 //   table_init(vmctx, u32 table, u32 seg, u32 dst, u32 src, u32 len)
 //   elem_drop(vmctx, u32 seg)
 //   epoch_reached(vmctx)                                   the store's epoch deadline passed
+//   throw(vmctx, u32 tag, ptr payload slots)               sets RuntimeLimits::exception
+//   throw_ref(vmctx, ptr exception)                        the same for a caught one (traps on null)
+//   exception_drop(vmctx, ptr exception)                   caught without a reference: freed
 #define ATL_BUILTINS(X) \
   X(epoch_reached)      \
   X(trap)               \
@@ -144,7 +161,10 @@ constexpr size_t kSlotBytes = 16;
   X(table_fill)         \
   X(table_copy)         \
   X(table_init)         \
-  X(elem_drop)
+  X(elem_drop)          \
+  X(throw)              \
+  X(throw_ref)          \
+  X(exception_drop)
 
 constexpr const char* kBuiltinPrefix = "atl_builtin_";
 

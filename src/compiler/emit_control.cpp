@@ -126,6 +126,7 @@ bool FunctionTranslator::control(const wasm::Instr& in, const std::vector<uint32
       Frame f;
       f.height = stack_.size() - params.size();
       f.result_types = results;
+      f.unwind = frames_.back().unwind;
       if (in.op == Op::Loop) {
         f.kind = FrameKind::Loop;
         f.label = llvm::BasicBlock::Create(mc_.ctx, "loop", fn_);

@@ -146,6 +146,7 @@ void FunctionTranslator::emit_call(llvm::FunctionType* ft, llvm::Value* callee,
   args.insert(args.end(), params.begin(), params.end());
   llvm::CallInst* c = b_.CreateCall(ft, callee, args);
   c->setCallingConv(kWasmCallingConv);
+  if (!tail) check_exception();
   if (tail) {
     // return_call: with LLVM's tailcc, a call marked `tail` and followed by `ret` is guaranteed
     // to reuse the frame, whatever the callee's parameters (which `musttail` would need equal).

@@ -86,6 +86,7 @@ Result<void> FunctionTranslator::translate() {
     memory_base_ = vmctx_field(abi::kVmMemoryBase, mc_.ptr, true);
   }
   entry_ = b_.GetInsertBlock();
+  exception_checks_ = !wm.tags.empty();
   memory_bases_.assign(wm.memories.size(), nullptr);
 
   // The function's own frame: `return` and the final `end` branch to its label.
@@ -116,12 +117,14 @@ Result<void> FunctionTranslator::translate() {
         case Op::Block: case Op::Loop: case Op::If: case Op::Else: case Op::End: case Op::Br:
         case Op::BrIf: case Op::BrTable: case Op::Return: case Op::Call: case Op::CallIndirect:
         case Op::ReturnCall: case Op::ReturnCallIndirect: case Op::Unreachable: case Op::BrOnNull:
-        case Op::BrOnNonNull: case Op::CallRef: case Op::ReturnCallRef:
+        case Op::BrOnNonNull: case Op::CallRef: case Op::ReturnCallRef: case Op::Throw: case Op::ThrowRef:
+        case Op::Rethrow: case Op::Try: case Op::TryTable: case Op::Catch: case Op::CatchAll: case Op::Delegate:
           flush_fuel();
           break;
         default: break;
       }
     }
+    catches_ = &ir.catches();
     const bool ok = unreachable_ ? skip_dead(in) : instruction(in, ir.br_targets());
     if (!ok) {
       const bool simd = wasm::op_info(in.op).prefix == 0xfd;
@@ -150,15 +153,28 @@ bool FunctionTranslator::skip_dead(const wasm::Instr& in) {
   switch (in.op) {
     case Op::Block:
     case Op::Loop:
-    case Op::If: ++dead_depth_; return true;
+    case Op::If:
+    case Op::Try:
+    case Op::TryTable: ++dead_depth_; return true;
     case Op::Else:
       if (dead_depth_ > 0) return true;
       return control(in, {});
+    case Op::Catch:
+    case Op::CatchAll:
+      if (dead_depth_ > 0) return true;
+      return exceptions(in, {});
+    case Op::Delegate:
+      if (dead_depth_ > 0) {
+        --dead_depth_;
+        return true;
+      }
+      return exceptions(in, {});
     case Op::End:
       if (dead_depth_ > 0) {
         --dead_depth_;
         return true;
       }
+      if (frames_.back().kind == FrameKind::Try) return exceptions(in, {});
       return control(in, {});
     default: return true;
   }
@@ -174,7 +190,6 @@ bool FunctionTranslator::instruction(const wasm::Instr& in, const std::vector<ui
     case Op::Loop:
     case Op::If:
     case Op::Else:
-    case Op::End:
     case Op::Br:
     case Op::BrIf:
     case Op::BrTable:
@@ -187,6 +202,12 @@ bool FunctionTranslator::instruction(const wasm::Instr& in, const std::vector<ui
     case Op::ReturnCall:
     case Op::ReturnCallIndirect:
     case Op::ReturnCallRef: return call(in);
+    case Op::Try: case Op::Catch: case Op::CatchAll: case Op::Delegate: case Op::Rethrow: case Op::Throw:
+    case Op::ThrowRef: case Op::TryTable:
+      return exceptions(in, *catches_);
+    case Op::End:
+      if (frames_.back().kind == FrameKind::Try) return exceptions(in, {});
+      return control(in, targets);
     default: break;
   }
   if (info.imm == wasm::ImmKind::MemArg || info.imm == wasm::ImmKind::MemZero ||

@@ -29,9 +29,18 @@ class FunctionTranslator {
   Result<void> translate();
 
  private:
-  enum class FrameKind : uint8_t { Function, Block, Loop, If };
+  enum class FrameKind : uint8_t { Function, Block, Loop, If, Try };
   struct Frame {
     FrameKind kind;
+    // Exception handling: where a pending exception goes from code in this frame (a try's
+    // dispatch, or what the enclosing frame has; null in the function frame: return).
+    llvm::BasicBlock* unwind = nullptr;
+    // Legacy try: the dispatch block the next catch test goes into (null after catch_all),
+    // the exception a catch body holds (for rethrow), and the unwind target outside the try.
+    llvm::BasicBlock* dispatch_tail = nullptr;
+    llvm::AllocaInst* caught = nullptr;
+    llvm::BasicBlock* outer_unwind = nullptr;
+    bool in_catch = false;
     llvm::BasicBlock* label;  // branch target: loop header, or the continuation after end
     llvm::BasicBlock* else_block = nullptr;  // If before its else
     std::vector<llvm::PHINode*> label_phis;  // loop: parameters; others: results
@@ -75,6 +84,17 @@ class FunctionTranslator {
   // --- traps ----------------------------------------------------------------------------------
   void trap_if(llvm::Value* cond, abi::TrapCode code);
   void trap_now(abi::TrapCode code);
+
+  // --- exception handling (emit_exceptions.cpp) ------------------------------------------------
+  bool exceptions(const wasm::Instr& in, const std::vector<wasm::CatchClause>& catches);
+  llvm::BasicBlock* unwind_target();
+  llvm::BasicBlock* propagate_block();
+  void check_exception();  // after a call: a pending exception leaves for unwind_target()
+  llvm::Value* pending_exception_ptr();
+  llvm::Value* tag_identity(uint32_t tag);
+  void load_payload(llvm::Value* exn, uint32_t tag);  // pushes the tag's payload values
+  void drop_caught(const Frame& f);
+  llvm::AllocaInst* entry_alloca(llvm::Type* t);
 
   // --- interruption ---------------------------------------------------------------------------
   void flush_fuel();   // subtract the instructions counted since the last flush
@@ -128,6 +148,10 @@ class FunctionTranslator {
 
   std::string error_;
   llvm::BasicBlock* shared_oob_trap_ = nullptr;  // see trap_if
+  llvm::BasicBlock* propagate_ = nullptr;        // returns with an exception pending
+  llvm::AllocaInst* throw_slots_ = nullptr;      // payload slots for the throw builtin
+  bool exception_checks_ = false;                // the module has tags
+  const std::vector<wasm::CatchClause>* catches_ = nullptr;  // of the try_table being read
   uint64_t error_offset_ = 0;
 };
 

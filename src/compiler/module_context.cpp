@@ -90,6 +90,10 @@ llvm::Function* ModuleContext::builtin(const char* name) {
     ft = llvm::FunctionType::get(i32, {ptr, i32, ptr, i32}, false);
   } else if (n == "table_fill") {
     ft = llvm::FunctionType::get(void_ty, {ptr, i32, i32, ptr, i32}, false);
+  } else if (n == "throw") {  // (vmctx, tag, payload slots)
+    ft = llvm::FunctionType::get(void_ty, {ptr, i32, ptr}, false);
+  } else if (n == "throw_ref" || n == "exception_drop") {  // (vmctx, exception)
+    ft = llvm::FunctionType::get(void_ty, {ptr, ptr}, false);
   } else {  // table_copy, table_init
     ft = llvm::FunctionType::get(void_ty, {ptr, i32, i32, i32, i32, i32}, false);
   }

@@ -13,6 +13,7 @@ namespace {
 void async_body(void* p) {
   auto* s = static_cast<AsyncCallState*>(p);
   s->result = guarded_call(*s->f, s->slots.data(), false);
+  if (s->result.ok()) s->result = s->store->take_uncaught();
 }
 }  // namespace
 

@@ -164,6 +164,26 @@ void atl_builtin_table_init(abi::VMContext* ctx, uint32_t t, uint32_t seg, uint3
 
 void atl_builtin_elem_drop(abi::VMContext* ctx, uint32_t seg) { instance_of(ctx).elem_dropped[seg] = true; }
 
+// throw: the exception becomes the store's pending one; generated code then leaves for the
+// innermost handler (or returns, and so on up to the host).
+void atl_builtin_throw(abi::VMContext* ctx, uint32_t tag, const uint64_t* slots) {
+  Instance& inst = instance_of(ctx);
+  const TagObject* t = inst.tags[tag].get();
+  abi::Exception* e = inst.store->new_exception(t, static_cast<uint32_t>(t->type.params.size()), slots);
+  if (!e) {
+    set_host_error("too many live exceptions (exnrefs kept) in this store, or out of memory");
+    ATL_TRAP(abi::TrapCode::HostError);
+  }
+  inst.store->limits.exception = e;
+}
+
+void atl_builtin_throw_ref(abi::VMContext* ctx, abi::Exception* e) {
+  if (!e) ATL_TRAP(abi::TrapCode::NullExceptionReference);
+  instance_of(ctx).store->limits.exception = e;
+}
+
+void atl_builtin_exception_drop(abi::VMContext* ctx, abi::Exception* e) { instance_of(ctx).store->drop_exception(e); }
+
 }  // extern "C"
 
 void* resolve_runtime_symbol(const std::string& name) {

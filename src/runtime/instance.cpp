@@ -1,5 +1,6 @@
 // Instantiation (linking, globals, tables, segments, start) in the spec's order of effects.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "runtime/engine_state.h"
@@ -37,6 +38,42 @@ StoreData::StoreData() {
 StoreData::~StoreData() {
   // Before the instances (and with them, perhaps, the memories) go.
   for (LinearMemory* m : created_memories) m->owner_closed(ran_guest_code);
+  for (abi::Exception* e : exceptions) std::free(e);
+}
+
+abi::Exception* StoreData::new_exception(const TagObject* tag, uint32_t count, const uint64_t* slots) {
+  if (exceptions.size() >= kMaxLiveExceptions) return nullptr;
+  auto* e = static_cast<abi::Exception*>(std::malloc(sizeof(abi::Exception) + count * abi::kSlotBytes));
+  if (!e) return nullptr;
+  e->tag = tag;
+  e->count = count;
+  if (count) std::memcpy(e->slots, slots, count * abi::kSlotBytes);
+  try {
+    exceptions.push_back(e);
+  } catch (const std::bad_alloc&) {
+    std::free(e);
+    return nullptr;
+  }
+  return e;
+}
+
+// The one dropped is nearly always the newest: searched from the end, swapped out.
+void StoreData::drop_exception(abi::Exception* e) {
+  for (size_t i = exceptions.size(); i-- > 0;) {
+    if (exceptions[i] != e) continue;
+    exceptions[i] = exceptions.back();
+    exceptions.pop_back();
+    std::free(e);
+    return;
+  }
+}
+
+Result<void> StoreData::take_uncaught() {
+  auto* e = static_cast<abi::Exception*>(limits.exception);
+  if (!e) return {};
+  limits.exception = nullptr;
+  drop_exception(e);
+  return trap_error(abi::TrapCode::UncaughtException);
 }
 
 Instance::~Instance() {
@@ -71,7 +108,7 @@ Extern Instance::export_extern(const wasm::Export& e) {
     case wasm::ExternKind::Table: x.table = tables[e.index]; break;
     case wasm::ExternKind::Memory: x.memory = memories[e.index]; break;
     case wasm::ExternKind::Global: x.global = globals[e.index]; break;
-    case wasm::ExternKind::Tag: break;  // not instantiable yet: instantiate() refuses tags
+    case wasm::ExternKind::Tag: x.tag = tags[e.index]; break;
   }
   return x;
 }
@@ -138,9 +175,6 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
                                             " elements, the store has " +
                                             std::to_string(limits.max_store_table_elements - store.table_elements) +
                                             " left of " + std::to_string(limits.max_store_table_elements));
-  }
-  if (!wm.tags.empty()) {
-    return make_error(ErrorKind::Unsupported, "exception handling (tags) is decoded and validated but not compiled yet");
   }
   auto inst = std::make_shared<Instance>();
   if (store.engine) {
@@ -236,7 +270,13 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
         inst->globals.push_back(x.global);
         break;
       }
-      case wasm::ExternKind::Tag: break;  // refused above
+      case wasm::ExternKind::Tag: {
+        if (!x.tag || x.tag->type_id != m->type_ids[imp.tag_type]) {
+          return link_error(imp, "expected a tag of type " + wasm::functype_to_string(wm.types[imp.tag_type]));
+        }
+        inst->tags.push_back(x.tag);
+        break;
+      }
     }
   }
 
@@ -266,6 +306,14 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
     inst->memories[i]->attach(&inst->memory_views[i], &store);
   }
   inst->vmctx.memories = inst->memory_views.data();
+  for (size_t t = wm.num_imported_tags; t < wm.tags.size(); ++t) {
+    auto tag = std::make_shared<TagObject>();
+    tag->type_id = m->type_ids[wm.tags[t]];
+    tag->type = wm.types[wm.tags[t]];
+    inst->tags.push_back(std::move(tag));
+  }
+  for (const auto& t : inst->tags) inst->tag_ptrs.push_back(t.get());
+  inst->vmctx.tags = inst->tag_ptrs.data();
   try {
     for (size_t t = wm.num_imported_tables; t < wm.tables.size(); ++t) {
       auto table = std::make_shared<TableObject>();

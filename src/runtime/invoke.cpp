@@ -181,7 +181,10 @@ Result<void> invoke(StoreData& store, const FunctionObject& f, uint64_t* slots) 
     store.limits.stack_limit = t_stack.stack->limit();
   }
   // Re-entry from a host function continues on the stack it runs on (guest or fiber).
-  return guarded_call(f, slots, outermost);
+  Result<void> r = guarded_call(f, slots, outermost);
+  if (!r.ok()) return r;
+  // A wasm exception nothing caught ends at the host (host frames are never unwound).
+  return store.take_uncaught();
 }
 
 std::shared_ptr<HostFunctionData> make_host_function(wasm::FuncType type, HostFunction fn) {

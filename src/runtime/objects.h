@@ -196,8 +196,17 @@ void set_host_error(std::string message);
 uint32_t canonical_type_id(const wasm::FuncType& t);
 
 // --- externs and instances ----------------------------------------------------------------------
+// --- tags (exception handling) ------------------------------------------------------------------
+// A tag's identity is its object: an exception matches a catch clause when it was thrown with
+// the very tag the catching instance has at that index (imported or its own).
+struct TagObject {
+  uint32_t type_id = 0;  // canonical id of its payload type
+  wasm::FuncType type;
+};
+
 struct Extern {
   wasm::ExternKind kind = wasm::ExternKind::Func;
+  std::shared_ptr<TagObject> tag;
   std::shared_ptr<FunctionObject> func;
   std::shared_ptr<TableObject> table;
   std::shared_ptr<LinearMemory> memory;
@@ -224,6 +233,8 @@ struct Instance {
   std::vector<uint8_t*> global_cells;
   std::vector<std::shared_ptr<TableObject>> tables;
   std::vector<abi::Table*> table_ptrs;
+  std::vector<std::shared_ptr<TagObject>> tags;  // by tag index, imports first
+  std::vector<const void*> tag_ptrs;             // VMContext::tags
   std::vector<std::shared_ptr<LinearMemory>> memories;  // by memory index, imports first
   // What generated code sees of each memory (VMContext::memories); memory 0 also in vmctx.memory.
   std::vector<abi::MemoryView> memory_views;
@@ -283,6 +294,14 @@ struct StoreData {
   size_t host_stack_reserve = 256 << 10;
   uint64_t max_memory_pages = 65536;
   uint64_t table_elements = 0;  // elements of every table the store's instances defined
+  // Exceptions thrown and not yet freed (a plain catch frees; one caught as an exnref lives
+  // until the store ends), at most kMaxLiveExceptions.
+  std::vector<abi::Exception*> exceptions;
+  static constexpr size_t kMaxLiveExceptions = 1 << 20;
+  abi::Exception* new_exception(const TagObject* tag, uint32_t count, const uint64_t* slots);
+  void drop_exception(abi::Exception* e);
+  // The exception that reached the host (after a call returned), as an error; clears it.
+  Result<void> take_uncaught();
   std::vector<std::shared_ptr<Instance>> instances;
 };
 

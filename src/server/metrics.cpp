@@ -11,7 +11,8 @@ constexpr const char* kTrapNames[RouteMetrics::kTrapKinds] = {
     "other",         "unreachable",    "memory_out_of_bounds", "table_out_of_bounds",
     "indirect_call_null", "indirect_call_type_mismatch", "integer_divide_by_zero", "integer_overflow",
     "invalid_conversion", "stack_overflow", "host_error", "interrupted",
-    "out_of_fuel", "indirect_call_out_of_bounds", "null_reference", "null_function_reference"};
+    "out_of_fuel", "indirect_call_out_of_bounds", "null_reference", "null_function_reference",
+    "null_exception_reference", "uncaught_exception"};
 
 std::string label(const std::string& v) {
   std::string out;

@@ -18,7 +18,7 @@ struct RouteMetrics {
   static constexpr size_t kStatuses = 600;
   static constexpr std::array<double, 14> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                       0.1,    0.25,  0.5,    1,     2.5,  5,     10};
-  static constexpr size_t kTrapKinds = 16;
+  static constexpr size_t kTrapKinds = 18;
   std::array<std::atomic<uint64_t>, kStatuses> by_status{};
   std::array<std::atomic<uint64_t>, kBuckets.size() + 1> latency_buckets{};  // the last is +Inf
   std::atomic<uint64_t> latency_sum_us{0};

@@ -353,8 +353,10 @@ class ScriptRunner {
          t == "nullref" || t == "anyref" || t == "exnref" || t == "nullexnref")) {
       return got.lo == 0;
     }
-    if ((t == "funcref" || t == "externref") && !expected.contains("value")) {
-      return got.type == (t == "funcref" ? wasm::ValType::FuncRef : wasm::ValType::ExternRef) && got.lo != 0;
+    if ((t == "funcref" || t == "externref" || t == "exnref") && !expected.contains("value")) {
+      if (!wasm::is_ref(got.type) || got.lo == 0) return false;
+      const uint32_t top = wasm::heap::top(wasm::heap_type(got.type));
+      return top == (t == "funcref" ? wasm::heap::Func : t == "externref" ? wasm::heap::Extern : wasm::heap::Exn);
     }
     if (t == "v128") {
       const std::string lane = expected.value("lane_type", "i8");
@@ -432,6 +434,7 @@ class ScriptRunner {
     std::vector<Value> results;
     Result<void> r = perform(cmd["action"], results);
     if (r.ok()) return fail("assert_exception", "returned; expected an uncaught exception");
+    if (r.error().trap() == TrapCode::UncaughtException) return pass("assert_exception");
     fail("assert_exception", "expected an uncaught exception, got: " + r.error().to_string());
   }
 

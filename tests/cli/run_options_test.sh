@@ -289,12 +289,12 @@ contains "^42$"
 expect 2 "-W gc=y: known, not implemented" -- "$atoll" run -W gc=y --invoke g "$work/extconst.wasm"
 contains "does not implement this proposal yet"
 expect 0 "-W gc=n is what atoll does anyway" -- "$atoll" run -W gc=n --invoke g "$work/extconst.wasm"
-# Exception handling is decoded and validated, not compiled: a module that throws is refused
-# with the instruction named; without the proposal its tag section is malformed.
+# Exception handling: an exception nothing catches ends the run as an error; without the
+# proposal the tag section is malformed.
 printf '\x00asm\x01\x00\x00\x00\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00\x0d\x03\x01\x00\x00\x07\x05\x01\x01\x74\x00\x00\x0a\x06\x01\x04\x00\x08\x00\x0b' > "$work/throw.wasm"
-expect 1 "-W exceptions=y: throwing is not compiled yet" -- "$atoll" run -W exceptions=y --invoke t "$work/throw.wasm"
-contains "cannot compile throw"
-expect 1 "exceptions are off by default" -- "$atoll" run --invoke t "$work/throw.wasm"
+expect 134 "an uncaught exception ends the run like a trap" -- "$atoll" run --invoke t "$work/throw.wasm"
+contains "uncaught exception"
+expect 1 "-W exceptions=n refuses tags" -- "$atoll" run -W exceptions=n --invoke t "$work/throw.wasm"
 contains "malformed section id 13"
 expect 2 "an unknown -W of atoll compile" -- "$atoll" compile -W fuel=10 "$work/extconst.wasm" -o "$work/x.atoll"
 contains "unknown option -W fuel"; contains "extended-const"

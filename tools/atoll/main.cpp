@@ -31,7 +31,7 @@ void add_codegen_flags(CLI::App* cmd, atl::cli::CodegenFlags& flags) {
 void add_feature_flags(CLI::App* cmd, atl::cli::CodegenFlags& flags) {
   cmd->add_option("-W", flags.feature_options,
                   "WebAssembly proposals, comma-separated, repeatable: extended-const, tail-call, multi-memory, memory64, "
-                  "relaxed-simd, function-references (each [=y|n]), all-proposals[=y|n] "
+                  "relaxed-simd, function-references, exceptions (each [=y|n]), all-proposals[=y|n] "
                   "(n: only what WebAssembly 2.0 has, as its spec tests expect)")
       ->allow_extra_args(false);
 }
@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
                   "engine options and limits, comma-separated, repeatable: fuel=N, timeout=DURATION (500ms, 2s), "
                   "max-memory-size=BYTES, max-table-elements=N, max-wasm-stack=BYTES, epoch-interruption[=y|n], "
                   "consume-fuel[=y|n]; WebAssembly proposals: extended-const, tail-call, multi-memory, memory64, "
-                  "relaxed-simd, function-references (each [=y|n]), all-proposals[=y|n]")
+                  "relaxed-simd, function-references, exceptions (each [=y|n]), all-proposals[=y|n]")
       ->allow_extra_args(false);
   run->add_option("-S", run_flags.wasi_options,
                   "WASI options, comma-separated, repeatable: inherit-env[=y|n] (the whole host environment), "

@@ -53,7 +53,7 @@ Error needs_value(char letter, const Setting& s, const char* what) {
 constexpr const char* kUnimplementedFeatures[] = {"gc", "threads"};
 constexpr const char* kFeatureHelp =
     "extended-const[=y|n], tail-call[=y|n], multi-memory[=y|n], memory64[=y|n], relaxed-simd[=y|n], "
-    "function-references[=y|n], exceptions[=y|n] (validated only), all-proposals[=y|n]";
+    "function-references[=y|n], exceptions[=y|n], all-proposals[=y|n]";
 
 // Applies a setting that names a proposal to `f`: nullopt if it names none.
 std::optional<Result<void>> apply_feature(const Setting& s, WasmFeatures& f) {

@@ -62,7 +62,11 @@ TEST(Decoder, SectionOrderAndDuplicates) {
   expect_valid(module({section(9, vec({})), section(12, uleb(0)), section(10, vec({}))}));
   expect_error(module({section(10, vec({})), section(12, uleb(0))}), ErrorKind::Malformed,
                "out of order");
-  expect_error(module({section(13, {})}), ErrorKind::Malformed, "malformed section id 13");
+  expect_error(module({section(14, {})}), ErrorKind::Malformed, "malformed section id 14");
+  // Tags (13) go between memory and global; without exception handling there is no section 13.
+  expect_valid(module({section(5, vec({})), section(13, vec({})), section(6, vec({}))}));
+  expect_error(module({section(6, vec({})), section(13, vec({}))}), ErrorKind::Malformed, "out of order");
+  expect_error(module({section(13, vec({}))}), ErrorKind::Malformed, "malformed section id 13", WasmFeatures::wasm2());
 }
 
 TEST(Decoder, SectionSizes) {
@@ -115,8 +119,11 @@ TEST(Decoder, ImportsAndExports) {
   EXPECT_EQ(m.tables[0].limits.min, 3u);
   EXPECT_EQ(m.exports[1].kind, ExternKind::Memory);
 
-  expect_error(module({types, section(2, vec({cat({str("a"), str("b"), {0x04}})}))}),
+  expect_error(module({types, section(2, vec({cat({str("a"), str("b"), {0x05}})}))}),
                ErrorKind::Malformed, "malformed import kind");
+  // Kind 4 is a tag (exception handling); without the proposal it is malformed too.
+  expect_error(module({types, section(2, vec({cat({str("a"), str("b"), {0x04}})}))}),
+               ErrorKind::Malformed, "malformed import kind", WasmFeatures::wasm2());
   expect_error(module({types, section(7, vec({cat({str("x"), {0x00}, uleb(0)})}))}),
                ErrorKind::Invalid, "unknown function 0");
   expect_error(module({types, imports,
