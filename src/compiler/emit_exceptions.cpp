@@ -45,8 +45,10 @@ llvm::BasicBlock* FunctionTranslator::propagate_block() {
   return propagate_;
 }
 
+// Modules without tags check only inside their own handlers (a catch_all needs no tag): what
+// they cannot catch passes through their frames unchecked (docs/CLI.md).
 void FunctionTranslator::check_exception() {
-  if (!exception_checks_) return;
+  if (!exception_checks_ && !frames_.back().unwind) return;
   llvm::LoadInst* e = b_.CreateAlignedLoad(mc_.ptr, pending_exception_ptr(), llvm::Align(8));
   e->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_global);
   llvm::BasicBlock* cont = llvm::BasicBlock::Create(mc_.ctx, "no.exception", fn_);

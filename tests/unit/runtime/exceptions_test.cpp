@@ -58,6 +58,15 @@ const char* kCatcher = R"(
 )
 )";
 
+// No tags of its own: a catch_all still catches what its callees throw.
+const char* kTagless = R"(
+(module
+  (import "a" "thrower" (func $thrower (param i32)))
+  (func (export "catch_all") (result i32)
+    (try (result i32) (do (call $thrower (i32.const 1)) (i32.const 0)) (catch_all (i32.const 1))))
+)
+)";
+
 struct Mode {
   int opt;
   BoundsChecks bounds;
@@ -109,6 +118,14 @@ TEST(Exceptions, PayloadsTagsAndTheHostBoundary) {
     auto re = (*ib->func<void()>("rethrow_other"))();
     ASSERT_FALSE(re.ok());
     EXPECT_EQ(re.error().trap(), TrapCode::UncaughtException);
+
+    auto tagless = compile_module(engine, test::wat(kTagless, kFlags));
+    ASSERT_TRUE(tagless.ok()) << tagless.error().to_string();
+    auto ic = linker.instantiate(*tagless);
+    ASSERT_TRUE(ic.ok()) << ic.error().to_string();
+    auto all = (*ic->func<int32_t()>("catch_all"))();
+    ASSERT_TRUE(all.ok()) << all.error().to_string();
+    EXPECT_EQ(*all, 1);
   }
 }
 
