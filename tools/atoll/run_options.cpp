@@ -50,6 +50,16 @@ Error needs_value(char letter, const Setting& s, const char* what) {
 
 // The proposals -W can name (Wasmtime's spellings). Those atoll does not implement yet are
 // known, so `=n` is accepted and `=y` is refused with that reason rather than "unknown option".
+struct FeatureSwitch {
+  const char* name;
+  bool WasmFeatures::*flag;
+};
+constexpr FeatureSwitch kFeatures[] = {
+    {"extended-const", &WasmFeatures::extended_const}, {"tail-call", &WasmFeatures::tail_call},
+    {"multi-memory", &WasmFeatures::multi_memory},     {"memory64", &WasmFeatures::memory64},
+    {"relaxed-simd", &WasmFeatures::relaxed_simd},     {"function-references", &WasmFeatures::function_references},
+    {"exceptions", &WasmFeatures::exceptions},
+};
 constexpr const char* kUnimplementedFeatures[] = {"gc", "threads"};
 constexpr const char* kFeatureHelp =
     "extended-const[=y|n], tail-call[=y|n], multi-memory[=y|n], memory64[=y|n], relaxed-simd[=y|n], "
@@ -57,32 +67,21 @@ constexpr const char* kFeatureHelp =
 
 // Applies a setting that names a proposal to `f`: nullopt if it names none.
 std::optional<Result<void>> apply_feature(const Setting& s, WasmFeatures& f) {
-  bool is_feature = s.name == "extended-const" || s.name == "tail-call" || s.name == "multi-memory" ||
-                    s.name == "memory64" || s.name == "relaxed-simd" || s.name == "function-references" ||
-                    s.name == "exceptions" || s.name == "all-proposals";
-  bool implemented = is_feature;
-  for (const char* name : kUnimplementedFeatures) is_feature |= s.name == name;
-  if (!is_feature) return std::nullopt;
+  const FeatureSwitch* known = nullptr;
+  for (const FeatureSwitch& k : kFeatures) {
+    if (s.name == k.name) known = &k;
+  }
+  bool unimplemented = false;
+  for (const char* name : kUnimplementedFeatures) unimplemented |= s.name == name;
+  if (!known && !unimplemented && s.name != "all-proposals") return std::nullopt;
   auto v = units::parse_switch(s.value);
   if (!v.ok()) return Result<void>(bad_value('W', s, v.error()));
-  if (!implemented) {
+  if (unimplemented) {
     if (*v) return Result<void>(make_error(ErrorKind::Usage, "-W " + s.name + ": atoll does not implement this proposal yet"));
     return Result<void>();
   }
-  if (s.name == "extended-const") {
-    f.extended_const = *v;
-  } else if (s.name == "tail-call") {
-    f.tail_call = *v;
-  } else if (s.name == "multi-memory") {
-    f.multi_memory = *v;
-  } else if (s.name == "memory64") {
-    f.memory64 = *v;
-  } else if (s.name == "relaxed-simd") {
-    f.relaxed_simd = *v;
-  } else if (s.name == "function-references") {
-    f.function_references = *v;
-  } else if (s.name == "exceptions") {
-    f.exceptions = *v;
+  if (known) {
+    f.*(known->flag) = *v;
   } else {
     f = *v ? WasmFeatures{} : WasmFeatures::wasm2();
   }
