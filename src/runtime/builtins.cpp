@@ -171,7 +171,7 @@ void atl_builtin_throw(abi::VMContext* ctx, uint32_t tag, const uint64_t* slots)
   const TagObject* t = inst.tags[tag].get();
   abi::Exception* e = inst.store->new_exception(t, static_cast<uint32_t>(t->type.params.size()), slots);
   if (!e) {
-    set_host_error("too many live exceptions (exnrefs kept) in this store, or out of memory");
+    set_host_error("too many live exceptions in this store (kept as exnrefs, or left by a branch out of a catch), or out of memory");
     ATL_TRAP(abi::TrapCode::HostError);
   }
   inst.store->limits.exception = e;

@@ -129,6 +129,29 @@ TEST(Exceptions, PayloadsTagsAndTheHostBoundary) {
   }
 }
 
+// A guest that keeps exceptions alive (a branch out of a catch body skips its release) meets a
+// clean trap at the store's cap (2^20), not the machine's memory limit.
+TEST(Exceptions, LeakingGuestsHitTheCap) {
+  Engine engine;
+  Store store(engine);
+  Linker linker(store);
+  auto m = compile_module(engine, test::wat(R"((module (tag $e)
+      (func (export "leak") (param $n i32) (result i32)
+        (block $done (loop $l
+          (br_if $done (i32.eqz (local.get $n)))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (try (do (throw $e)) (catch $e (br $l)))))
+        (i32.const 0))))", kFlags));
+  ASSERT_TRUE(m.ok()) << m.error().to_string();
+  auto inst = linker.instantiate(*m);
+  ASSERT_TRUE(inst.ok());
+  auto leak = *inst->func<int32_t(int32_t)>("leak");
+  auto r = leak(2'000'000);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().trap(), TrapCode::HostError) << r.error().to_string();
+  EXPECT_NE(r.error().to_string().find("too many live exceptions"), std::string::npos) << r.error().to_string();
+}
+
 TEST(Exceptions, ImportedTagsMustHaveTheSameType) {
   Engine engine;
   Store store(engine);
