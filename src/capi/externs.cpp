@@ -303,8 +303,18 @@ void wasm_global_set(wasm_global_t* g, const wasm_val_t* v) {
   atl::Val val;
   std::string why;
   if (!atl::capi::to_atl(g->store, *v, val, why)) return;
-  std::memcpy(g->global.impl_->cell, val.bits, 16);
+  (void)g->global.set(val);  // its checks (typed references cannot be set by the host)
 }
+
+namespace {
+// A table whose elements have a typed reference type (3.0) takes no value from the host but
+// null, and that only when nullable: code trusts the elements' type.
+bool host_may_store(const atl::runtime::TableObject& t, wasm_ref_t* ref) {
+  const atl::wasm::ValType e = t.type.elem;
+  if (e == atl::wasm::ValType::FuncRef || e == atl::wasm::ValType::ExternRef) return true;
+  return ref == nullptr && atl::wasm::is_nullable(e);
+}
+}  // namespace
 
 // --- tables --------------------------------------------------------------------------------------
 wasm_table_t* wasm_table_new(wasm_store_t* store, const wasm_tabletype_t* type, wasm_ref_t* init) {
@@ -334,7 +344,7 @@ wasm_ref_t* wasm_table_get(const wasm_table_t* t, wasm_table_size_t index) {
 
 bool wasm_table_set(wasm_table_t* t, wasm_table_size_t index, wasm_ref_t* ref) {
   auto& elements = t->table.impl_->elements;
-  if (index >= elements.size()) return false;
+  if (index >= elements.size() || !host_may_store(*t->table.impl_, ref)) return false;
   uint64_t bits = 0;
   std::string why;
   if (!atl::capi::ref_to_bits(t->store, t->table.type().element, ref, bits, why)) return false;
@@ -346,6 +356,7 @@ bool wasm_table_set(wasm_table_t* t, wasm_table_size_t index, wasm_ref_t* ref) {
 wasm_table_size_t wasm_table_size(const wasm_table_t* t) { return t->table.size(); }
 
 bool wasm_table_grow(wasm_table_t* t, wasm_table_size_t delta, wasm_ref_t* init) {
+  if (!host_may_store(*t->table.impl_, init)) return false;
   uint64_t bits = 0;
   std::string why;
   if (!atl::capi::ref_to_bits(t->store, t->table.type().element, init, bits, why)) return false;

@@ -398,6 +398,12 @@ Val Global::get() const {
 }
 Result<void> Global::set(const Val& v) {
   if (!impl_->type.is_mutable) return usage("global is immutable");
+  // Code trusts a typed reference's type (call_ref does not check it): the host, whose Val
+  // carries only funcref or externref, may not store one there.
+  const wasm::ValType t = impl_->type.type;
+  if (wasm::is_ref(t) && t != wasm::ValType::FuncRef && t != wasm::ValType::ExternRef) {
+    return usage("a global of type " + wasm::valtype_name(t) + " cannot be set by the host");
+  }
   if (v.type != type()) return usage(std::string("global has type ") + to_string(type()));
   std::memcpy(impl_->cell, v.bits, 16);
   return {};
@@ -437,6 +443,7 @@ Result<Val> Table::get(uint32_t index) const {
 }
 
 Result<void> Table::set_null(uint32_t index) {
+  if (!wasm::is_nullable(impl_->type.elem)) return usage("the table's elements cannot be null");
   if (index >= impl_->elements.size()) return usage("table index " + std::to_string(index) + " is out of bounds");
   impl_->elements[index] = nullptr;
   return {};
@@ -445,6 +452,7 @@ Result<void> Table::set_null(uint32_t index) {
 // As table.grow does (builtins.cpp): the table's maximum and the store's limits.
 int64_t Table::grow(uint32_t delta) {
   runtime::TableObject& t = *impl_;
+  if (delta && !wasm::is_nullable(t.type.elem)) return -1;  // new elements would be null
   const uint64_t old = t.elements.size();
   if (old + delta > t.max()) return -1;
   if (store_) {

@@ -114,6 +114,28 @@ TEST(FunctionReferences, NullChecksTrap) {
   EXPECT_EQ(as_non_null.error().trap(), TrapCode::NullReference) << as_non_null.error().to_string();
 }
 
+// A mutable global of type (ref null 0) (exported as "g"): code calls what it holds without a
+// type check, so the host (whose values are plain funcrefs) may not store into it.
+TEST(FunctionReferences, TheHostCannotStoreIntoTypedGlobals) {
+  const Bytes m = test::module({section(1, vec({ftype({}, {{kI32}})})),
+                                section(6, vec({cat({ref_null(0), {0x01, 0xd0, 0x00, 0x0b}})})),
+                                section(7, vec({cat({str("g"), {0x03, 0x00}})}))});
+  Engine engine;
+  Store store(engine);
+  Linker linker(store);
+  auto mod = compile_module(engine, m);
+  ASSERT_TRUE(mod.ok()) << mod.error().to_string();
+  auto inst = linker.instantiate(*mod);
+  ASSERT_TRUE(inst.ok()) << inst.error().to_string();
+  auto g = inst->global("g");
+  ASSERT_TRUE(g.ok()) << g.error().to_string();
+  Val null_ref;
+  null_ref.type = ValType::FuncRef;
+  auto set = g->set(null_ref);
+  ASSERT_FALSE(set.ok());
+  EXPECT_NE(set.error().message.find("cannot be set by the host"), std::string::npos) << set.error().message;
+}
+
 TEST(FunctionReferences, OffMeansTheWebAssembly2Encoding) {
   Config c;
   c.features.function_references = false;
