@@ -19,7 +19,9 @@ FunctionShape measure(const wasm::Module& m, uint32_t func_index) {
     switch (in.op) {
       case wasm::Op::Block: case wasm::Op::Loop: case wasm::Op::If: case wasm::Op::Else: case wasm::Op::End:
       case wasm::Op::Br: case wasm::Op::BrIf: case wasm::Op::BrTable: case wasm::Op::Return:
-      case wasm::Op::Unreachable:
+      case wasm::Op::Unreachable: case wasm::Op::Try: case wasm::Op::TryTable: case wasm::Op::Catch:
+      case wasm::Op::CatchAll: case wasm::Op::Delegate: case wasm::Op::Throw: case wasm::Op::ThrowRef:
+      case wasm::Op::Rethrow: case wasm::Op::BrOnNull: case wasm::Op::BrOnNonNull:
         ++s.control_instructions;
         run = 0;
         break;

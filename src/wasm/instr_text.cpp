@@ -129,9 +129,14 @@ Result<std::vector<ListedInstr>> function_listing(const Module& m, uint32_t func
   Instr in;
   while (r.remaining() > 0) {
     if (!ir.next(in)) return make_error(ErrorKind::Malformed, r.error(), r.error_offset(), func_index);
-    if ((in.op == Op::End || in.op == Op::Else) && depth > 0) --depth;
+    // catch and catch_all sit where else does; delegate ends its try as end does.
+    const bool closes = in.op == Op::End || in.op == Op::Else || in.op == Op::Catch || in.op == Op::CatchAll ||
+                        in.op == Op::Delegate;
+    const bool opens = in.op == Op::Block || in.op == Op::Loop || in.op == Op::If || in.op == Op::Else ||
+                       in.op == Op::Try || in.op == Op::TryTable || in.op == Op::Catch || in.op == Op::CatchAll;
+    if (closes && depth > 0) --depth;
     out.push_back({in.offset, depth, instr_text(in, ir.br_targets(), m)});
-    if (in.op == Op::Block || in.op == Op::Loop || in.op == Op::If || in.op == Op::Else) ++depth;
+    if (opens) ++depth;
   }
   return out;
 }
