@@ -24,6 +24,18 @@ llvm::Value* FunctionTranslator::pending_exception_ptr() {
   return b_.CreateConstInBoundsGEP1_64(mc_.i8, limits_, offsetof(abi::RuntimeLimits, exception));
 }
 
+llvm::Value* FunctionTranslator::load_pending_exception() {
+  llvm::LoadInst* e = b_.CreateAlignedLoad(mc_.ptr, pending_exception_ptr(), llvm::Align(8));
+  e->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_global);
+  return e;
+}
+
+// A handler took it.
+void FunctionTranslator::clear_pending_exception() {
+  b_.CreateAlignedStore(llvm::ConstantPointerNull::get(mc_.ptr), pending_exception_ptr(), llvm::Align(8))
+      ->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_global);
+}
+
 // The function's own unwind target: return at once (results are never read: the caller checks
 // first).
 llvm::BasicBlock* FunctionTranslator::unwind_target() {
@@ -49,8 +61,7 @@ llvm::BasicBlock* FunctionTranslator::propagate_block() {
 // they cannot catch passes through their frames unchecked (docs/CLI.md).
 void FunctionTranslator::check_exception() {
   if (!exception_checks_ && !frames_.back().unwind) return;
-  llvm::LoadInst* e = b_.CreateAlignedLoad(mc_.ptr, pending_exception_ptr(), llvm::Align(8));
-  e->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_global);
+  llvm::Value* e = load_pending_exception();
   llvm::BasicBlock* cont = llvm::BasicBlock::Create(mc_.ctx, "no.exception", fn_);
   llvm::MDBuilder md(mc_.ctx);
   b_.CreateCondBr(b_.CreateIsNotNull(e), unwind_target(), cont, md.createBranchWeights(1, 1u << 20));
@@ -122,9 +133,7 @@ bool FunctionTranslator::exceptions(const wasm::Instr& in, const std::vector<was
         llvm::BasicBlock* outer = unwind_target();
         llvm::IRBuilderBase::InsertPointGuard guard(b_);
         b_.SetInsertPoint(dispatch);
-        llvm::Value* pending = pending_exception_ptr();
-        llvm::LoadInst* e = b_.CreateAlignedLoad(mc_.ptr, pending, llvm::Align(8));
-        e->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_global);
+        llvm::Value* e = load_pending_exception();
         llvm::Value* thrown_tag = b_.CreateAlignedLoad(mc_.ptr, e, llvm::Align(8));
         bool exhaustive = false;
         for (const wasm::CatchClause& c : catches) {
@@ -137,8 +146,7 @@ bool FunctionTranslator::exceptions(const wasm::Instr& in, const std::vector<was
             b_.CreateCondBr(b_.CreateICmpEQ(thrown_tag, tag_identity(c.tag)), hit, next);
             b_.SetInsertPoint(hit);
           }
-          b_.CreateAlignedStore(llvm::ConstantPointerNull::get(mc_.ptr), pending, llvm::Align(8))
-              ->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_global);
+          clear_pending_exception();
           const size_t height = stack_.size();
           if (tagged) load_payload(e, c.tag);
           if (keep) {
@@ -195,9 +203,7 @@ bool FunctionTranslator::exceptions(const wasm::Instr& in, const std::vector<was
       }
       f.unwind = f.outer_unwind;  // a catch body's exceptions go outwards
       b_.SetInsertPoint(f.dispatch_tail);
-      llvm::Value* pending = pending_exception_ptr();
-      llvm::LoadInst* e = b_.CreateAlignedLoad(mc_.ptr, pending, llvm::Align(8));
-      e->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_global);
+      llvm::Value* e = load_pending_exception();
       llvm::BasicBlock* body = llvm::BasicBlock::Create(mc_.ctx, in.op == Op::Catch ? "catch" : "catch_all", fn_);
       if (in.op == Op::Catch) {
         llvm::BasicBlock* next = llvm::BasicBlock::Create(mc_.ctx, "try.dispatch", fn_);
@@ -209,8 +215,7 @@ bool FunctionTranslator::exceptions(const wasm::Instr& in, const std::vector<was
         f.dispatch_tail = nullptr;
       }
       b_.SetInsertPoint(body);
-      b_.CreateAlignedStore(llvm::ConstantPointerNull::get(mc_.ptr), pending, llvm::Align(8))
-          ->setMetadata(llvm::LLVMContext::MD_tbaa, mc_.tbaa_global);
+      clear_pending_exception();
       b_.CreateStore(e, f.caught);
       stack_.resize(f.height);
       if (in.op == Op::Catch) load_payload(e, in.index);

@@ -91,6 +91,8 @@ class FunctionTranslator {
   llvm::BasicBlock* propagate_block();
   void check_exception();  // after a call: a pending exception leaves for unwind_target()
   llvm::Value* pending_exception_ptr();
+  llvm::Value* load_pending_exception();
+  void clear_pending_exception();
   llvm::Value* tag_identity(uint32_t tag);
   void load_payload(llvm::Value* exn, uint32_t tag);  // pushes the tag's payload values
   void drop_caught(const Frame& f);

@@ -273,9 +273,7 @@ bool FunctionValidator::on_special(const Instr& in, const std::vector<uint32_t>&
         // An if without else behaves as if the else branch passed its parameters through.
         const auto p = params_of(f.type);
         const auto r = results_of(f.type);
-        bool same = p.size() == r.size();
-        for (size_t i = 0; same && i < p.size(); ++i) same = matches(m(), p[i], r[i]);
-        if (!same) return fail("type mismatch", "if without else must have matching parameter and result types");
+        if (!all_match(p, r)) return fail("type mismatch", "if without else must have matching parameter and result types");
       }
       reset_inits(f.inits);
       ctrl_.pop_back();
@@ -540,15 +538,25 @@ const FuncType* FunctionValidator::callee_type(const Instr& in) {
 // nothing (the callee's frame replaces this one).
 bool FunctionValidator::return_call(const Instr& in) {
   const FuncType* t = callee_type(in);
-  if (!t) return false;
-  const std::vector<ValType>& mine = m().types[func_type_].results;
-  bool fits = t->results.size() == mine.size();
-  for (size_t i = 0; fits && i < mine.size(); ++i) fits = matches(m(), t->results[i], mine[i]);
-  if (!fits) {
+  return t && tail_call(in, *t);
+}
+
+// Every tail call: the callee's results must fit the function's own.
+bool FunctionValidator::tail_call(const Instr& in, const FuncType& callee) {
+  if (!all_match(callee.results, m().types[func_type_].results)) {
     return fail("type mismatch", std::string(op_name(in.op)) + ": the callee's results do not fit the function's");
   }
-  if (!pop_many(t->params)) return false;
+  if (!pop_many(callee.params)) return false;
   set_unreachable();
+  return true;
+}
+
+// Element by element got <: want, of equal lengths.
+bool FunctionValidator::all_match(std::span<const ValType> got, std::span<const ValType> want) const {
+  if (got.size() != want.size()) return false;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (!matches(m(), got[i], want[i])) return false;
+  }
   return true;
 }
 
@@ -583,15 +591,7 @@ bool FunctionValidator::call_ref(const Instr& in) {
   if (in.index >= m().types.size()) return fail("unknown type", "type " + std::to_string(in.index));
   if (!pop(make_ref(heap::of_index(in.index), true))) return false;
   const FuncType& t = m().types[in.index];
-  if (in.op == Op::ReturnCallRef) {
-    const std::vector<ValType>& mine = m().types[func_type_].results;
-    bool fits = t.results.size() == mine.size();
-    for (size_t i = 0; fits && i < mine.size(); ++i) fits = matches(m(), t.results[i], mine[i]);
-    if (!fits) return fail("type mismatch", "return_call_ref: the callee's results do not fit the function's");
-    if (!pop_many(t.params)) return false;
-    set_unreachable();
-    return true;
-  }
+  if (in.op == Op::ReturnCallRef) return tail_call(in, t);
   if (!pop_many(t.params)) return false;
   push_many(t.results);
   return true;
@@ -616,10 +616,9 @@ bool FunctionValidator::try_table(const Instr& in, const std::vector<CatchClause
       scratch_.assign(p.begin(), p.end());
     }
     if (c.kind == CatchClause::CatchRef || c.kind == CatchClause::CatchAllRef) scratch_.push_back(make_ref(heap::Exn, false));
-    const auto label = label_types(ctrl_[ctrl_.size() - 1 - c.label]);
-    bool fits = label.size() == scratch_.size();
-    for (size_t i = 0; fits && i < label.size(); ++i) fits = matches(m(), scratch_[i], label[i]);
-    if (!fits) return fail("type mismatch", "a catch clause's values do not fit its label");
+    if (!all_match(scratch_, label_types(ctrl_[ctrl_.size() - 1 - c.label]))) {
+      return fail("type mismatch", "a catch clause's values do not fit its label");
+    }
   }
   const auto params = params_of(in.block);
   if (!pop_many(params)) return false;

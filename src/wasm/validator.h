@@ -84,6 +84,8 @@ class FunctionValidator {
   bool address_types(const Instr& in, const OpInfo& info, ValType* params, ValType& result) const;
   const FuncType* callee_type(const Instr& in);
   bool return_call(const Instr& in);
+  bool tail_call(const Instr& in, const FuncType& callee);
+  bool all_match(std::span<const ValType> got, std::span<const ValType> want) const;
   bool check_label(uint32_t depth);
   bool check_align(const Instr& in, uint32_t natural_log2);
 
