@@ -128,7 +128,9 @@ int guest_failed(const Error& e, const wasi::Context* wasi_ctx, const GuestTimeo
   if (e.trap() == TrapCode::Interrupted && timeout && timeout->fired()) {
     std::fprintf(stderr, "atoll: %s; stopped %s after it\n", timeout->message().c_str(), timeout->lateness().c_str());
   }
-  std::fprintf(stderr, "atoll: wasm trap: %s\nwasm backtrace:\n%s", e.message.c_str(), e.backtrace.c_str());
+  std::fprintf(stderr, "atoll: wasm trap: %s\n", e.message.c_str());
+  // An uncaught exception is seen only once it has left every wasm frame: nothing to list.
+  if (!e.backtrace.empty()) std::fprintf(stderr, "wasm backtrace:\n%s", e.backtrace.c_str());
   if (e.trap() == TrapCode::OutOfFuel) std::fprintf(stderr, "(the fuel was set by -W fuel)\n");
   return kTrapExitCode;
 }
