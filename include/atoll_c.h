@@ -33,6 +33,13 @@ WASM_API_EXTERN void atoll_config_pool_instances_set(wasm_config_t*, uint32_t in
 // A budget for compiling untrusted modules (a worker process killed past it; 0: none).
 WASM_API_EXTERN void atoll_config_compile_budget_set(wasm_config_t*, uint32_t timeout_ms, uint64_t memory_bytes);
 
+// --- values -------------------------------------------------------------------------------------
+
+// exnref (exception handling): an exception the guest caught with catch_ref / catch_all_ref,
+// returned to the host as a wasm_ref_t of this kind. It can only be given back to the store it
+// came from (a call refuses any other), and is valid while that store lives.
+#define ATOLL_EXNREF ((wasm_valkind_t)130)
+
 // --- interruption and limits -------------------------------------------------------------------
 
 // Safe from any thread (a timer, typically).

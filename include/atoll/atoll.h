@@ -49,7 +49,10 @@ struct TableObject;
 }  // namespace runtime
 
 // --- values -------------------------------------------------------------------------------------
-enum class ValType : uint8_t { I32, I64, F32, F64, V128, FuncRef, ExternRef };
+// References: FuncRef (typed function references are seen as the funcref they refine),
+// ExternRef, and ExnRef (an exception a guest caught with catch_ref / catch_all_ref: opaque,
+// valid while its store lives; the host gets one only from the guest and may only give it back).
+enum class ValType : uint8_t { I32, I64, F32, F64, V128, FuncRef, ExternRef, ExnRef };
 ATOLL_API const char* to_string(ValType t);
 
 struct ATOLL_API FuncType {

@@ -24,7 +24,7 @@
 
 namespace atl::abi {
 
-constexpr uint32_t kArtifactVersion = 6;  // 6: exception handling (RuntimeLimits::exception, tags)
+constexpr uint32_t kArtifactVersion = 7;  // 6: exception handling; 7: exception holders and pins
 
 // Trap codes are public (include/atoll/result.h: Error::trap()); generated code uses the same values.
 using TrapCode = atl::TrapCode;
@@ -71,13 +71,18 @@ static_assert(offsetof(RuntimeLimits, epoch_deadline) == 24);
 static_assert(offsetof(RuntimeLimits, exception) == 32);
 
 // A thrown exception: its tag (identity: the runtime's tag object) and payload in 16-byte slots.
+// Who may still use it decides when it is freed: `holders` counts legacy catch bodies that have
+// it (for rethrow), `pinned` says it was given out as an exnref (kept until the store ends).
 struct Exception {
   const void* tag;
-  uint64_t count;
+  uint32_t count;
+  uint32_t holders;
+  uint32_t pinned;
+  uint32_t reserved;
   uint64_t slots[];  // 2 * count
 };
 static_assert(offsetof(Exception, tag) == 0);
-static_assert(offsetof(Exception, slots) == 16);
+static_assert(offsetof(Exception, slots) == 24);
 
 // Where a memory is and how big it is now, as generated code sees it. Each instance keeps one per
 // memory (and one in its VMContext for memory 0); the memory updates them all when it grows.
@@ -148,7 +153,12 @@ constexpr size_t kSlotBytes = 16;
 //   epoch_reached(vmctx)                                   the store's epoch deadline passed
 //   throw(vmctx, u32 tag, ptr payload slots)               sets RuntimeLimits::exception
 //   throw_ref(vmctx, ptr exception)                        the same for a caught one (traps on null)
-//   exception_drop(vmctx, ptr exception)                   caught without a reference: freed
+//   exception_drop(vmctx, ptr exception)                   caught by a plain try_table catch:
+//                                                          freed unless held or pinned
+//   exception_pin(vmctx, ptr exception)                    caught as an exnref: kept
+//   exception_hold(vmctx, ptr old, ptr exception)          a legacy catch body takes it (and lets
+//                                                          go of what it held before, if any)
+//   exception_release(vmctx, ptr exception)                a legacy catch body lets go (null: none)
 #define ATL_BUILTINS(X) \
   X(epoch_reached)      \
   X(trap)               \
@@ -164,7 +174,10 @@ constexpr size_t kSlotBytes = 16;
   X(elem_drop)          \
   X(throw)              \
   X(throw_ref)          \
-  X(exception_drop)
+  X(exception_drop)     \
+  X(exception_pin)      \
+  X(exception_hold)     \
+  X(exception_release)
 
 constexpr const char* kBuiltinPrefix = "atl_builtin_";
 

@@ -10,6 +10,7 @@
 #include "atoll/atoll.h"
 #include "atoll/wasi.h"
 #include "runtime/objects.h"
+#include "atoll_c.h"
 #include "wasm.h"
 
 // --- types ---------------------------------------------------------------------------------------
@@ -97,7 +98,7 @@ struct HostInfo {
   void (*finalizer)(void*) = nullptr;
 };
 
-enum class RefKind : uint8_t { Foreign, Func, Global, Table, Memory, Instance, Trap, Module };
+enum class RefKind : uint8_t { Foreign, Func, Global, Table, Memory, Instance, Trap, Module, Exn };
 
 }  // namespace atl::capi
 
@@ -114,6 +115,17 @@ struct wasm_ref_t {
 struct wasm_foreign_t : wasm_ref_t {
   wasm_foreign_t() : wasm_ref_t(atl::capi::RefKind::Foreign) {}
   wasm_ref_t* clone() const override { return new wasm_foreign_t(*this); }
+};
+
+// An exception a guest caught as an exnref (ATOLL_EXNREF values): which store, which exception.
+struct atoll_exn_t : wasm_ref_t {
+  atoll_exn_t(const wasm_store_t* s, uint64_t b) : wasm_ref_t(atl::capi::RefKind::Exn), store(s), bits(b) {}
+  wasm_ref_t* clone() const override { return new atoll_exn_t(*this); }
+  bool same(const wasm_ref_t& other) const override {
+    return other.ref_kind == atl::capi::RefKind::Exn && static_cast<const atoll_exn_t&>(other).bits == bits;
+  }
+  const wasm_store_t* store;
+  uint64_t bits;
 };
 
 struct wasm_frame_t {

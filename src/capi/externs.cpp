@@ -32,6 +32,7 @@ std::shared_ptr<runtime::FunctionObject> function_from_ref(const abi::FuncRef& r
 wasm_ref_t* ref_to_c(wasm_store_t* store, ValType type, uint64_t bits) {
   if (bits == 0) return nullptr;
   if (type == ValType::ExternRef) return reinterpret_cast<const wasm_ref_t*>(bits)->clone();
+  if (type == ValType::ExnRef) return new atoll_exn_t(store, bits);
   auto f = function_from_ref(*reinterpret_cast<const abi::FuncRef*>(bits));
   if (!f) return nullptr;
   Func func;
@@ -53,6 +54,19 @@ bool ref_to_bits(wasm_store_t* store, ValType type, const wasm_ref_t* ref, uint6
     }
     store->pinned_refs.emplace_back(ref->clone(), [](wasm_ref_t* r) { delete r; });
     bits = reinterpret_cast<uintptr_t>(store->pinned_refs.back().get());
+    return true;
+  }
+  if (type == ValType::ExnRef) {
+    if (ref->ref_kind != RefKind::Exn) {
+      why = "an exnref must be an exception the guest gave out (ATOLL_EXNREF)";
+      return false;
+    }
+    const auto* e = static_cast<const atoll_exn_t*>(ref);
+    if (e->store != store) {
+      why = "the exception belongs to another store";
+      return false;
+    }
+    bits = e->bits;  // the call checks that it is still one of the store's live exceptions
     return true;
   }
   if (ref->ref_kind != RefKind::Func) {
@@ -109,7 +123,8 @@ void to_c(wasm_store_t* store, const Val& v, wasm_val_t& out) {
     }
     case ValType::F64: std::memcpy(&out.of.f64, &v.bits[0], 8); break;
     case ValType::FuncRef:
-    case ValType::ExternRef: out.of.ref = ref_to_c(store, v.type, v.bits[0]); break;
+    case ValType::ExternRef:
+    case ValType::ExnRef: out.of.ref = ref_to_c(store, v.type, v.bits[0]); break;
     case ValType::V128: out.of.i64 = static_cast<int64_t>(v.bits[0]); break;  // no v128 in wasm.h
   }
 }

@@ -207,6 +207,7 @@ wasm_valkind_t to_c(ValType t) {
     case ValType::F64: return WASM_F64;
     case ValType::FuncRef: return WASM_FUNCREF;
     case ValType::ExternRef: return WASM_EXTERNREF;
+    case ValType::ExnRef: return ATOLL_EXNREF;
     case ValType::V128: break;
   }
   return 4;  // v128: wasm.h has no kind for it; Wasmtime's extension uses 4
@@ -220,6 +221,7 @@ bool from_c(wasm_valkind_t k, ValType& out) {
     case WASM_F64: out = ValType::F64; return true;
     case WASM_FUNCREF: out = ValType::FuncRef; return true;
     case WASM_EXTERNREF: out = ValType::ExternRef; return true;
+    case ATOLL_EXNREF: out = ValType::ExnRef; return true;
     default: return false;
   }
 }

@@ -9,15 +9,19 @@
 // with each clause's, in order, and either takes it (clearing the pending value) or passes it on.
 #include "compiler/function_translator.h"
 
+#include <llvm/Transforms/Utils/BasicBlockUtils.h>
+
 namespace atl::compiler {
 
 using wasm::Op;
 
-llvm::AllocaInst* FunctionTranslator::entry_alloca(llvm::Type* t) {
+llvm::AllocaInst* FunctionTranslator::entry_alloca(llvm::Type* t, bool zeroed) {
   llvm::IRBuilder<> eb(mc_.ctx);
   llvm::BasicBlock& first = fn_->getEntryBlock();
   eb.SetInsertPoint(&first, first.getFirstInsertionPt());
-  return eb.CreateAlloca(t);
+  llvm::AllocaInst* a = eb.CreateAlloca(t);
+  if (zeroed) eb.CreateStore(llvm::Constant::getNullValue(t), a);
+  return a;
 }
 
 llvm::Value* FunctionTranslator::pending_exception_ptr() {
@@ -84,10 +88,40 @@ void FunctionTranslator::load_payload(llvm::Value* exn, uint32_t tag) {
   }
 }
 
-// A legacy catch body that ends normally is done with its exception.
+// A legacy catch body that ends, or that an exception leaves, is done with its exception.
 void FunctionTranslator::drop_caught(const Frame& f) {
   llvm::Value* e = b_.CreateLoad(mc_.ptr, f.caught);
-  b_.CreateCall(mc_.builtin("exception_drop"), {vmctx_, e});
+  b_.CreateCall(mc_.builtin("exception_release"), {vmctx_, e});
+  b_.CreateStore(llvm::ConstantPointerNull::get(mc_.ptr), f.caught);
+}
+
+// A catch body left by a branch or a return keeps holding its exception: the slot lets go of
+// it when the body is entered again, and every return of the function lets go of all of them.
+// Exceptions are freed only once no holder is left (abi::Exception), so a rethrow caught within
+// the same body cannot free what the body still holds, and at most one per catch per active
+// frame stays behind.
+void FunctionTranslator::release_caught_on_return() {
+  if (caught_slots_.empty()) return;
+  std::vector<llvm::Instruction*> exits;
+  for (llvm::BasicBlock& bb : *fn_) {
+    auto* ret = llvm::dyn_cast<llvm::ReturnInst>(bb.getTerminator());
+    if (!ret) continue;
+    llvm::Instruction* at = ret;
+    if (auto* call = llvm::dyn_cast_or_null<llvm::CallInst>(ret->getPrevNode()); call && call->isTailCall()) {
+      at = call;  // return_call: the call must stay right before its ret
+    }
+    exits.push_back(at);
+  }
+  for (llvm::Instruction* at : exits) {
+    for (llvm::AllocaInst* slot : caught_slots_) {
+      llvm::IRBuilder<> b(at);
+      b.SetCurrentDebugLocation(at->getDebugLoc());
+      llvm::Value* e = b.CreateLoad(mc_.ptr, slot);
+      llvm::Instruction* then = llvm::SplitBlockAndInsertIfThen(b.CreateIsNotNull(e), at, false);
+      b.SetInsertPoint(then);
+      b.CreateCall(mc_.builtin("exception_release"), {vmctx_, e});
+    }
+  }
 }
 
 bool FunctionTranslator::exceptions(const wasm::Instr& in, const std::vector<wasm::CatchClause>& catches) {
@@ -150,6 +184,7 @@ bool FunctionTranslator::exceptions(const wasm::Instr& in, const std::vector<was
           const size_t height = stack_.size();
           if (tagged) load_payload(e, c.tag);
           if (keep) {
+            b_.CreateCall(mc_.builtin("exception_pin"), {vmctx_, e});
             push(e);
           } else {
             b_.CreateCall(mc_.builtin("exception_drop"), {vmctx_, e});
@@ -186,7 +221,8 @@ bool FunctionTranslator::exceptions(const wasm::Instr& in, const std::vector<was
       f.outer_unwind = unwind_target();
       f.dispatch_tail = llvm::BasicBlock::Create(mc_.ctx, "try.dispatch", fn_);
       f.unwind = f.dispatch_tail;
-      f.caught = entry_alloca(mc_.ptr);
+      f.caught = entry_alloca(mc_.ptr, true);
+      caught_slots_.push_back(f.caught);
       f.label = llvm::BasicBlock::Create(mc_.ctx, "try.end", fn_);
       f.label_phis = make_phis(f.label, results);
       frames_.push_back(std::move(f));
@@ -201,7 +237,14 @@ bool FunctionTranslator::exceptions(const wasm::Instr& in, const std::vector<was
         add_incoming(f.label_phis);
         b_.CreateBr(f.label);
       }
-      f.unwind = f.outer_unwind;  // a catch body's exceptions go outwards
+      // A catch body's exceptions go outwards, once the body has let go of its own.
+      f.unwind = llvm::BasicBlock::Create(mc_.ctx, "catch.unwind", fn_);
+      {
+        llvm::IRBuilderBase::InsertPointGuard guard(b_);
+        b_.SetInsertPoint(f.unwind);
+        drop_caught(f);
+        b_.CreateBr(f.outer_unwind);
+      }
       b_.SetInsertPoint(f.dispatch_tail);
       llvm::Value* e = load_pending_exception();
       llvm::BasicBlock* body = llvm::BasicBlock::Create(mc_.ctx, in.op == Op::Catch ? "catch" : "catch_all", fn_);
@@ -216,6 +259,7 @@ bool FunctionTranslator::exceptions(const wasm::Instr& in, const std::vector<was
       }
       b_.SetInsertPoint(body);
       clear_pending_exception();
+      b_.CreateCall(mc_.builtin("exception_hold"), {vmctx_, b_.CreateLoad(mc_.ptr, f.caught), e});
       b_.CreateStore(e, f.caught);
       stack_.resize(f.height);
       if (in.op == Op::Catch) load_payload(e, in.index);

@@ -133,6 +133,7 @@ Result<void> FunctionTranslator::translate() {
                         in.offset, func_index_);
     }
   }
+  release_caught_on_return();
   // Only return_call may reuse a frame: every other call keeps its caller's (LLVM would otherwise
   // be free to turn a call in tail position into a jump, and runaway recursion into an endless
   // loop instead of the stack-exhaustion trap). `notail` survives inlining into any function.

@@ -96,7 +96,8 @@ class FunctionTranslator {
   llvm::Value* tag_identity(uint32_t tag);
   void load_payload(llvm::Value* exn, uint32_t tag);  // pushes the tag's payload values
   void drop_caught(const Frame& f);
-  llvm::AllocaInst* entry_alloca(llvm::Type* t);
+  void release_caught_on_return();
+  llvm::AllocaInst* entry_alloca(llvm::Type* t, bool zeroed = false);
 
   // --- interruption ---------------------------------------------------------------------------
   void flush_fuel();   // subtract the instructions counted since the last flush
@@ -152,6 +153,7 @@ class FunctionTranslator {
   llvm::BasicBlock* shared_oob_trap_ = nullptr;  // see trap_if
   llvm::BasicBlock* propagate_ = nullptr;        // returns with an exception pending
   llvm::AllocaInst* throw_slots_ = nullptr;      // payload slots for the throw builtin
+  std::vector<llvm::AllocaInst*> caught_slots_;  // every legacy try's caught exception
   bool exception_checks_ = false;                // the module has tags
   const std::vector<wasm::CatchClause>* catches_ = nullptr;  // of the try_table being read
   uint64_t error_offset_ = 0;

@@ -92,8 +92,10 @@ llvm::Function* ModuleContext::builtin(const char* name) {
     ft = llvm::FunctionType::get(void_ty, {ptr, i32, i32, ptr, i32}, false);
   } else if (n == "throw") {  // (vmctx, tag, payload slots)
     ft = llvm::FunctionType::get(void_ty, {ptr, i32, ptr}, false);
-  } else if (n == "throw_ref" || n == "exception_drop") {  // (vmctx, exception)
-    ft = llvm::FunctionType::get(void_ty, {ptr, ptr}, false);
+  } else if (n == "throw_ref" || n == "exception_drop" || n == "exception_pin" || n == "exception_release") {
+    ft = llvm::FunctionType::get(void_ty, {ptr, ptr}, false);  // (vmctx, exception)
+  } else if (n == "exception_hold") {  // (vmctx, previously held, exception)
+    ft = llvm::FunctionType::get(void_ty, {ptr, ptr, ptr}, false);
   } else {  // table_copy, table_init
     ft = llvm::FunctionType::get(void_ty, {ptr, i32, i32, i32, i32, i32}, false);
   }

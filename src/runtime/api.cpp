@@ -26,8 +26,10 @@ ValType from_wasm(wasm::ValType t) {
     case wasm::ValType::F64: return ValType::F64;
     case wasm::ValType::V128: return ValType::V128;
     default:
-      // Typed references (3.0) are seen by the host as the funcref or externref they refine.
-      return wasm::is_func_ref(t) ? ValType::FuncRef : ValType::ExternRef;
+      // Typed references (3.0) are seen by the host as the funcref, externref or exnref they refine.
+      if (wasm::is_func_ref(t)) return ValType::FuncRef;
+      if (wasm::heap::top(wasm::heap_type(t)) == wasm::heap::Exn) return ValType::ExnRef;
+      return ValType::ExternRef;
   }
 }
 
@@ -40,6 +42,7 @@ wasm::ValType to_wasm(ValType t) {
     case ValType::V128: return wasm::ValType::V128;
     case ValType::FuncRef: return wasm::ValType::FuncRef;
     case ValType::ExternRef: return wasm::ValType::ExternRef;
+    case ValType::ExnRef: return wasm::make_ref(wasm::heap::Exn, true);
   }
   return wasm::ValType::I32;
 }
@@ -73,7 +76,7 @@ Result<void> check_range(const runtime::LinearMemory& m, uint64_t offset, uint64
 
 }  // namespace
 
-const char* to_string(ValType t) { return wasm::basic_valtype_name(to_wasm(t)); }
+const char* to_string(ValType t) { return t == ValType::ExnRef ? "exnref" : wasm::basic_valtype_name(to_wasm(t)); }
 const char* to_string(ExternKind k) { return wasm::extern_kind_name(static_cast<wasm::ExternKind>(k)); }
 std::string FuncType::to_string() const { return wasm::functype_to_string(to_wasm(*this)); }
 
@@ -381,7 +384,9 @@ Result<std::span<uint8_t>> Memory::span(uint64_t offset, uint64_t length) const 
 
 Result<Global> Global::create(Store&, const GlobalType& type, const Val& init) {
   if (init.type != type.type) return usage(std::string("a global of type ") + to_string(type.type) + " cannot start as " + to_string(init.type));
-  if (type.type == ValType::FuncRef && (init.bits[0] | init.bits[1])) return usage("a funcref global made by the host must start null");
+  if ((type.type == ValType::FuncRef || type.type == ValType::ExnRef) && (init.bits[0] | init.bits[1])) {
+    return usage(std::string("a ") + to_string(type.type) + " global made by the host must start null");
+  }
   auto g = std::make_shared<runtime::GlobalObject>();
   g->type = wasm::GlobalType{to_wasm(type.type), type.is_mutable};
   std::memcpy(g->cell, init.bits, 16);
@@ -486,8 +491,10 @@ Result<void> detail::check_signature(const runtime::FunctionObject& f, const Fun
 
 FuncType Func::type() const { return from_wasm(impl_->type); }
 
-// Checks the arguments against the signature and lays them out in 16-byte slots.
-static Result<std::vector<uint64_t>> argument_slots(const wasm::FuncType& t, std::span<const Val> args) {
+// Checks the arguments against the signature and lays them out in 16-byte slots. An exnref must
+// be one of this store's live exceptions: code trusts it (throw_ref rethrows it as it is).
+static Result<std::vector<uint64_t>> argument_slots(const runtime::StoreData& store, const wasm::FuncType& t,
+                                                   std::span<const Val> args) {
   if (args.size() != t.params.size()) {
     return usage("expected " + std::to_string(t.params.size()) + " arguments, got " + std::to_string(args.size()));
   }
@@ -495,6 +502,12 @@ static Result<std::vector<uint64_t>> argument_slots(const wasm::FuncType& t, std
   for (size_t i = 0; i < args.size(); ++i) {
     if (to_wasm(args[i].type) != t.params[i]) {
       return usage("argument " + std::to_string(i) + " should be " + wasm::valtype_name(t.params[i]));
+    }
+    if (args[i].type == ValType::ExnRef && args[i].bits[0] != 0) {
+      const auto* e = reinterpret_cast<const abi::Exception*>(args[i].bits[0]);
+      if (std::find(store.exceptions.rbegin(), store.exceptions.rend(), e) == store.exceptions.rend()) {
+        return usage("argument " + std::to_string(i) + " is an exnref that is not a live exception of this store");
+      }
     }
     slots[2 * i] = args[i].bits[0];
     slots[2 * i + 1] = args[i].bits[1];
@@ -504,7 +517,7 @@ static Result<std::vector<uint64_t>> argument_slots(const wasm::FuncType& t, std
 
 Result<std::vector<Val>> Func::call(std::span<const Val> args) const {
   const wasm::FuncType& t = impl_->type;
-  auto marshalled = argument_slots(t, args);
+  auto marshalled = argument_slots(*store_, t, args);
   if (!marshalled.ok()) return marshalled.take_error();
   std::vector<uint64_t>& slots = *marshalled;
   Result<void> r = runtime::invoke(*store_, *impl_, slots.data());
@@ -522,7 +535,7 @@ Result<std::vector<Val>> Func::call(std::span<const Val> args) const {
 
 Result<AsyncCall> Func::call_async(std::span<const Val> args) const {
   const wasm::FuncType& t = impl_->type;
-  auto slots = argument_slots(t, args);
+  auto slots = argument_slots(*store_, t, args);
   if (!slots.ok()) return slots.take_error();
   auto state = runtime::start_async(*store_, impl_, std::move(slots.value()));
   if (!state.ok()) return state.take_error();

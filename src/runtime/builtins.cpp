@@ -182,7 +182,15 @@ void atl_builtin_throw_ref(abi::VMContext* ctx, abi::Exception* e) {
   instance_of(ctx).store->limits.exception = e;
 }
 
-void atl_builtin_exception_drop(abi::VMContext* ctx, abi::Exception* e) { instance_of(ctx).store->drop_exception(e); }
+void atl_builtin_exception_drop(abi::VMContext* ctx, abi::Exception* e) { instance_of(ctx).store->free_if_unused(e); }
+void atl_builtin_exception_pin(abi::VMContext*, abi::Exception* e) { e->pinned = 1; }
+void atl_builtin_exception_hold(abi::VMContext* ctx, abi::Exception* old, abi::Exception* e) {
+  ++e->holders;  // first: `old` may be `e` itself (a catch body entered again with its own rethrow)
+  instance_of(ctx).store->release_exception(old);
+}
+void atl_builtin_exception_release(abi::VMContext* ctx, abi::Exception* e) {
+  instance_of(ctx).store->release_exception(e);
+}
 
 }  // extern "C"
 

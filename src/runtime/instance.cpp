@@ -47,6 +47,9 @@ abi::Exception* StoreData::new_exception(const TagObject* tag, uint32_t count, c
   if (!e) return nullptr;
   e->tag = tag;
   e->count = count;
+  e->holders = 0;
+  e->pinned = 0;
+  e->reserved = 0;
   if (count) std::memcpy(e->slots, slots, count * abi::kSlotBytes);
   try {
     exceptions.push_back(e);
@@ -57,8 +60,9 @@ abi::Exception* StoreData::new_exception(const TagObject* tag, uint32_t count, c
   return e;
 }
 
-// The one dropped is nearly always the newest: searched from the end, swapped out.
-void StoreData::drop_exception(abi::Exception* e) {
+// The one freed is nearly always the newest: searched from the end, swapped out.
+void StoreData::free_if_unused(abi::Exception* e) {
+  if (e == nullptr || e->pinned || e->holders != 0 || e == limits.exception) return;
   for (size_t i = exceptions.size(); i-- > 0;) {
     if (exceptions[i] != e) continue;
     exceptions[i] = exceptions.back();
@@ -68,11 +72,17 @@ void StoreData::drop_exception(abi::Exception* e) {
   }
 }
 
+void StoreData::release_exception(abi::Exception* e) {
+  if (e == nullptr) return;
+  if (e->holders != 0) --e->holders;
+  free_if_unused(e);
+}
+
 Result<void> StoreData::take_uncaught() {
   auto* e = static_cast<abi::Exception*>(limits.exception);
   if (!e) return {};
   limits.exception = nullptr;
-  drop_exception(e);
+  free_if_unused(e);
   return trap_error(abi::TrapCode::UncaughtException);
 }
 

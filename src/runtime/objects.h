@@ -294,12 +294,14 @@ struct StoreData {
   size_t host_stack_reserve = 256 << 10;
   uint64_t max_memory_pages = 65536;
   uint64_t table_elements = 0;  // elements of every table the store's instances defined
-  // Exceptions thrown and not yet freed (a plain catch frees; one caught as an exnref lives
-  // until the store ends), at most kMaxLiveExceptions.
+  // Exceptions thrown and not yet freed, at most kMaxLiveExceptions. One is freed once nothing
+  // can use it again: not pending, held by no legacy catch body, never given out as an exnref
+  // (those live until the store ends).
   std::vector<abi::Exception*> exceptions;
   static constexpr size_t kMaxLiveExceptions = 1 << 20;
   abi::Exception* new_exception(const TagObject* tag, uint32_t count, const uint64_t* slots);
-  void drop_exception(abi::Exception* e);
+  void free_if_unused(abi::Exception* e);
+  void release_exception(abi::Exception* e);  // a holder lets go
   // The exception that reached the host (after a call returned), as an error; clears it.
   Result<void> take_uncaught();
   std::vector<std::shared_ptr<Instance>> instances;
