@@ -43,22 +43,42 @@ const std::shared_ptr<const MemoryImage>& LoadedModule::memory_image() const {
   return image_;
 }
 
-uint32_t canonical_type_id(const wasm::FuncType& t) {
-  using Key = std::pair<std::vector<wasm::ValType>, std::vector<wasm::ValType>>;
+// A recursion group's key: per type, whether it is final, its counts and value types, with
+// references within the group as markers of their position and others as process-wide ids.
+using GroupKey = std::vector<uint32_t>;
+
+// The first of `size` consecutive ids for a group; equal keys get the same ids in every module.
+static uint32_t canonical_group_ids(const GroupKey& key, uint32_t size) {
   // Ids never change once given, so each thread keeps the ones it has seen: defining host
   // functions on many threads then does not queue on the registry's lock.
-  thread_local std::map<Key, uint32_t> seen;
-  Key key(t.params, t.results);
+  thread_local std::map<GroupKey, uint32_t> seen;
   if (auto it = seen.find(key); it != seen.end()) return it->second;
   static std::mutex mu;
-  static std::map<Key, uint32_t> ids;
+  static std::map<GroupKey, uint32_t> ids;
+  static uint32_t next = 1;
   uint32_t id;
   {
     std::lock_guard<std::mutex> lock(mu);
-    id = ids.emplace(key, static_cast<uint32_t>(ids.size() + 1)).first->second;
+    auto [it, fresh] = ids.emplace(key, next);
+    if (fresh) next += size;
+    id = it->second;
   }
-  seen.emplace(std::move(key), id);
+  seen.emplace(key, id);
   return id;
+}
+
+static void append_type(GroupKey& key, const wasm::FuncType& t, bool final) {
+  key.push_back(final ? 1 : 0);
+  key.push_back(static_cast<uint32_t>(t.params.size()));
+  key.push_back(static_cast<uint32_t>(t.results.size()));
+  for (wasm::ValType v : t.params) key.push_back(static_cast<uint32_t>(v));
+  for (wasm::ValType v : t.results) key.push_back(static_cast<uint32_t>(v));
+}
+
+uint32_t canonical_type_id(const wasm::FuncType& t) {
+  GroupKey key{1};
+  append_type(key, t, true);
+  return canonical_group_ids(key, 1);
 }
 
 namespace {
@@ -122,18 +142,27 @@ Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> bytes, co
     if (!m->entry[t] || !m->host_adapter[t]) {
       return make_error(ErrorKind::Other, "corrupt artifact: no trampolines for type " + std::to_string(t));
     }
-    // Typed references name other types by their process-wide ids (and this one by a marker), so
-    // equal types of different modules get one id.
-    wasm::FuncType key = wm.types[t];
-    for (auto* list : {&key.params, &key.results}) {
-      for (wasm::ValType& v : *list) {
-        if (!wasm::is_ref(v) || !wasm::heap::is_index(wasm::heap_type(v))) continue;
-        const uint32_t j = wasm::heap::index(wasm::heap_type(v));
-        const uint32_t h = j < t ? wasm::heap::of_index(m->type_ids[j]) : wasm::heap::of_index(wasm::heap::kMaxTypeIndex);
-        v = wasm::make_ref(h, wasm::is_nullable(v));
+  }
+  // Typed references name other groups' types by their process-wide ids and their own group's by
+  // markers of position, so equal groups of different modules get the same ids.
+  m->type_ids.resize(wm.types.size());
+  for (uint32_t g = 0; g < wm.types.size(); g += wm.type_group_size[g]) {
+    const uint32_t size = wm.type_group_size[g];
+    GroupKey key{size};
+    for (uint32_t t = g; t < g + size; ++t) {
+      wasm::FuncType ft = wm.types[t];
+      for (auto* list : {&ft.params, &ft.results}) {
+        for (wasm::ValType& v : *list) {
+          if (!wasm::is_ref(v) || !wasm::heap::is_index(wasm::heap_type(v))) continue;
+          const uint32_t j = wasm::heap::index(wasm::heap_type(v));
+          const uint32_t h = j >= g ? wasm::heap::kMaxTypeIndex - (j - g) : m->type_ids[j];
+          v = wasm::make_ref(wasm::heap::of_index(h), wasm::is_nullable(v));
+        }
       }
+      append_type(key, ft, wm.type_final[t] != 0);
     }
-    m->type_ids.push_back(canonical_type_id(key));
+    const uint32_t base = canonical_group_ids(key, size);
+    for (uint32_t k = 0; k < size; ++k) m->type_ids[g + k] = base + k;
   }
   std::sort(m->func_ranges.begin(), m->func_ranges.end(),
             [](const LoadedModule::FuncRange& a, const LoadedModule::FuncRange& b) { return a.start < b.start; });

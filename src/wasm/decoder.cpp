@@ -200,6 +200,7 @@ class ModuleDecoder {
   void section(uint8_t id, Reader& r);
   void custom_section(Reader& r, SectionInfo& info);
   void type_section(Reader& r);
+  void subtype(Reader& r, uint32_t group, uint32_t group_size);
   void import_section(Reader& r);
   void function_section(Reader& r);
   void table_section(Reader& r);
@@ -331,26 +332,63 @@ void ModuleDecoder::section(uint8_t id, Reader& r) {
   }
 }
 
+// Entries are recursion groups: `rec` (0x4e) with any number of subtypes, or one subtype alone.
+// A subtype is a function type, optionally behind `sub` (0x50) or `sub final` (0x4f) with no
+// declared supertypes; types in a group may refer to each other (and to earlier ones).
 void ModuleDecoder::type_section(Reader& r) {
   const uint32_t n = vec_count(r);
-  m_.sections.back().count = n;
   m_.types.reserve(n);
   for (uint32_t i = 0; i < n && r.ok(); ++i) {
-    const uint64_t at = r.offset();
-    if (r.u8() != 0x60) {
-      r.fail("malformed function type: expected 0x60", at);
+    uint32_t size = 1;
+    if (r.peek_u8() == 0x4e && opts_.features.function_references) {
+      r.u8();
+      size = vec_count(r);
+      if (m_.types.size() + size > heap::kMaxTypeIndex) {
+        r.fail("too many types", r.offset());
+        return;
+      }
+    }
+    const uint32_t group = static_cast<uint32_t>(m_.types.size());
+    for (uint32_t k = 0; k < size && r.ok(); ++k) subtype(r, group, size);
+  }
+  m_.sections.back().count = static_cast<uint32_t>(m_.types.size());
+  if (r.ok()) canonicalize_types(m_);  // a group cut short leaves sizes that do not add up
+}
+
+void ModuleDecoder::subtype(Reader& r, uint32_t group, uint32_t group_size) {
+  uint64_t at = r.offset();
+  bool final = true;
+  const uint8_t b = r.peek_u8();
+  if ((b == 0x50 || b == 0x4f) && opts_.features.function_references) {
+    r.u8();
+    final = b == 0x4f;
+    if (vec_count(r) != 0) {
+      r.fail("declared supertypes (sub with a type index) are part of the GC proposal, which atoll does not implement", at);
       return;
     }
-    FuncType t;
-    uint32_t np = vec_count(r);
-    t.params.reserve(np);
-    for (uint32_t k = 0; k < np && r.ok(); ++k) t.params.push_back(valtype(r, i + 1));
-    uint32_t nr = vec_count(r);
-    t.results.reserve(nr);
-    for (uint32_t k = 0; k < nr && r.ok(); ++k) t.results.push_back(valtype(r, i + 1));
-    m_.types.push_back(std::move(t));
+    at = r.offset();
   }
-  canonicalize_types(m_);
+  const uint8_t form = r.u8();
+  if (form == 0x5f || form == 0x5e) {
+    r.fail(std::string(form == 0x5f ? "struct" : "array") + " types are part of the GC proposal, which atoll does not implement", at);
+    return;
+  }
+  if (form != 0x60) {
+    r.fail("malformed function type: expected 0x60", at);
+    return;
+  }
+  FuncType t;
+  const size_t visible = size_t{group} + group_size;  // the group's own types, and earlier ones
+  uint32_t np = vec_count(r);
+  t.params.reserve(np);
+  for (uint32_t k = 0; k < np && r.ok(); ++k) t.params.push_back(valtype(r, visible));
+  uint32_t nr = vec_count(r);
+  t.results.reserve(nr);
+  for (uint32_t k = 0; k < nr && r.ok(); ++k) t.results.push_back(valtype(r, visible));
+  m_.types.push_back(std::move(t));
+  m_.type_group.push_back(group);
+  m_.type_group_size.push_back(group_size);
+  m_.type_final.push_back(final ? 1 : 0);
 }
 
 void ModuleDecoder::import_section(Reader& r) {

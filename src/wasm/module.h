@@ -100,6 +100,12 @@ struct Module {
   // Per type index, the first index of an equivalent type (typed references make structurally
   // equal function types one type: subtyping.h).
   std::vector<uint32_t> type_canon;
+  // Recursion groups (3.0): per type index, the first index of its group and the group's size
+  // (1 for a type written outside `rec`), and whether it is final (`sub` without `final` is not;
+  // declared supertypes are GC's, which atoll does not implement).
+  std::vector<uint32_t> type_group;
+  std::vector<uint32_t> type_group_size;
+  std::vector<uint8_t> type_final;
   std::vector<Import> imports;
 
   std::vector<uint32_t> func_types;  // type index per function, imports first

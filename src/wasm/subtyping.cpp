@@ -17,24 +17,42 @@ uint32_t canon_heap(const Module& m, uint32_t h) {
 
 }  // namespace
 
+// Iso-recursive: a recursion group is one unit, equal to another group when they have as many
+// types and each pair is structurally equal, references within the group compared by position in
+// it and references to earlier types by their equivalence.
 void canonicalize_types(Module& m) {
-  m.type_canon.assign(m.types.size(), 0);
+  const uint32_t n = static_cast<uint32_t>(m.types.size());
+  // Modules built in code (tests, the text reader) may leave the groups out: singletons, final.
+  if (m.type_group.size() != n) {
+    m.type_group.resize(n);
+    m.type_group_size.assign(n, 1);
+    m.type_final.assign(n, 1);
+    for (uint32_t i = 0; i < n; ++i) m.type_group[i] = i;
+  }
+  m.type_canon.assign(n, 0);
   std::map<std::vector<uint32_t>, uint32_t> first;
-  for (uint32_t i = 0; i < m.types.size(); ++i) {
-    std::vector<uint32_t> key;
+  for (uint32_t g = 0; g < n; g += m.type_group_size[g]) {
+    const uint32_t size = m.type_group_size[g];
+    if (size == 0 || size > n - g) return;  // not a decoder's module: leave the rest unmatched
+    std::vector<uint32_t> key{size};
     auto add = [&](ValType t) {
       if (is_ref(t) && heap::is_index(heap_type(t))) {
         const uint32_t j = heap::index(heap_type(t));
-        const uint32_t h = j == i ? kSelf : j < i ? heap::of_index(m.type_canon[j]) : heap_type(t);
+        const uint32_t h = j >= g ? kSelf - (j - g) : heap::of_index(m.type_canon[j]);
         key.push_back(static_cast<uint32_t>(make_ref(h, is_nullable(t))));
       } else {
         key.push_back(static_cast<uint32_t>(t));
       }
     };
-    key.push_back(static_cast<uint32_t>(m.types[i].params.size()));
-    for (ValType t : m.types[i].params) add(t);
-    for (ValType t : m.types[i].results) add(t);
-    m.type_canon[i] = first.emplace(std::move(key), i).first->second;
+    for (uint32_t i = g; i < g + size; ++i) {
+      key.push_back(m.type_final[i]);
+      key.push_back(static_cast<uint32_t>(m.types[i].params.size()));
+      key.push_back(static_cast<uint32_t>(m.types[i].results.size()));
+      for (ValType t : m.types[i].params) add(t);
+      for (ValType t : m.types[i].results) add(t);
+    }
+    const uint32_t canon = first.emplace(std::move(key), g).first->second;
+    for (uint32_t k = 0; k < size; ++k) m.type_canon[g + k] = canon + k;
   }
 }
 

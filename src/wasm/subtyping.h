@@ -1,8 +1,9 @@
 // Type equivalence and subtyping of value types within one module (WebAssembly 3.0 function
 // references, without the GC proposal's declared subtypes):
-//   - two type indices are the same type when their function types are structurally equal,
-//     with references to earlier types compared by equivalence and a type's references to
-//     itself compared as such (iso-recursive equality of singleton recursion groups);
+//   - two type indices are the same type when they sit at the same position of equal recursion
+//     groups (`rec`; a type outside one is a group of its own): groups of as many function types,
+//     pairwise structurally equal and equally final, with references within the group compared
+//     by position and references to earlier types by equivalence (iso-recursive equality);
 //   - (ref null? $t) <: (ref null? func), nofunc <: every function heap type, noextern <: extern;
 //   - a non-null reference is a subtype of the nullable one of the same heap type;
 //   - Bottom (the validator's unknown operand) matches everything.
@@ -18,7 +19,8 @@ namespace atl::wasm {
 
 struct Module;
 
-// Fills m.type_canon from m.types (references to later types must have been rejected).
+// Fills m.type_canon from m.types and the groups (references past a type's group must have been
+// rejected).
 void canonicalize_types(Module& m);
 
 bool heap_matches(const Module& m, uint32_t actual, uint32_t expected);

@@ -97,6 +97,64 @@ TEST(FunctionReferences, StructurallyEqualTypesLinkAcrossModules) {
   }
 }
 
+// Recursion groups (iso-recursive types): two types that refer to each other are one group, the
+// same in every module that writes the same group; the same types in another order, or a type
+// that differs only in being final, are different types.
+//   A: rec { 0 = [(ref null 1)] -> [i32], 1 = [(ref null 0)] -> [] }, exports f of type 0;
+//   B: the same group and [] -> [i32]; imports f as type 0 and calls it with null;
+//   C: rec { 0 = [(ref null 1)] -> [], 1 = [(ref null 0)] -> [i32] }: imports f as type 1;
+//   D: `sub` (not final) [(ref null 1)] ... as A's group otherwise: imports f as type 0.
+Bytes rec_group(bool swapped, bool final) {
+  Bytes first = ftype({ref_null(1)}, {{kI32}}), second = ftype({ref_null(0)}, {});
+  if (swapped) {
+    first = ftype({ref_null(1)}, {});
+    second = ftype({ref_null(0)}, {{kI32}});
+  }
+  if (!final) first = cat({{0x50, 0x00}, first});
+  return cat({{0x4e, 0x02}, first, second});
+}
+
+TEST(FunctionReferences, RecursionGroupsAreOneTypeAcrossModules) {
+  Engine engine;
+  Store store(engine);
+  Linker linker(store);
+  auto a = compile_module(engine, test::module({section(1, vec({rec_group(false, true)})), section(3, vec({{0x00}})),
+                                                section(7, vec({cat({str("f"), {0x00, 0x00}})})),
+                                                section(10, vec({body({0x41, 7, 0x0b})}))}));
+  ASSERT_TRUE(a.ok()) << a.error().to_string();
+  auto ia = linker.instantiate(*a);
+  ASSERT_TRUE(ia.ok()) << ia.error().to_string();
+  linker.define_instance("a", *ia);
+  auto b = compile_module(engine, test::module({section(1, vec({rec_group(false, true), ftype({}, {{kI32}})})),
+                                                section(2, vec({cat({str("a"), str("f"), {0x00, 0x00}})})),
+                                                section(3, vec({{0x02}})), section(7, vec({cat({str("run"), {0x00, 0x01}})})),
+                                                section(10, vec({body({0xd0, 0x01, 0x10, 0x00, 0x0b})}))}));
+  ASSERT_TRUE(b.ok()) << b.error().to_string();
+  auto ib = linker.instantiate(*b);
+  ASSERT_TRUE(ib.ok()) << ib.error().to_string();
+  auto r = (*ib->func<int32_t()>("run"))();
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(*r, 7);
+
+  for (const auto& [group, index] : {std::pair{rec_group(true, true), uint8_t{1}}, std::pair{rec_group(false, false), uint8_t{0}}}) {
+    auto m = compile_module(engine, test::module({section(1, vec({group})),
+                                                  section(2, vec({cat({str("a"), str("f"), {0x00, index}})}))}));
+    ASSERT_TRUE(m.ok()) << m.error().to_string();
+    auto i = linker.instantiate(*m);
+    ASSERT_FALSE(i.ok());
+    EXPECT_EQ(i.error().kind, ErrorKind::Link) << i.error().to_string();
+  }
+
+  // Forward references only within a group; GC's declared supertypes and struct types refused.
+  EXPECT_FALSE(compile_module(engine, test::module({section(1, vec({ftype({ref_null(1)}, {}), ftype({}, {})}))})).ok());
+  auto supers = compile_module(engine, test::module({section(1, vec({ftype({}, {}), cat({{0x50, 0x01, 0x00}, ftype({}, {})})}))}));
+  ASSERT_FALSE(supers.ok());
+  EXPECT_NE(supers.error().to_string().find("GC proposal"), std::string::npos) << supers.error().to_string();
+  auto cut = compile_module(engine, test::module({section(1, vec({{0x4e, 0x03, 0x60, 0x00, 0x00, 0x5f, 0x00}}))}));
+  ASSERT_FALSE(cut.ok());
+  EXPECT_NE(cut.error().to_string().find("struct types"), std::string::npos) << cut.error().to_string();
+}
+
 TEST(FunctionReferences, NullChecksTrap) {
   Engine engine;
   Store store(engine);
