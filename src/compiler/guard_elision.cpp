@@ -13,6 +13,8 @@
 // code generator keeps it as it is. Checks whose access LLVM removed, narrowed or moved stay.
 #include "compiler/guard_elision.h"
 
+#include <llvm/ADT/SmallPtrSet.h>
+#include <llvm/ADT/SmallVector.h>
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/Instructions.h>
 #include <llvm/IR/IntrinsicInst.h>
@@ -20,6 +22,8 @@
 #include <llvm/Transforms/Utils/Local.h>
 
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <vector>
 
 #include "abi/abi.h"
@@ -65,34 +69,60 @@ bool is_vmctx_field(llvm::Value* v, llvm::Argument* vmctx, uint64_t offset) {
   return p == vmctx && off == static_cast<int64_t>(offset);
 }
 
-// The memory's current size: its VM-context field, or a phi of such loads (GVN merges the
-// reloads after calls that may grow the memory).
-bool is_memory_size(llvm::Value* v, llvm::Argument* vmctx, unsigned depth = 0) {
+// The memory's current size: its VM-context field, or phis of such loads (GVN merges the
+// reloads after calls that may grow the memory; in loops the phis form cycles), every value
+// that reaches it being such a load.
+bool is_memory_size(llvm::Value* v, llvm::Argument* vmctx) {
   if (is_vmctx_field(v, vmctx, abi::kVmMemorySize)) return true;
-  auto* phi = llvm::dyn_cast<llvm::PHINode>(v);
-  if (!phi || depth > 4) return false;
-  for (llvm::Value* in : phi->incoming_values()) {
-    if (in != phi && !is_memory_size(in, vmctx, depth + 1)) return false;
+  if (!llvm::isa<llvm::PHINode>(v)) return false;
+  llvm::SmallPtrSet<llvm::PHINode*, 16> seen;
+  llvm::SmallVector<llvm::PHINode*, 16> work{llvm::cast<llvm::PHINode>(v)};
+  while (!work.empty()) {
+    llvm::PHINode* phi = work.pop_back_val();
+    if (!seen.insert(phi).second) continue;
+    if (seen.size() > 64) return false;
+    for (llvm::Value* in : phi->incoming_values()) {
+      if (auto* p = llvm::dyn_cast<llvm::PHINode>(in)) {
+        work.push_back(p);
+      } else if (!is_vmctx_field(in, vmctx, abi::kVmMemorySize)) {
+        return false;
+      }
+    }
   }
   return true;
 }
 
-// An access's address as memory_base + var + constant (var is null for a constant address).
-bool split_address(llvm::Value* ptr, llvm::Argument* vmctx, Affine& out) {
+// The value `v` has on the edge from `pred` into `bb`: a phi of `bb` gives its incoming value.
+llvm::Value* on_edge(llvm::Value* v, const llvm::BasicBlock* bb, const llvm::BasicBlock* pred) {
+  auto* phi = llvm::dyn_cast<llvm::PHINode>(v);
+  if (!phi || !pred || phi->getParent() != bb) return v;
+  const int k = phi->getBasicBlockIndex(pred);
+  return k < 0 ? v : phi->getIncomingValue(static_cast<unsigned>(k));
+}
+
+// An access's address as memory_base + var + constant (var is null for a constant address). For
+// an access in `bb` reached from `pred`, the block's phis are read on that edge.
+bool split_address(llvm::Value* ptr, llvm::Argument* vmctx, Affine& out, const llvm::BasicBlock* bb = nullptr,
+                   const llvm::BasicBlock* pred = nullptr) {
   int64_t constant = 0;
   llvm::Value* var = nullptr;
+  ptr = on_edge(ptr, bb, pred);
   while (auto* gep = llvm::dyn_cast<llvm::GEPOperator>(ptr)) {
     if (!gep->getSourceElementType()->isIntegerTy(8) || gep->getNumIndices() != 1) return false;
-    llvm::Value* idx = gep->getOperand(1);
+    llvm::Value* idx = on_edge(gep->getOperand(1), bb, pred);
     if (auto* c = llvm::dyn_cast<llvm::ConstantInt>(idx)) {
       constant += c->getSExtValue();
     } else {
       if (var) return false;  // two variable parts: not the shape wasm accesses have
-      const Affine a = split_add(idx);
+      Affine a = split_add(idx);
+      if (llvm::Value* edge = on_edge(a.var, bb, pred); edge != a.var) {
+        const Affine inner = split_add(edge);
+        a = {inner.var, a.constant + inner.constant};
+      }
       var = a.var;
       constant += a.constant;
     }
-    ptr = gep->getPointerOperand();
+    ptr = on_edge(gep->getPointerOperand(), bb, pred);
   }
   if (!is_vmctx_field(ptr, vmctx, abi::kVmMemoryBase)) return false;
   out = {var, constant};
@@ -135,9 +165,13 @@ bool checked_end(llvm::BranchInst* br, bool trap_on_true, llvm::Argument* vmctx,
 }
 
 // The access that repeats the check, if it comes before anything observable. The search
-// follows unconditional branches into blocks reached only from the one before.
-llvm::Instruction* repeating_access(llvm::BasicBlock* ok, const Affine& end, llvm::Argument* vmctx,
-                                    const llvm::DataLayout& dl) {
+// follows unconditional branches, also into blocks where paths meet (the dispatch of a loop, the
+// join after an if): there the access's address is read on the edge the search came by, so
+// a phi of addresses repeats this check for this path (each other path keeps its own).
+llvm::Instruction* repeating_access(llvm::BasicBlock* check, llvm::BasicBlock* ok, const Affine& end,
+                                    llvm::Argument* vmctx, const llvm::DataLayout& dl) {
+  llvm::BasicBlock* pred = check;
+  int blocks = 0;
   for (llvm::BasicBlock* bb = ok; bb;) {
     for (llvm::Instruction& i : *bb) {
       if (llvm::isa<llvm::PHINode>(i) || llvm::isa<llvm::DbgInfoIntrinsic>(i)) continue;
@@ -150,7 +184,9 @@ llvm::Instruction* repeating_access(llvm::BasicBlock* ok, const Affine& end, llv
         } else if (is_oob_trap_block(br->getSuccessor(0)) != is_oob_trap_block(br->getSuccessor(1))) {
           next = br->getSuccessor(is_oob_trap_block(br->getSuccessor(0)) ? 1 : 0);
         }
-        bb = next && next->getSinglePredecessor() == bb && next != ok ? next : nullptr;
+        if (next == ok || next == bb || ++blocks > 8) next = nullptr;  // cycles without effects
+        pred = bb;
+        bb = next;
         break;
       }
       llvm::Value* ptr = nullptr;
@@ -166,7 +202,7 @@ llvm::Instruction* repeating_access(llvm::BasicBlock* ok, const Affine& end, llv
         Affine a;
         // LLVM's rewrites keep values: var + constant is the wasm effective address, below
         // 8 GiB, so the access starts inside the reservation and faults iff it ends past memory.
-        if (split_address(ptr, vmctx, a) && a.var == end.var && a.constant >= 0 &&
+        if (split_address(ptr, vmctx, a, bb, pred) && a.var == end.var && a.constant >= 0 &&
             a.constant + static_cast<int64_t>(dl.getTypeStoreSize(type)) == end.constant) {
           return &i;
         }
@@ -180,6 +216,7 @@ llvm::Instruction* repeating_access(llvm::BasicBlock* ok, const Affine& end, llv
   return nullptr;
 }
 
+size_t g_candidates = 0;
 size_t elide_in(llvm::Function& f) {
   llvm::Argument* vmctx = f.getArg(0);
   const llvm::DataLayout& dl = f.getDataLayout();
@@ -196,8 +233,9 @@ size_t elide_in(llvm::Function& f) {
     if (t0 == t1) continue;
     Affine end;
     if (!checked_end(br, t0, vmctx, end)) continue;
+    ++g_candidates;
     llvm::BasicBlock* ok = br->getSuccessor(t0 ? 1 : 0);
-    if (llvm::Instruction* access = repeating_access(ok, end, vmctx, dl)) found.push_back({br, ok, access});
+    if (llvm::Instruction* access = repeating_access(&bb, ok, end, vmctx, dl)) found.push_back({br, ok, access});
   }
   for (const Elision& e : found) {
     if (auto* l = llvm::dyn_cast<llvm::LoadInst>(e.access)) l->setVolatile(true);
@@ -222,6 +260,7 @@ size_t elide_guarded_checks(llvm::Module& mod) {
     if (f.isDeclaration() || !f.getName().starts_with(abi::kFuncSymbolPrefix)) continue;
     n += elide_in(f);
   }
+  if (getenv("ATOLL_GUARD_STATS")) fprintf(stderr, "guard elision: %zu of %zu\n", n, g_candidates);
   return n;
 }
 

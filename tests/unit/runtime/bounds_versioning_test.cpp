@@ -45,6 +45,19 @@ const char* kLoops = R"(
       (local.set $n (i32.sub (local.get $n) (i32.const 1)))
       (i32.store8 (i32.add (local.get $end) (local.get $n)) (local.get $v))
       (br $l))))
+  ;; Tries to grow the memory every 8th iteration while storing at a stride of $step: the size
+  ;; the checks compare with is reloaded after each grow, so in the loop it is a cycle of phis
+  ;; (guard_elision.cpp follows them).
+  (func (export "grow_store") (param $step i32) (param $n i32) (result i32)
+    (local $i i32)
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (if (i32.eqz (i32.and (local.get $i) (i32.const 7)))
+        (then (drop (memory.grow (i32.const 1)))))
+      (i32.store (i32.mul (local.get $i) (local.get $step)) (local.get $i))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l)))
+    (local.get $i))
 )
 )";
 
@@ -147,6 +160,23 @@ TEST(BoundsVersioning, ALoopThatLeavesTheMemoryTrapsAfterTheSameStores) {
   // The last element straddles the end (4 bytes at 65534).
   EXPECT_TRUE(agree("straddling", sum(65534 - 8 - 4 * 9, 0, 10)).trapped);
   EXPECT_FALSE(agree("just inside", sum(65532 - 8 - 4 * 9, 0, 10)).trapped);
+}
+
+TEST(BoundsVersioning, ChecksAgainstASizeReloadedInTheLoop) {
+  auto grow_store = [](int32_t step, int32_t n) {
+    return [=](Instance& i) -> Result<int64_t> {
+      auto r = (*i.func<int32_t(int32_t, int32_t)>("grow_store"))(step, n);
+      if (!r.ok()) return r.take_error();
+      return int64_t{*r};
+    };
+  };
+  EXPECT_EQ(agree("in bounds", grow_store(4, 1000)).value, 1000);
+  // At a stride of 4 KiB the 16th store is the first past the (ungrowable) 64 KiB.
+  Outcome o = agree("past the end", grow_store(4096, 100));
+  EXPECT_TRUE(o.trapped);
+  int32_t last;
+  std::memcpy(&last, o.memory.data() + 15 * 4096, 4);
+  EXPECT_EQ(last, 15);
 }
 
 TEST(BoundsVersioning, WasmAddressesThatWrapPast4GiB) {
