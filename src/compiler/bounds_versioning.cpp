@@ -151,7 +151,7 @@ std::optional<Candidate> candidate(llvm::Loop* loop, llvm::ScalarEvolution& se) 
 
 // Bounds of a SCEV over iterations 0 ..= n of the loop, as exact integers in 128 bits: the
 // mathematical value of the expression, whose machine value is the same modulo 2^width (add and
-// multiply wrap consistently). Where the machine value is used at a greater width (zext, and
+// multiply wrap consistently). Where the machine value is used at a greater width (zext, sext, and
 // the 64-bit end address itself) the mathematical range must fit the narrow width, and then
 // machine value = mathematical value. Conditions for that accumulate in `ok`.
 class RangeBuilder {
@@ -186,6 +186,13 @@ class RangeBuilder {
       auto r = range(z->getOperand());
       if (!r) return std::nullopt;
       require_within(*r, z->getOperand()->getType()->getIntegerBitWidth());
+      return r;
+    }
+    if (const auto* x = llvm::dyn_cast<llvm::SCEVSignExtendExpr>(s)) {
+      // From address_flags.cpp: zero extensions of values proven never negative.
+      auto r = range(x->getOperand());
+      if (!r) return std::nullopt;
+      require_within_signed(*r, x->getOperand()->getType()->getIntegerBitWidth());
       return r;
     }
     if (const auto* add = llvm::dyn_cast<llvm::SCEVAddExpr>(s)) {
@@ -226,6 +233,12 @@ class RangeBuilder {
     llvm::Value* top = llvm::ConstantInt::get(wide(), llvm::APInt::getOneBitSet(128, bits));
     ok_ = b_.CreateAnd(ok_, b_.CreateAnd(b_.CreateICmpSGE(r.lo, llvm::ConstantInt::get(wide(), 0)),
                                           b_.CreateICmpSLT(r.hi, top)));
+  }
+  // The same for a value read as signed.
+  void require_within_signed(const Range& r, unsigned bits) {
+    llvm::Value* top = llvm::ConstantInt::get(wide(), llvm::APInt::getOneBitSet(128, bits - 1));
+    llvm::Value* bottom = llvm::ConstantInt::get(wide(), -llvm::APInt::getOneBitSet(128, bits - 1));
+    ok_ = b_.CreateAnd(ok_, b_.CreateAnd(b_.CreateICmpSGE(r.lo, bottom), b_.CreateICmpSLT(r.hi, top)));
   }
   void require(llvm::Value* cond) { ok_ = b_.CreateAnd(ok_, cond); }
   llvm::IRBuilder<>& builder() { return b_; }

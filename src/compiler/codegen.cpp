@@ -34,6 +34,7 @@
 #include "compiler/compiler.h"
 #include "compiler/debug_info.h"
 #include "compiler/function_translator.h"
+#include "compiler/address_flags.h"
 #include "compiler/bounds_versioning.h"
 #include "compiler/guard_elision.h"
 #include "compiler/module_context.h"
@@ -335,6 +336,13 @@ Result<std::vector<uint8_t>> compile_chunk(const wasm::Module& wm, const Compile
     if (options.opt_level >= 2 && !std::getenv("ATOLL_NO_LOOP_VERSIONING")) {
       pb.registerVectorizerStartEPCallback([](llvm::FunctionPassManager& fpm, llvm::OptimizationLevel) {
         fpm.addPass(BoundsVersioningPass());
+      });
+    }
+    // Before the loop passes: overflow facts that let IndVars widen wasm's i32 induction
+    // variables without masks (address_flags.cpp).
+    if (options.opt_level >= 2 && !std::getenv("ATOLL_NO_ADDRESS_FLAGS")) {
+      pb.registerPeepholeEPCallback([](llvm::FunctionPassManager& fpm, llvm::OptimizationLevel) {
+        fpm.addPass(AddressFlagsPass());
       });
     }
     pb.registerModuleAnalyses(mam);

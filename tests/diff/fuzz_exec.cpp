@@ -4,7 +4,7 @@
 // call to call. Output, one line per event, normalised for comparison:
 //   call NAME | log V... | result V... | trap MESSAGE
 // Floats are printed with 17 significant digits; NaN as "nan" (bit patterns are not compared).
-//   atoll_fuzz_exec [--bounds guard|explicit] [-O N] MODULE.wasm
+//   atoll_fuzz_exec [--bounds guard|explicit] [-O N] [--target-cpu CPU] MODULE.wasm
 // Exit status: 0 ran, 2 usage or the module cannot run here (not an atoll bug by itself), 1
 // compile or instantiation error.
 #include <cmath>
@@ -60,12 +60,14 @@ int main(int argc, char** argv) {
       config.bounds = std::string(argv[++i]) == "explicit" ? atl::BoundsChecks::Explicit : atl::BoundsChecks::GuardPages;
     } else if (a == "-O" && i + 1 < argc) {
       config.opt_level = std::atoi(argv[++i]);
+    } else if (a == "--target-cpu" && i + 1 < argc) {
+      config.target_cpu = argv[++i];
     } else {
       file = a;
     }
   }
   if (file.empty()) {
-    std::fprintf(stderr, "usage: atoll_fuzz_exec [--bounds guard|explicit] [-O N] MODULE.wasm\n");
+    std::fprintf(stderr, "usage: atoll_fuzz_exec [--bounds guard|explicit] [-O N] [--target-cpu CPU] MODULE.wasm\n");
     return 2;
   }
   auto bytes = atl::read_file(file);

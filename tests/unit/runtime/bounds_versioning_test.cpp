@@ -45,6 +45,31 @@ const char* kLoops = R"(
       (local.set $n (i32.sub (local.get $n) (i32.const 1)))
       (i32.store8 (i32.add (local.get $end) (local.get $n)) (local.get $v))
       (br $l))))
+  ;; clang's wasm32 counting loops: an i32 counter from -4000 up to 0 in steps of 4, elements at
+  ;; counter + K (address_flags.cpp proves counter + K does not overflow and, for K >= 4000, is
+  ;; never negative). K = 8000: in bounds; 65636: the last 25 elements are past 64 KiB; 2000:
+  ;; the first addresses wrap to nearly 4 GiB.
+  (func (export "count_in") (result i32)
+    (local $c i32) (local $s i32)
+    (local.set $c (i32.const -4000))
+    (loop $l
+      (local.set $s (i32.add (local.get $s) (i32.load (i32.add (local.get $c) (i32.const 8000)))))
+      (br_if $l (local.tee $c (i32.add (local.get $c) (i32.const 4)))))
+    (local.get $s))
+  (func (export "count_past") (result i32)
+    (local $c i32) (local $s i32)
+    (local.set $c (i32.const -4000))
+    (loop $l
+      (local.set $s (i32.add (local.get $s) (i32.load (i32.add (local.get $c) (i32.const 65636)))))
+      (br_if $l (local.tee $c (i32.add (local.get $c) (i32.const 4)))))
+    (local.get $s))
+  (func (export "count_wrap") (result i32)
+    (local $c i32) (local $s i32)
+    (local.set $c (i32.const -4000))
+    (loop $l
+      (local.set $s (i32.add (local.get $s) (i32.load (i32.add (local.get $c) (i32.const 2000)))))
+      (br_if $l (local.tee $c (i32.add (local.get $c) (i32.const 4)))))
+    (local.get $s))
   ;; Tries to grow the memory every 8th iteration while storing at a stride of $step: the size
   ;; the checks compare with is reloaded after each grow, so in the loop it is a cycle of phis
   ;; (guard_elision.cpp follows them).
@@ -177,6 +202,19 @@ TEST(BoundsVersioning, ChecksAgainstASizeReloadedInTheLoop) {
   int32_t last;
   std::memcpy(&last, o.memory.data() + 15 * 4096, 4);
   EXPECT_EQ(last, 15);
+}
+
+TEST(BoundsVersioning, CountingLoopsUpToZero) {
+  auto call = [](const char* name) {
+    return [=](Instance& i) -> Result<int64_t> {
+      auto r = (*i.func<int32_t()>(name))();
+      if (!r.ok()) return r.take_error();
+      return int64_t{*r};
+    };
+  };
+  EXPECT_FALSE(agree("in bounds", call("count_in")).trapped);
+  EXPECT_TRUE(agree("past the end", call("count_past")).trapped);
+  EXPECT_TRUE(agree("wrapping", call("count_wrap")).trapped);
 }
 
 TEST(BoundsVersioning, WasmAddressesThatWrapPast4GiB) {

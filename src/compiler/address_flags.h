@@ -1,0 +1,18 @@
+// Overflow facts about wasm's 32-bit address arithmetic, proven with scalar evolution (see
+// address_flags.cpp).
+#pragma once
+
+#include <llvm/IR/PassManager.h>
+
+namespace atl::compiler {
+
+// In loops, marks i32 adds that cannot overflow as signed as `nsw`, and zero extensions of
+// values that cannot be negative as `nneg`, where scalar evolution proves it from the loop's
+// trip count. Runs before IndVarSimplify, which can then widen wasm's i32 induction variables
+// to i64 by sign extension and keep addresses affine.
+class AddressFlagsPass : public llvm::PassInfoMixin<AddressFlagsPass> {
+ public:
+  llvm::PreservedAnalyses run(llvm::Function& f, llvm::FunctionAnalysisManager& fam);
+};
+
+}  // namespace atl::compiler
