@@ -36,6 +36,7 @@
 #include "compiler/function_translator.h"
 #include "compiler/address_flags.h"
 #include "compiler/bounds_versioning.h"
+#include "compiler/may_throw.h"
 #include "compiler/guard_elision.h"
 #include "compiler/module_context.h"
 #include "compiler/shape.h"
@@ -245,7 +246,8 @@ std::vector<Chunk> partition(const wasm::Module& wm, unsigned threads, uint64_t 
 }
 
 Result<std::vector<uint8_t>> compile_chunk(const wasm::Module& wm, const CompileOptions& module_options,
-                                           const TargetChoice& target_choice, const Chunk& chunk) {
+                                           const TargetChoice& target_choice, const Chunk& chunk,
+                                           const std::vector<uint8_t>* may_throw) {
   CompileOptions options = module_options;
   if (chunk.cheap) options.opt_level = 0;
   std::string err;
@@ -268,6 +270,7 @@ Result<std::vector<uint8_t>> compile_chunk(const wasm::Module& wm, const Compile
   CompileOptions resolved = options;
   resolved.target_cpu = target_choice.cpu;
   ModuleContext mc(ctx, *mod, wm, resolved);
+  mc.may_throw = may_throw;
   DebugLocations locations(*mod);
 
   // Every defined function is declared (calls into other chunks become relocations the merge
@@ -400,11 +403,15 @@ Result<std::vector<uint8_t>> compile(const wasm::Module& wm, const CompileOption
 
   const unsigned threads = options.threads ? options.threads : usable_cpus();
   const std::vector<Chunk> chunks = partition(wm, threads, options.chunk_bytes, options.opt_level);
+  // Modules with tags check after every call; the others after calls that may end with an
+  // exception pending (may_throw.cpp).
+  std::vector<uint8_t> may_throw;
+  if (wm.tags.empty()) may_throw = functions_that_may_throw(wm);
   std::vector<Result<std::vector<uint8_t>>> results(chunks.size(), Error{});
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t c = next++; c < chunks.size(); c = next++) {
-      results[c] = compile_chunk(wm, options, *target_choice, chunks[c]);
+      results[c] = compile_chunk(wm, options, *target_choice, chunks[c], wm.tags.empty() ? &may_throw : nullptr);
     }
   };
   std::vector<std::thread> pool;

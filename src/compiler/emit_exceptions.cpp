@@ -61,10 +61,11 @@ llvm::BasicBlock* FunctionTranslator::propagate_block() {
   return propagate_;
 }
 
-// Modules without tags check only inside their own handlers (a catch_all needs no tag): what
-// they cannot catch passes through their frames unchecked (docs/CLI.md).
+// Modules with tags check after every call; the others inside their own handlers (a catch_all
+// needs no tag) and after calls that may end with an exception pending (may_throw.cpp), so that
+// an exception passing through leaves their frames at once.
 void FunctionTranslator::check_exception() {
-  if (!exception_checks_ && !frames_.back().unwind) return;
+  if (!exception_checks_ && !frames_.back().unwind && !callee_may_throw_) return;
   llvm::Value* e = load_pending_exception();
   llvm::BasicBlock* cont = llvm::BasicBlock::Create(mc_.ctx, "no.exception", fn_);
   llvm::MDBuilder md(mc_.ctx);

@@ -184,7 +184,9 @@ bool FunctionTranslator::call(const wasm::Instr& in) {
     const uint32_t type_index = wm.func_types[in.index];
     llvm::FunctionType* ft = mc_.signature(type_index);
     if (in.index >= wm.num_imported_funcs) {
+      callee_may_throw_ = !mc_.may_throw || (*mc_.may_throw)[in.index];
       emit_call(ft, mc_.funcs[in.index], vmctx_, wm.types[type_index], tail);
+      callee_may_throw_ = true;
       return true;
     }
     // Imports go through this instance's FuncRef for them: code + the callee's context.

@@ -154,6 +154,7 @@ class FunctionTranslator {
   llvm::BasicBlock* propagate_ = nullptr;        // returns with an exception pending
   llvm::AllocaInst* throw_slots_ = nullptr;      // payload slots for the throw builtin
   std::vector<llvm::AllocaInst*> caught_slots_;  // every legacy try's caught exception
+  bool callee_may_throw_ = true;                 // the call being emitted (check_exception)
   bool exception_checks_ = false;                // the module has tags
   const std::vector<wasm::CatchClause>* catches_ = nullptr;  // of the try_table being read
   uint64_t error_offset_ = 0;

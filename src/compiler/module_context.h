@@ -51,6 +51,9 @@ class ModuleContext {
 
   // Defined functions by function index (nullptr for imports).
   std::vector<llvm::Function*> funcs;
+  // Modules without tags: per function index, whether a call of it may end with an exception
+  // pending (may_throw.h); null: check after every call.
+  const std::vector<uint8_t>* may_throw = nullptr;
 
   llvm::Function* builtin(const char* name);  // atl_builtin_<name>, declared on first use
 

@@ -295,6 +295,50 @@ TEST(Exceptions, TheHostHoldsExnrefsAsOpaqueValues) {
   EXPECT_EQ(null_call.error().trap(), TrapCode::NullExceptionReference) << null_call.error().to_string();
 }
 
+// An exception passing through a module without tags leaves its frames at once: B calls A's
+// thrower (through its own function), C catches; B's code after the calls never runs.
+TEST(Exceptions, FramesOfModulesWithoutTagsAreUnwound) {
+  for (const Mode mode : {Mode{0, BoundsChecks::GuardPages}, Mode{2, BoundsChecks::GuardPages}}) {
+    SCOPED_TRACE("-O" + std::to_string(mode.opt));
+    Config c;
+    c.opt_level = mode.opt;
+    Engine engine(c);
+    Store store(engine);
+    Linker linker(store);
+    auto a = compile_module(engine, test::wat(kThrower, kFlags));
+    ASSERT_TRUE(a.ok()) << a.error().to_string();
+    auto ia = linker.instantiate(*a);
+    ASSERT_TRUE(ia.ok());
+    linker.define_instance("a", *ia);
+    auto b = compile_module(engine, test::wat(R"((module
+        (import "a" "thrower" (func $thrower (param i32)))
+        (global $after (export "after") (mut i32) (i32.const 0))
+        (func $inner (param i32)
+          (call $thrower (local.get 0))
+          (global.set $after (i32.add (global.get $after) (i32.const 1))))
+        (func (export "middle") (param i32) (result i32)
+          (call $inner (local.get 0))
+          (global.set $after (i32.add (global.get $after) (i32.const 10)))
+          (i32.const 5))))", kFlags));
+    ASSERT_TRUE(b.ok()) << b.error().to_string();
+    auto ib = linker.instantiate(*b);
+    ASSERT_TRUE(ib.ok());
+    linker.define_instance("b", *ib);
+    auto cm = compile_module(engine, test::wat(R"((module
+        (import "a" "e" (tag $e (param i32 i64)))
+        (import "b" "middle" (func $middle (param i32) (result i32)))
+        (func (export "run") (param i32) (result i32)
+          (try (result i32) (do (call $middle (local.get 0))) (catch $e (drop))))))", kFlags));
+    ASSERT_TRUE(cm.ok()) << cm.error().to_string();
+    auto ic = linker.instantiate(*cm);
+    ASSERT_TRUE(ic.ok()) << ic.error().to_string();
+    auto r = (*ic->func<int32_t(int32_t)>("run"))(42);
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    EXPECT_EQ(*r, 42);
+    EXPECT_EQ(ib->global("after")->get().i32(), 0);
+  }
+}
+
 TEST(Exceptions, ImportedTagsMustHaveTheSameType) {
   Engine engine;
   Store store(engine);
