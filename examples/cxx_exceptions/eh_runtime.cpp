@@ -79,7 +79,8 @@ unsigned uncaught = 0;
 }
 
 // --- LSDA reading (DWARF exception tables) ----------------------------------------------------
-uintptr_t read_uleb(const uint8_t*& p) {
+// LEB128, as DWARF writes it: unsigned, or signed (sign-extended from the last byte's bit 6).
+uintptr_t read_leb(const uint8_t*& p, bool is_signed) {
   uintptr_t v = 0;
   unsigned shift = 0;
   uint8_t b;
@@ -88,21 +89,11 @@ uintptr_t read_uleb(const uint8_t*& p) {
     if (shift < sizeof(uintptr_t) * 8) v |= static_cast<uintptr_t>(b & 0x7f) << shift;
     shift += 7;
   } while (b & 0x80);
+  if (is_signed && shift < sizeof(uintptr_t) * 8 && (b & 0x40)) v |= ~uintptr_t{0} << shift;
   return v;
 }
-
-intptr_t read_sleb(const uint8_t*& p) {
-  uintptr_t v = 0;
-  unsigned shift = 0;
-  uint8_t b;
-  do {
-    b = *p++;
-    if (shift < sizeof(uintptr_t) * 8) v |= static_cast<uintptr_t>(b & 0x7f) << shift;
-    shift += 7;
-  } while (b & 0x80);
-  if (shift < sizeof(uintptr_t) * 8 && (b & 0x40)) v |= ~uintptr_t{0} << shift;
-  return static_cast<intptr_t>(v);
-}
+uintptr_t read_uleb(const uint8_t*& p) { return read_leb(p, false); }
+intptr_t read_sleb(const uint8_t*& p) { return static_cast<intptr_t>(read_leb(p, true)); }
 
 constexpr uint8_t kOmit = 0xff;
 

@@ -73,6 +73,20 @@ struct Mode {
   BoundsChecks bounds;
 };
 
+Config config_for(const Mode& m) {
+  Config c;
+  c.opt_level = m.opt;
+  c.bounds = m.bounds;
+  return c;
+}
+
+// Compiles `text` (with exceptions) and instantiates it through `linker`.
+Result<Instance> load(const Engine& engine, Linker& linker, const char* text) {
+  auto m = compile_module(engine, test::wat(text, kFlags));
+  if (!m.ok()) return m.take_error();
+  return linker.instantiate(*m);
+}
+
 TEST(Exceptions, PayloadsTagsAndTheHostBoundary) {
   for (const Mode mode : {Mode{0, BoundsChecks::GuardPages}, Mode{2, BoundsChecks::GuardPages},
                           Mode{0, BoundsChecks::Explicit}, Mode{2, BoundsChecks::Explicit}}) {
@@ -170,14 +184,10 @@ const char* kHolders = R"(
 TEST(Exceptions, HeldExceptionsAreFreedOnceAndOnlyAfterTheirLastHolder) {
   for (const Mode mode : {Mode{0, BoundsChecks::GuardPages}, Mode{2, BoundsChecks::GuardPages}}) {
     SCOPED_TRACE("-O" + std::to_string(mode.opt));
-    Config c;
-    c.opt_level = mode.opt;
-    Engine engine(c);
+    Engine engine(config_for(mode));
     Store store(engine);
     Linker linker(store);
-    auto m = compile_module(engine, test::wat(kHolders, kFlags));
-    ASSERT_TRUE(m.ok()) << m.error().to_string();
-    auto inst = linker.instantiate(*m);
+    auto inst = load(engine, linker, kHolders);
     ASSERT_TRUE(inst.ok()) << inst.error().to_string();
     auto nested = (*inst->func<int32_t(int32_t)>("nested"))(100'000);
     ASSERT_TRUE(nested.ok()) << nested.error().to_string();
@@ -300,17 +310,13 @@ TEST(Exceptions, TheHostHoldsExnrefsAsOpaqueValues) {
 TEST(Exceptions, FramesOfModulesWithoutTagsAreUnwound) {
   for (const Mode mode : {Mode{0, BoundsChecks::GuardPages}, Mode{2, BoundsChecks::GuardPages}}) {
     SCOPED_TRACE("-O" + std::to_string(mode.opt));
-    Config c;
-    c.opt_level = mode.opt;
-    Engine engine(c);
+    Engine engine(config_for(mode));
     Store store(engine);
     Linker linker(store);
-    auto a = compile_module(engine, test::wat(kThrower, kFlags));
-    ASSERT_TRUE(a.ok()) << a.error().to_string();
-    auto ia = linker.instantiate(*a);
-    ASSERT_TRUE(ia.ok());
+    auto ia = load(engine, linker, kThrower);
+    ASSERT_TRUE(ia.ok()) << ia.error().to_string();
     linker.define_instance("a", *ia);
-    auto b = compile_module(engine, test::wat(R"((module
+    auto ib = load(engine, linker, R"((module
         (import "a" "thrower" (func $thrower (param i32)))
         (global $after (export "after") (mut i32) (i32.const 0))
         (func $inner (param i32)
@@ -319,18 +325,14 @@ TEST(Exceptions, FramesOfModulesWithoutTagsAreUnwound) {
         (func (export "middle") (param i32) (result i32)
           (call $inner (local.get 0))
           (global.set $after (i32.add (global.get $after) (i32.const 10)))
-          (i32.const 5))))", kFlags));
-    ASSERT_TRUE(b.ok()) << b.error().to_string();
-    auto ib = linker.instantiate(*b);
-    ASSERT_TRUE(ib.ok());
+          (i32.const 5))))");
+    ASSERT_TRUE(ib.ok()) << ib.error().to_string();
     linker.define_instance("b", *ib);
-    auto cm = compile_module(engine, test::wat(R"((module
+    auto ic = load(engine, linker, R"((module
         (import "a" "e" (tag $e (param i32 i64)))
         (import "b" "middle" (func $middle (param i32) (result i32)))
         (func (export "run") (param i32) (result i32)
-          (try (result i32) (do (call $middle (local.get 0))) (catch $e (drop))))))", kFlags));
-    ASSERT_TRUE(cm.ok()) << cm.error().to_string();
-    auto ic = linker.instantiate(*cm);
+          (try (result i32) (do (call $middle (local.get 0))) (catch $e (drop))))))");
     ASSERT_TRUE(ic.ok()) << ic.error().to_string();
     auto r = (*ic->func<int32_t(int32_t)>("run"))(42);
     ASSERT_TRUE(r.ok()) << r.error().to_string();
