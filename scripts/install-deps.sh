@@ -8,6 +8,7 @@ packages=(
   llvm-19-dev                         # the compiler's code generator (src/compiler only)
   clang-19 libclang-rt-19-dev         # compiler, sanitizers and libFuzzer runtimes
   lld-19 wasi-libc libclang-rt-19-dev-wasm32   # building wasm32-wasi guests from C
+  libc++-19-dev-wasm32 libc++abi-19-dev-wasm32  # ... and from C++ (examples/cxx_exceptions)
   libcli11-dev nlohmann-json3-dev     # CLI parsing; wast2json output
   libgtest-dev libbenchmark-dev       # tests and micro-benchmarks
   wabt                                # wast2json for the spec tests, wasm-validate as a reference
