@@ -77,6 +77,25 @@ admin=$(grep -o 'admin.*http://127.0.0.1:[0-9]*' "$work/server.log" | sed 's/.*:
 [ -n "$port" ] && [ -n "$admin" ] || { cat "$work/server.log"; echo "FAIL: the server did not start"; exit 1; }
 url=http://127.0.0.1:$port
 get() { curl -s --max-time 10 -o "$work/body" -w '%{http_code}' "$@"; }
+# Polls instead of sleeping a fixed time, which a loaded machine (sanitizers, parallel tests)
+# outruns: until ADMIN_PORT's metrics show at least N requests in flight, or until its /readyz
+# answers STATUS; 10 s at most.
+wait_in_flight() {  # wait_in_flight ADMIN_PORT N
+  local n
+  for _ in $(seq 200); do
+    n=$(curl -s --max-time 2 "http://127.0.0.1:$1/metrics" | sed -n 's/^atoll_in_flight_requests \([0-9]*\)$/\1/p')
+    [ "${n:-0}" -ge "$2" ] && return 0
+    sleep 0.05
+  done
+  fail "fewer than $2 requests in flight after 10 s"
+}
+wait_ready_is() {  # wait_ready_is ADMIN_PORT STATUS
+  for _ in $(seq 200); do
+    [ "$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/readyz")" = "$2" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
 
 # Routing and per-route settings.
 status_is 200 "exact route" -- "$url/hello"
@@ -100,7 +119,7 @@ status_is 200 "body limit is per route" -- -d "$(head -c 200 /dev/zero | tr '\0'
 status_is 500 "trap" -- "$url/api/trap"
 get "$url/one/sleep?ms=1000" > "$work/one.status" &
 one=$!
-sleep 0.3
+wait_in_flight "$admin" 1
 status_is 503 "route's concurrency limit" -- "$url/one/"
 wait $one
 [ "$(cat "$work/one.status")" = 200 ] || fail "the request within the concurrency limit: $(cat "$work/one.status")"
@@ -120,7 +139,7 @@ done
 # SIGHUP with a good config: new requests see it at once; one in flight finishes on the old.
 get "$url/nap/sleep?ms=1000" > "$work/inflight.status" &
 inflight=$!
-sleep 0.3
+wait_in_flight "$admin" 1
 write_config "$work/atoll.toml" /hello2 reloaded
 kill -HUP "$server"
 for _ in $(seq 100); do grep -q "reloaded" "$work/server.log" && break; sleep 0.1; done
@@ -160,11 +179,10 @@ grep -qF 'atoll_reloads_total{result="refused"} 5' "$work/metrics" || fail "refu
 # SIGTERM drains: 40 requests sleeping 1 s all finish, nothing new is accepted, exit 0.
 "$burst" "$port" "/nap/sleep?ms=1000" 40 > "$work/drain.out" &
 drainers=$!
-sleep 0.4
+wait_in_flight "$admin" 40
 start=$(date +%s%N)
 kill -TERM "$server"
-sleep 0.2
-[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$admin/readyz")" = 503 ] || fail "readyz while draining"
+wait_ready_is "$admin" 503 || fail "readyz while draining"
 [ "$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' "$url/hello2")" = 000 ] || fail "a new connection was accepted while draining"
 wait $drainers || fail "requests in flight at SIGTERM: $(cat "$work/drain.out")"
 wait "$server"
@@ -223,8 +241,7 @@ for _ in $(seq 200); do grep -q "^atoll: admin" "$work/delay.log" && break; slee
 dport=$(sed -n 's|^atoll: serving .* on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$work/delay.log")
 dadmin=$(sed -n 's|^atoll: admin .* on http://127.0.0.1:\([0-9]*\)/$|\1|p' "$work/delay.log")
 kill -TERM "$server"
-sleep 0.2
-[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$dadmin/readyz")" = 503 ] || fail "drain delay: readyz is not 503"
+wait_ready_is "$dadmin" 503 || fail "drain delay: readyz is not 503"
 curl -s -D "$work/dhead" -o /dev/null "http://127.0.0.1:$dport/hello" || fail "drain delay: a new connection was refused during the delay"
 grep -qi "^connection: close" "$work/dhead" || fail "drain delay: response does not close its connection: $(cat "$work/dhead")"
 wait "$server" || fail "drain delay: exit $?"
