@@ -8,6 +8,7 @@
 // by sign extension into plain affine i64 addresses.
 #include "compiler/address_flags.h"
 
+#include <llvm/ADT/DenseMap.h>
 #include <llvm/Analysis/LoopInfo.h>
 #include <llvm/Analysis/ScalarEvolution.h>
 #include <llvm/IR/Instructions.h>
@@ -54,9 +55,13 @@ llvm::PreservedAnalyses AddressFlagsPass::run(llvm::Function& f, llvm::FunctionA
   llvm::ScalarEvolution& se = fam.getResult<llvm::ScalarEvolutionAnalysis>(f);
   bool changed = false;
   std::vector<llvm::ZExtInst*> to_sext;
+  llvm::DenseMap<const llvm::Loop*, bool> shaped;  // once per loop: a loop may have many blocks
   for (llvm::BasicBlock& bb : f) {
     const llvm::Loop* l = li.getLoopFor(&bb);
-    if (!l || !vectorizer_shaped(l)) continue;
+    if (!l) continue;
+    auto [it, fresh] = shaped.try_emplace(l, false);
+    if (fresh) it->second = vectorizer_shaped(l);
+    if (!it->second) continue;
     for (llvm::Instruction& i : bb) {
       if (auto* add = llvm::dyn_cast<llvm::BinaryOperator>(&i)) {
         if (add->getOpcode() != llvm::Instruction::Add || !add->getType()->isIntegerTy(32) || add->hasNoSignedWrap() ||
