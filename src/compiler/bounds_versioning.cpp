@@ -29,6 +29,7 @@
 #include <llvm/IR/PatternMatch.h>
 #include <llvm/Transforms/Utils/BasicBlockUtils.h>
 #include <llvm/Transforms/Utils/Cloning.h>
+#include <llvm/Transforms/Utils/Local.h>
 #include <llvm/Transforms/Utils/LoopUtils.h>
 #include <llvm/Transforms/Utils/ScalarEvolutionExpander.h>
 
@@ -333,8 +334,13 @@ bool version(const Candidate& c, llvm::Function& f, llvm::LoopInfo& li, llvm::Do
     for (llvm::BasicBlock* succ : check.branch->successors()) {
       if (succ != check.in_bounds) succ->removePredecessor(from);  // its LCSSA phis, say
     }
+    llvm::Value* cond = check.branch->getCondition();
     llvm::BranchInst::Create(check.in_bounds, check.branch);
     check.branch->eraseFromParent();
+    // The comparisons go too: the vectorizer runs next, and an address still used by a dead
+    // compare is not "only an address" to it (it then keeps the addresses in a vector and
+    // extracts one per access).
+    llvm::RecursivelyDeleteTriviallyDeadInstructions(cond);
   }
   dt.recalculate(f);
   se.forgetLoop(loop);
