@@ -1,6 +1,5 @@
 // wasm.h: functions (host callbacks and calls), globals, tables, memories, externs, and values
 // with their references.
-#include <algorithm>
 #include <cstring>
 
 #include "capi/capi.h"
@@ -69,8 +68,7 @@ bool ref_to_bits(wasm_store_t* store, ValType type, const wasm_ref_t* ref, uint6
     }
     // Still one of the store's live exceptions (a handle kept past its store could otherwise
     // name a store at the same address): code trusts an exnref.
-    const auto& live = store->store.impl().exceptions;
-    if (std::find(live.rbegin(), live.rend(), reinterpret_cast<const abi::Exception*>(e->bits)) == live.rend()) {
+    if (!store->store.impl().is_live_exception(reinterpret_cast<const abi::Exception*>(e->bits))) {
       why = "the exception is not a live exception of this store";
       return false;
     }

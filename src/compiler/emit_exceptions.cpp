@@ -4,9 +4,10 @@
 // An exception is a store-wide pending value (RuntimeLimits::exception) rather than a native
 // unwind: the throw builtins set it and return, and code leaves for the innermost handler
 // ("unwind target"): a try's dispatch block in this function, or the function's return, after
-// which the caller's check after the call does the same. Only modules with tags get the checks
-// (a load and a rarely taken branch after each call); a dispatch compares the exception's tag
-// with each clause's, in order, and either takes it (clearing the pending value) or passes it on.
+// which the caller's check after the call does the same. The check is a load and a rarely taken
+// branch, after every call in modules with tags and after the calls that may throw in the
+// others (check_exception); a dispatch compares the exception's tag with each clause's, in
+// order, and either takes it (clearing the pending value) or passes it on.
 #include "compiler/function_translator.h"
 
 #include <llvm/Transforms/Utils/BasicBlockUtils.h>

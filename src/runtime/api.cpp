@@ -504,8 +504,7 @@ static Result<std::vector<uint64_t>> argument_slots(const runtime::StoreData& st
       return usage("argument " + std::to_string(i) + " should be " + wasm::valtype_name(t.params[i]));
     }
     if (args[i].type == ValType::ExnRef && args[i].bits[0] != 0) {
-      const auto* e = reinterpret_cast<const abi::Exception*>(args[i].bits[0]);
-      if (std::find(store.exceptions.rbegin(), store.exceptions.rend(), e) == store.exceptions.rend()) {
+      if (!store.is_live_exception(reinterpret_cast<const abi::Exception*>(args[i].bits[0]))) {
         return usage("argument " + std::to_string(i) + " is an exnref that is not a live exception of this store");
       }
     }

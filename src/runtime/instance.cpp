@@ -72,6 +72,10 @@ void StoreData::free_if_unused(abi::Exception* e) {
   }
 }
 
+bool StoreData::is_live_exception(const abi::Exception* e) const {
+  return std::find(exceptions.rbegin(), exceptions.rend(), e) != exceptions.rend();  // newest first
+}
+
 void StoreData::release_exception(abi::Exception* e) {
   if (e == nullptr) return;
   if (e->holders != 0) --e->holders;

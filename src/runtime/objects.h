@@ -302,6 +302,9 @@ struct StoreData {
   abi::Exception* new_exception(const TagObject* tag, uint32_t count, const uint64_t* slots);
   void free_if_unused(abi::Exception* e);
   void release_exception(abi::Exception* e);  // a holder lets go
+  // Whether `e` is one of this store's exceptions: what the host hands in as an exnref must be
+  // (code trusts it).
+  bool is_live_exception(const abi::Exception* e) const;
   // The exception that reached the host (after a call returned), as an error; clears it.
   Result<void> take_uncaught();
   std::vector<std::shared_ptr<Instance>> instances;
