@@ -1,10 +1,10 @@
 #include "artifact/artifact.h"
 
-#include <cpuid.h>
-
 #include <cstring>
+#include <utility>
 
 #include "abi/abi.h"
+#include "support/host_cpu.h"
 #include "wasm/decoder.h"
 
 namespace atl::artifact {
@@ -36,33 +36,21 @@ uint64_t features_of_level(const std::string& cpu) {
 
 namespace {
 uint64_t query_cpu_features() {
-  unsigned a, b, c, d;
+  static constexpr std::pair<X86Feature, uint64_t> kBits[] = {
+      {X86Feature::SSE3, kSSE3},         {X86Feature::SSSE3, kSSSE3},       {X86Feature::SSE41, kSSE41},
+      {X86Feature::SSE42, kSSE42},       {X86Feature::POPCNT, kPOPCNT},     {X86Feature::AVX, kAVX},
+      {X86Feature::FMA, kFMA},           {X86Feature::AVX2, kAVX2},         {X86Feature::BMI1, kBMI1},
+      {X86Feature::BMI2, kBMI2},         {X86Feature::AVX512F, kAVX512F},   {X86Feature::AVX512BW, kAVX512BW},
+      {X86Feature::AVX512DQ, kAVX512DQ}, {X86Feature::AVX512VL, kAVX512VL}, {X86Feature::LZCNT, kLZCNT},
+  };
   uint64_t f = 0;
-  if (__get_cpuid(1, &a, &b, &c, &d)) {
-    if (c & bit_SSE3) f |= kSSE3;
-    if (c & bit_SSSE3) f |= kSSSE3;
-    if (c & bit_SSE4_1) f |= kSSE41;
-    if (c & bit_SSE4_2) f |= kSSE42;
-    if (c & bit_POPCNT) f |= kPOPCNT;
-    if (c & bit_AVX) f |= kAVX;
-    if (c & bit_FMA) f |= kFMA;
+  for (const auto& [feature, bit] : kBits) {
+    if (host_has(feature)) f |= bit;
   }
-  if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
-    if (b & bit_AVX2) f |= kAVX2;
-    if (b & bit_BMI) f |= kBMI1;
-    if (b & bit_BMI2) f |= kBMI2;
-    if (b & bit_AVX512F) f |= kAVX512F;
-    if (b & bit_AVX512BW) f |= kAVX512BW;
-    if (b & bit_AVX512DQ) f |= kAVX512DQ;
-    if (b & bit_AVX512VL) f |= kAVX512VL;
-  }
-  if (__get_cpuid(0x80000001, &a, &b, &c, &d) && (c & bit_LZCNT)) f |= kLZCNT;
   return f;
 }
 }  // namespace
 
-// Asked once: in a virtual machine each CPUID traps to the hypervisor (about 2% of a warm
-// `atoll run` when every caller asked again).
 uint64_t host_cpu_features() {
   static const uint64_t features = query_cpu_features();
   return features;

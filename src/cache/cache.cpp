@@ -134,10 +134,9 @@ Result<Cache> Cache::open(const std::string& dir) {
 }
 
 Digest256 Cache::tag(const std::string& name, std::span<const uint8_t> artifact) const {
-  std::vector<uint8_t> message(name.begin(), name.end());
-  message.push_back(0);
-  message.insert(message.end(), artifact.begin(), artifact.end());
-  return hmac_sha256(key_, message);
+  // name, a zero byte, then the artifact (the name is a hex digest: it has no zero bytes)
+  static constexpr uint8_t kSeparator = 0;
+  return hmac_sha256(key_, {{reinterpret_cast<const uint8_t*>(name.data()), name.size()}, {&kSeparator, 1}, artifact});
 }
 
 std::optional<std::vector<uint8_t>> Cache::read(const std::string& name) const {

@@ -1,9 +1,10 @@
 #include "support/sha256.h"
 
-#include <cpuid.h>
 #include <immintrin.h>
 
 #include <cstring>
+
+#include "support/host_cpu.h"
 
 namespace atl {
 namespace {
@@ -85,14 +86,8 @@ Sha256::Sha256(Impl impl)
       h_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19} {}
 
 bool Sha256::hardware_available() {
-  // CPUID asked only here, when something is hashed (__builtin_cpu_supports would link a
-  // constructor that queries every feature at each process start).
-  static const bool yes = [] {
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3) || !(c & bit_SSE4_1)) return false;
-    return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
-  }();
-  return yes;
+  // (__builtin_cpu_supports would link a constructor that runs CPUID at each process start.)
+  return host_has(X86Feature::SSSE3) && host_has(X86Feature::SSE41) && host_has(X86Feature::SHA);
 }
 
 void Sha256::blocks(const uint8_t* p, size_t count) {
@@ -136,6 +131,10 @@ Digest256 Sha256::finish() {
 }
 
 Digest256 hmac_sha256(std::span<const uint8_t> key, std::span<const uint8_t> message) {
+  return hmac_sha256(key, {message});
+}
+
+Digest256 hmac_sha256(std::span<const uint8_t> key, std::initializer_list<std::span<const uint8_t>> parts) {
   uint8_t k[64] = {};
   if (key.size() > 64) {
     Sha256 s;
@@ -152,7 +151,7 @@ Digest256 hmac_sha256(std::span<const uint8_t> key, std::span<const uint8_t> mes
   }
   Sha256 inner;
   inner.update(ipad);
-  inner.update(message);
+  for (std::span<const uint8_t> part : parts) inner.update(part);
   const Digest256 ih = inner.finish();
   Sha256 outer;
   outer.update(opad);

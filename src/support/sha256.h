@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <string>
 
@@ -34,6 +35,8 @@ class Sha256 {
 };
 
 Digest256 hmac_sha256(std::span<const uint8_t> key, std::span<const uint8_t> message);
+// The HMAC of the concatenation of `parts`, without building it.
+Digest256 hmac_sha256(std::span<const uint8_t> key, std::initializer_list<std::span<const uint8_t>> parts);
 
 // Compares in time independent of where the digests differ.
 bool digests_equal(const Digest256& a, const Digest256& b);

@@ -35,6 +35,26 @@ int error(const std::string& message, int status = 1) {
   return status;
 }
 
+// Ends the process once the guest is done, without tearing down what the process is about to
+// lose anyway (the store's mappings, the module, the linker, the argument parser): about a tenth
+// of a warm `atoll run` of a small program. Sanitizer builds return normally, so their leak check
+// still sees the run.
+void fast_exit(int status) {
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__has_feature)
+#define ATOLL_FAST_EXIT 1
+#elif defined(__has_feature)
+#if !__has_feature(address_sanitizer) && !__has_feature(memory_sanitizer)
+#define ATOLL_FAST_EXIT 1
+#endif
+#endif
+#ifdef ATOLL_FAST_EXIT
+  std::fflush(nullptr);
+  _exit(status);
+#else
+  (void)status;
+#endif
+}
+
 bool is_artifact(const std::vector<uint8_t>& bytes) {
   return bytes.size() >= 4 && bytes[0] == 0x7f && bytes[1] == 'E' && bytes[2] == 'L' && bytes[3] == 'F';
 }
@@ -442,6 +462,7 @@ int run(const RunFlags& given) {
   }
   if (wasm_options->timeout_ns) timeout.emplace(engine, *wasm_options->timeout_ns);
   const int status = run_guest();
+  if (!profiler) fast_exit(status);
   if (profiler) {
     auto written = profiler->finish();
     if (!written.ok()) return error(written.error().message);

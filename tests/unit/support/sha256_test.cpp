@@ -60,6 +60,13 @@ TEST(HmacSha256, Rfc4231) {
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
+TEST(HmacSha256, PartsAreHashedAsTheirConcatenation) {
+  const std::vector<uint8_t> key(20, 0x0b), hi = bytes("Hi "), there = bytes("There"), none;
+  EXPECT_EQ(to_hex(hmac_sha256(key, {hi, none, there})),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  EXPECT_NE(hmac_sha256(key, {hi, there, hi}), hmac_sha256(key, {hi, there}));
+}
+
 TEST(Digests, EqualityIsExact) {
   Digest256 a{}, b{};
   EXPECT_TRUE(digests_equal(a, b));
