@@ -2,9 +2,9 @@
 # Real programs built from Debian source packages (`apt-get source`: Debian's code with Debian's
 # patches, nothing vendored here), natively and for wasm32-wasi from the same sources with
 # clang-19 -O2, run side by side in one run: outputs compared byte for byte, whole-process time
-# (hyperfine), ratios to native and their geometric mean. Each program is the package's library
-# (or interpreter) driven by a small main of ours in drivers/ that makes its own input, so runs
-# need no files.
+# (bench/min_times.sh: the fastest of RUNS runs, 10 by default), ratios to native and their
+# geometric mean. Each program is the package's library (or interpreter) driven by a small main
+# of ours in drivers/ that makes its own input, so runs need no files.
 #
 #   bench/real/run.sh [BUILD_DIR] [PROGRAM...]     PEERS=1 also times node (V8, its WASI)
 #
@@ -115,8 +115,8 @@ for p in "${programs[@]}"; do
   fi
   cmds=(-n native "$work/$p.native" -n atoll "$atoll run $work/$p.wasm")
   [ "$peers" = 1 ] && cmds+=(-n node "node --no-warnings $root/bench/hello/node_wasi.mjs $work/$p.wasm")
-  hyperfine -N --warmup 1 --runs 5 --export-csv "$work/$p.csv" "${cmds[@]}" > /dev/null 2>&1
-  read -r native_s atoll_s node_s < <(awk -F, 'NR > 1 { m[$1] = $2 } END { print m["native"], m["atoll"], m["node"] + 0 }' "$work/$p.csv")
+  read -r native_s atoll_s node_s < <("$root/bench/min_times.sh" "$work/$p" "${RUNS:-10}" "${cmds[@]}" |
+    awk '{ m[$1] = $2 } END { print m["native"], m["atoll"], m["node"] + 0 }')
   ratio=$(awk -v a="$atoll_s" -v n="$native_s" 'BEGIN { printf "%.3f", a / n }')
   ratios+=("$ratio")
   line=$(printf '%-8s %10.1f %10.1f %8s' "$p" "$(awk -v s="$native_s" 'BEGIN{print s*1000}')" \

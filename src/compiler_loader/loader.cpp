@@ -57,12 +57,14 @@ bool exists(const std::string& path, int mode) { return access(path.c_str(), mod
 std::string plugin_path() {
   if (const char* env = std::getenv("ATOLL_COMPILER")) return env;
   const std::string name = compiler::kPluginFileName;
-  const std::string candidates[] = {exe_dir() + "/" + name, library_dir() + "/" + name,
-                                    exe_dir() + "/" ATOLL_BIN_TO_LIB "/" + name, ATOLL_INSTALL_LIBDIR "/" + name};
-  for (const std::string& c : candidates) {
-    if (exists(c, R_OK)) return c;
-  }
-  return candidates[0];
+  // Asked in order and only as far as needed: every warm `atoll run` comes here for the cache
+  // key, and each of /proc/self/exe and realpath costs system calls.
+  const std::string exe = exe_dir();
+  if (std::string c = exe + "/" + name; exists(c, R_OK)) return c;
+  if (std::string c = library_dir() + "/" + name; exists(c, R_OK)) return c;
+  if (std::string c = exe + "/" ATOLL_BIN_TO_LIB "/" + name; exists(c, R_OK)) return c;
+  if (std::string c = ATOLL_INSTALL_LIBDIR "/" + name; exists(c, R_OK)) return c;
+  return exe + "/" + name;
 }
 
 // $ATOLL_COMPILE_WORKER, else beside the executable (the CLI's, the build tree), else the
