@@ -36,6 +36,7 @@
 #include "compiler/function_translator.h"
 #include "compiler/address_flags.h"
 #include "compiler/bounds_versioning.h"
+#include "compiler/loop_reroll.h"
 #include "compiler/may_throw.h"
 #include "compiler/guard_elision.h"
 #include "compiler/module_context.h"
@@ -339,6 +340,8 @@ Result<std::vector<uint8_t>> compile_chunk(const wasm::Module& wm, const Compile
     if (options.opt_level >= 2 && !std::getenv("ATOLL_NO_LOOP_VERSIONING")) {
       pb.registerVectorizerStartEPCallback([](llvm::FunctionPassManager& fpm, llvm::OptimizationLevel) {
         fpm.addPass(BoundsVersioningPass());
+        // Then the in-bounds loops clang unrolled, rolled back up (loop_reroll.cpp).
+        if (!std::getenv("ATOLL_NO_REROLL")) fpm.addPass(LoopRerollPass());
       });
     }
     // Before the loop passes: overflow facts that let IndVars widen wasm's i32 induction

@@ -1,0 +1,221 @@
+// Loops clang unrolled for wasm32, rolled back up before the vectorizer
+// (src/compiler/loop_reroll.cpp): every function runs at -O0 (never rolled) and at -O2/-O3 in
+// both bounds modes, and results and memory must agree. The near misses must stay as they are.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "../wat.h"
+#include "atoll/atoll.h"
+
+namespace atl {
+namespace {
+
+// Each loop counts $c from -4 * 4 * $n up to 0 in steps of 16 (clang's wasm32 form) and reads
+// four consecutive i32 elements at $c + K, K + 4, K + 8, K + 12: four copies of one body.
+const char* kLoops = R"(
+(module
+  (memory (export "memory") 1 1)
+  ;; bench/kernels/reduce.c's loop: a sum of squares in i64 and a signed maximum, chained
+  ;; through the copies from the last element to the first, as clang emits it.
+  (func (export "squares_max") (param $n i32) (param $k i32) (result i64)
+    (local $c i32) (local $s i64) (local $m i32) (local $a i32) (local $b i32) (local $d i32) (local $e i32)
+    (local.set $m (i32.const 0x80000000))
+    (local.set $c (i32.mul (local.get $n) (i32.const -16)))
+    (loop $l
+      (local.set $a (i32.load (i32.add (local.get $c) (i32.add (local.get $k) (i32.const 12)))))
+      (local.set $b (i32.load (i32.add (local.get $c) (i32.add (local.get $k) (i32.const 8)))))
+      (local.set $d (i32.load (i32.add (local.get $c) (i32.add (local.get $k) (i32.const 4)))))
+      (local.set $e (i32.load (i32.add (local.get $c) (local.get $k))))
+      (local.set $m (select (local.get $m) (local.get $a) (i32.gt_s (local.get $m) (local.get $a))))
+      (local.set $m (select (local.get $m) (local.get $b) (i32.gt_s (local.get $m) (local.get $b))))
+      (local.set $m (select (local.get $m) (local.get $d) (i32.gt_s (local.get $m) (local.get $d))))
+      (local.set $m (select (local.get $m) (local.get $e) (i32.gt_s (local.get $m) (local.get $e))))
+      (local.set $s (i64.add (local.get $s) (i64.add (i64.add
+        (i64.mul (i64.extend_i32_s (local.get $e)) (i64.extend_i32_s (local.get $e)))
+        (i64.mul (i64.extend_i32_s (local.get $d)) (i64.extend_i32_s (local.get $d))))
+        (i64.add
+        (i64.mul (i64.extend_i32_s (local.get $b)) (i64.extend_i32_s (local.get $b)))
+        (i64.mul (i64.extend_i32_s (local.get $a)) (i64.extend_i32_s (local.get $a)))))))
+      (br_if $l (local.tee $c (i32.add (local.get $c) (i32.const 16)))))
+    (i64.xor (local.get $s) (i64.extend_i32_u (local.get $m))))
+  ;; Two copies of a dot product of two arrays (two streams), with xor, unsigned min and a
+  ;; wrapping product as further reductions.
+  (func (export "two_streams") (param $n i32) (result i32)
+    (local $c i32) (local $dot i32) (local $x i32) (local $u i32) (local $p i32)
+    (local.set $u (i32.const -1))
+    (local.set $p (i32.const 1))
+    (local.set $c (i32.mul (local.get $n) (i32.const -8)))
+    (loop $l
+      (local.set $dot (i32.add (local.get $dot) (i32.mul
+        (i32.load (i32.add (local.get $c) (i32.const 20000)))
+        (i32.load (i32.add (local.get $c) (i32.const 40000))))))
+      (local.set $dot (i32.add (local.get $dot) (i32.mul
+        (i32.load (i32.add (local.get $c) (i32.const 20004)))
+        (i32.load (i32.add (local.get $c) (i32.const 40004))))))
+      (local.set $x (i32.xor (i32.xor (local.get $x)
+        (i32.load16_u (i32.add (local.get $c) (i32.const 20000))))
+        (i32.load16_u (i32.add (local.get $c) (i32.const 20004)))))
+      (local.set $u (select (local.get $u) (i32.load (i32.add (local.get $c) (i32.const 40000)))
+        (i32.lt_u (local.get $u) (i32.load (i32.add (local.get $c) (i32.const 40000))))))
+      (local.set $u (select (local.get $u) (i32.load (i32.add (local.get $c) (i32.const 40004)))
+        (i32.lt_u (local.get $u) (i32.load (i32.add (local.get $c) (i32.const 40004))))))
+      (local.set $p (i32.mul (i32.mul (local.get $p)
+        (i32.or (i32.load (i32.add (local.get $c) (i32.const 20000))) (i32.const 1)))
+        (i32.or (i32.load (i32.add (local.get $c) (i32.const 20004))) (i32.const 1))))
+      (br_if $l (local.tee $c (i32.add (local.get $c) (i32.const 8)))))
+    (i32.add (i32.add (local.get $dot) (local.get $x)) (i32.add (local.get $u) (local.get $p))))
+  ;; Near miss: the third copy adds 1 to its element. Rolling would drop it.
+  (func (export "not_isomorphic") (param $n i32) (result i32)
+    (local $c i32) (local $s i32)
+    (local.set $c (i32.mul (local.get $n) (i32.const -16)))
+    (loop $l
+      (local.set $s (i32.add (local.get $s) (i32.add (i32.add
+        (i32.load (i32.add (local.get $c) (i32.const 30000)))
+        (i32.load (i32.add (local.get $c) (i32.const 30004))))
+        (i32.add
+        (i32.add (i32.load (i32.add (local.get $c) (i32.const 30008))) (i32.const 1))
+        (i32.load (i32.add (local.get $c) (i32.const 30012)))))))
+      (br_if $l (local.tee $c (i32.add (local.get $c) (i32.const 16)))))
+    (local.get $s))
+  ;; Near miss: the copies are 8 bytes apart, but the loop steps by 32 (a gap between blocks).
+  (func (export "gapped") (param $n i32) (result i32)
+    (local $c i32) (local $s i32)
+    (local.set $c (i32.mul (local.get $n) (i32.const -32)))
+    (loop $l
+      (local.set $s (i32.add (local.get $s) (i32.add
+        (i32.load (i32.add (local.get $c) (i32.const 30000)))
+        (i32.load (i32.add (local.get $c) (i32.const 30008))))))
+      (br_if $l (local.tee $c (i32.add (local.get $c) (i32.const 32)))))
+    (local.get $s))
+  ;; Near miss: the last element read is returned too, so the copies are seen after the loop.
+  (func (export "last_seen") (param $n i32) (result i32)
+    (local $c i32) (local $s i32) (local $last i32)
+    (local.set $c (i32.mul (local.get $n) (i32.const -8)))
+    (loop $l
+      (local.set $last (i32.load (i32.add (local.get $c) (i32.const 30004))))
+      (local.set $s (i32.add (i32.add (local.get $s)
+        (i32.load (i32.add (local.get $c) (i32.const 30000)))) (local.get $last)))
+      (br_if $l (local.tee $c (i32.add (local.get $c) (i32.const 8)))))
+    (i32.add (local.get $s) (i32.mul (local.get $last) (i32.const 1000))))
+  ;; Near miss: each copy also writes, so the loop has stores.
+  (func (export "with_stores") (param $n i32) (result i32)
+    (local $c i32) (local $s i32)
+    (local.set $c (i32.mul (local.get $n) (i32.const -8)))
+    (loop $l
+      (local.set $s (i32.add (i32.add (local.get $s)
+        (i32.load (i32.add (local.get $c) (i32.const 30000))))
+        (i32.load (i32.add (local.get $c) (i32.const 30004)))))
+      (i32.store (i32.add (local.get $c) (i32.const 30004)) (local.get $s))
+      (br_if $l (local.tee $c (i32.add (local.get $c) (i32.const 8)))))
+    (local.get $s))
+  ;; Near miss: the copies feed a float sum, which is not associative.
+  (func (export "float_sum") (param $n i32) (result f32)
+    (local $c i32) (local $s f32)
+    (local.set $c (i32.mul (local.get $n) (i32.const -8)))
+    (loop $l
+      (local.set $s (f32.add (f32.add (local.get $s)
+        (f32.convert_i32_s (i32.load (i32.add (local.get $c) (i32.const 30000)))))
+        (f32.convert_i32_s (i32.load (i32.add (local.get $c) (i32.const 30004))))))
+      (br_if $l (local.tee $c (i32.add (local.get $c) (i32.const 8)))))
+    (local.get $s))
+)
+)";
+
+struct Outcome {
+  bool trapped = false;
+  uint64_t value = 0;
+  std::vector<uint8_t> memory;
+  bool operator==(const Outcome&) const = default;
+};
+
+// Runs `call` on a fresh instance compiled with `opt` and `bounds`, memory filled with a pattern
+// that has negative and large elements.
+template <typename Call>
+Outcome run(int opt, BoundsChecks bounds, Call call) {
+  Config c;
+  c.opt_level = opt;
+  c.bounds = bounds;
+  Engine engine(c);
+  Store store(engine);
+  Linker linker(store);
+  auto m = compile_module(engine, test::wat(kLoops));
+  EXPECT_TRUE(m.ok()) << m.error().to_string();
+  auto inst = linker.instantiate(*m);
+  EXPECT_TRUE(inst.ok());
+  auto mem = inst->memory("memory");
+  uint8_t* bytes = mem->span(0, mem->size())->data();
+  uint32_t x = 12345;
+  for (size_t i = 0; i < mem->size(); ++i) {
+    x = x * 1103515245u + 12345u;
+    bytes[i] = static_cast<uint8_t>(x >> 23);
+  }
+  Outcome o;
+  auto r = call(*inst);
+  o.trapped = !r.ok();
+  if (r.ok()) o.value = *r;
+  if (!r.ok()) EXPECT_EQ(r.error().trap(), TrapCode::MemoryOutOfBounds) << r.error().to_string();
+  o.memory.assign(bytes, bytes + mem->size());
+  return o;
+}
+
+template <typename Call>
+Outcome agree(const std::string& what, Call call) {
+  const Outcome reference = run(0, BoundsChecks::Explicit, call);
+  for (BoundsChecks bounds : {BoundsChecks::GuardPages, BoundsChecks::Explicit}) {
+    for (int opt : {2, 3}) {
+      EXPECT_TRUE(run(opt, bounds, call) == reference)
+          << what << " differs at -O" << opt << (bounds == BoundsChecks::Explicit ? " explicit" : " guard");
+    }
+  }
+  return reference;
+}
+
+template <typename R, typename... Args>
+auto call(const char* name, Args... args) {
+  return [=](Instance& i) -> Result<uint64_t> {
+    auto f = i.func<R(Args...)>(name);
+    if (!f.ok()) return f.take_error();
+    auto r = (*f)(args...);
+    if (!r.ok()) return r.take_error();
+    if constexpr (std::is_same_v<R, float>) {
+      uint32_t bits;
+      std::memcpy(&bits, &*r, 4);
+      return uint64_t{bits};
+    } else {
+      return static_cast<uint64_t>(*r);
+    }
+  };
+}
+
+TEST(LoopReroll, UnrolledReductionsGiveTheSameResults) {
+  // 1000 groups of four elements, bytes 16 to 16032.
+  const Outcome o = agree("squares and maximum", call<int64_t>("squares_max", 1000, 16 + 16000));
+  EXPECT_FALSE(o.trapped);
+  EXPECT_NE(o.value, 0u);
+  EXPECT_FALSE(agree("one group", call<int64_t>("squares_max", 1, 100)).trapped);
+  EXPECT_FALSE(agree("two streams", call<int32_t>("two_streams", 2000)).trapped);
+  EXPECT_FALSE(agree("two streams, one group", call<int32_t>("two_streams", 1)).trapped);
+}
+
+TEST(LoopReroll, UnrolledReductionsLeavingTheMemoryStillTrap) {
+  // The loop reads from k - 16n up to k + 15: with k = 64 KiB + 160 its last ten groups lie
+  // past the memory, so it is not versioned in bounds and traps.
+  EXPECT_TRUE(agree("past the end", call<int64_t>("squares_max", 1000, 65536 + 160)).trapped);
+  EXPECT_FALSE(agree("just inside", call<int64_t>("squares_max", 1000, 65536 - 16)).trapped);
+}
+
+TEST(LoopReroll, NearMissesStayAsTheyAre) {
+  EXPECT_FALSE(agree("not isomorphic", call<int32_t>("not_isomorphic", 1000)).trapped);
+  EXPECT_FALSE(agree("gapped", call<int32_t>("gapped", 500)).trapped);
+  EXPECT_FALSE(agree("last seen", call<int32_t>("last_seen", 2000)).trapped);
+  EXPECT_FALSE(agree("with stores", call<int32_t>("with_stores", 2000)).trapped);
+  EXPECT_FALSE(agree("float sum", call<float>("float_sum", 2000)).trapped);
+}
+
+}  // namespace
+}  // namespace atl
