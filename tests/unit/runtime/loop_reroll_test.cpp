@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <cstring>
+#include <random>
+#include <sstream>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -215,6 +217,185 @@ TEST(LoopReroll, NearMissesStayAsTheyAre) {
   EXPECT_FALSE(agree("last seen", call<int32_t>("last_seen", 2000)).trapped);
   EXPECT_FALSE(agree("with stores", call<int32_t>("with_stores", 2000)).trapped);
   EXPECT_FALSE(agree("float sum", call<float>("float_sum", 2000)).trapped);
+}
+
+
+// Random unrolled reductions, as clang would write them and with near misses: K copies of a
+// random expression over one or two streams of elements, folded into one to three integer
+// reductions in a random order; in about a third of the functions one copy differs (another
+// constant, operation or element), which must not be rolled. Each export returns the xor of
+// its reductions.
+class RandomLoops {
+ public:
+  explicit RandomLoops(uint32_t seed) : rng_(seed) {}
+
+  std::string module(int functions) {
+    std::ostringstream m;
+    m << "(module (memory (export \"memory\") 1 1)\n";
+    for (int f = 0; f < functions; ++f) m << function(f);
+    m << ")\n";
+    return m.str();
+  }
+
+ private:
+  int pick(int n) { return static_cast<int>(rng_() % static_cast<uint32_t>(n)); }
+
+  struct Shape {
+    int esize = 4;          // bytes per element
+    const char* load = "";  // the load instruction
+    bool wide = false;      // work in i64
+    int copies = 4;
+    int step = 16;          // bytes per iteration: copies * esize
+    int bases[2] = {0, 0};
+    int streams = 1;
+  };
+
+  // One element of stream `s` in copy `j`, as the work type.
+  std::string element(const Shape& sh, int s, int j) const {
+    std::ostringstream e;
+    e << "(" << sh.load << " (i32.add (local.get $c) (i32.const " << sh.bases[s] + j * sh.esize << ")))";
+    if (sh.wide && sh.esize < 8) return "(i64.extend_i32_s " + e.str() + ")";
+    return e.str();
+  }
+
+  // The per-copy expression: template `t` over the copy's elements x (and y), constant `k`.
+  std::string expression(const Shape& sh, int t, int j, int k, int shift) const {
+    const std::string ty = sh.wide ? "i64" : "i32";
+    const std::string x = element(sh, 0, j + shift), y = element(sh, sh.streams - 1, j);
+    const std::string c = "(" + ty + ".const " + std::to_string(k) + ")";
+    switch (t) {
+      case 0: return x;
+      case 1: return "(" + ty + ".mul " + x + " " + x + ")";
+      case 2: return "(" + ty + ".add " + x + " " + c + ")";
+      case 3: return "(" + ty + ".xor " + x + " " + y + ")";
+      case 4: return "(" + ty + ".mul " + x + " " + y + ")";
+      case 5: return "(" + ty + ".mul (" + ty + ".add " + x + " " + y + ") " + c + ")";
+      default: return "(select " + x + " " + y + " (" + ty + ".lt_s " + x + " " + y + "))";
+    }
+  }
+
+  std::string combine(const std::string& ty, int op, const std::string& a, const std::string& b) const {
+    static const char* const kBinary[] = {"add", "mul", "xor", "and", "or"};
+    if (op < 5) return "(" + ty + "." + kBinary[op] + " " + a + " " + b + ")";
+    static const char* const kCompare[] = {"lt_s", "gt_s", "lt_u", "gt_u"};  // min_s, max_s, min_u, max_u
+    return "(select " + a + " " + b + " (" + ty + "." + kCompare[op - 5] + " " + a + " " + b + "))";
+  }
+
+  std::string function(int index) {
+    Shape sh;
+    static const int kSizes[] = {1, 2, 4, 8};
+    static const char* const kLoads[] = {"i32.load8_s", "i32.load16_u", "i32.load", "i64.load"};
+    const int size = pick(4);
+    sh.esize = kSizes[size];
+    sh.load = kLoads[size];
+    sh.wide = sh.esize == 8 || pick(3) == 0;
+    static const int kCopies[] = {2, 3, 4, 8};
+    sh.copies = kCopies[pick(4)];
+    sh.step = sh.copies * sh.esize;
+    const int n = 1 + pick(150);
+    sh.streams = 1 + pick(2);
+    for (int s = 0; s < 2; ++s) sh.bases[s] = n * sh.step + 64 + pick(20000);
+    const std::string ty = sh.wide ? "i64" : "i32";
+    const int reductions = 1 + pick(3);
+    const bool near_miss = pick(3) == 0;
+    const int odd_copy = pick(sh.copies), odd_reduction = pick(reductions);
+    std::ostringstream f;
+    f << "(func (export \"f" << index << "\") (result i64) (local $c i32)";
+    for (int r = 0; r < reductions; ++r) f << " (local $r" << r << " " << ty << ")";
+    f << "\n";
+    for (int r = 0; r < reductions; ++r) {
+      f << "(local.set $r" << r << " (" << ty << ".const " << static_cast<int>(rng_() % 1000) - 500 << "))\n";
+    }
+    f << "(local.set $c (i32.const " << -n * sh.step << "))\n(loop $l\n";
+    for (int r = 0; r < reductions; ++r) {
+      const int op = pick(9), t = pick(7), k = pick(100) - 50, order = pick(3);
+      std::vector<std::string> parts;
+      for (int j = 0; j < sh.copies; ++j) {
+        int tj = t, kj = k, shift = 0;
+        if (near_miss && r == odd_reduction && j == odd_copy) {
+          switch (pick(3)) {
+            case 0: kj = k + 1 + pick(5); tj = 2; break;   // another constant (template 2 uses it)
+            case 1: tj = (t + 1) % 7; break;               // another operation
+            default: shift = sh.copies; break;              // the element of the next iteration
+          }
+          if (!(tj != t || kj != k || shift)) shift = 1;
+        }
+        if (kj != k && t != 2 && tj == 2) kj = k + 1;
+        parts.push_back(expression(sh, tj, j, kj, shift));
+      }
+      std::string acc = "(local.get $r" + std::to_string(r) + ")";
+      if (order == 0) {
+        for (const std::string& p : parts) acc = combine(ty, op, acc, p);
+      } else if (order == 1) {
+        for (size_t j = parts.size(); j-- > 0;) acc = combine(ty, op, acc, parts[j]);
+      } else {
+        std::vector<std::string> level = parts;
+        while (level.size() > 1) {
+          std::vector<std::string> next;
+          for (size_t j = 0; j + 1 < level.size(); j += 2) next.push_back(combine(ty, op, level[j], level[j + 1]));
+          if (level.size() % 2) next.push_back(level.back());
+          level = next;
+        }
+        acc = combine(ty, op, acc, level.front());
+      }
+      f << "(local.set $r" << r << " " << acc << ")\n";
+    }
+    f << "(br_if $l (local.tee $c (i32.add (local.get $c) (i32.const " << sh.step << ")))))\n";
+    std::string result = "(i64.const 0)";
+    for (int r = 0; r < reductions; ++r) {
+      const std::string v = "(local.get $r" + std::to_string(r) + ")";
+      result = "(i64.xor " + result + " " + (sh.wide ? v : "(i64.extend_i32_u " + v + ")") + ")";
+    }
+    f << result << ")\n";
+    return f.str();
+  }
+
+  std::mt19937 rng_;
+};
+
+// About a third of each module's functions are rolled (-pass-remarks=atoll-reroll through
+// atoll_fuzz_exec); the rest are near misses or shapes the pass does not take.
+TEST(LoopReroll, RandomUnrolledReductionsAgreeWithTheUnoptimisedCode) {
+  constexpr int kFunctions = 40;
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    const std::string text = RandomLoops(seed).module(kFunctions);
+    const std::vector<uint8_t> wasm = test::wat(text);
+    ASSERT_FALSE(wasm.empty()) << "seed " << seed << ": wat2wasm refused:\n" << text;
+    auto results = [&](int opt, BoundsChecks bounds) {
+      Config c;
+      c.opt_level = opt;
+      c.bounds = bounds;
+      Engine engine(c);
+      Store store(engine);
+      Linker linker(store);
+      auto m = compile_module(engine, wasm);
+      EXPECT_TRUE(m.ok()) << m.error().to_string();
+      auto inst = linker.instantiate(*m);
+      EXPECT_TRUE(inst.ok());
+      auto mem = inst->memory("memory");
+      uint8_t* bytes = mem->span(0, mem->size())->data();
+      uint32_t x = seed;
+      for (size_t i = 0; i < mem->size(); ++i) {
+        x = x * 1103515245u + 12345u;
+        bytes[i] = static_cast<uint8_t>(x >> 23);
+      }
+      std::vector<int64_t> out;
+      for (int f = 0; f < kFunctions; ++f) {
+        auto r = (*inst->func<int64_t()>("f" + std::to_string(f)))();
+        EXPECT_TRUE(r.ok()) << "seed " << seed << " f" << f;
+        out.push_back(r.ok() ? *r : 0);
+      }
+      return out;
+    };
+    const auto reference = results(0, BoundsChecks::Explicit);
+    for (BoundsChecks bounds : {BoundsChecks::GuardPages, BoundsChecks::Explicit}) {
+      const auto got = results(2, bounds);
+      for (int f = 0; f < kFunctions; ++f) {
+        EXPECT_EQ(got[f], reference[f]) << "seed " << seed << " f" << f
+                                         << (bounds == BoundsChecks::Explicit ? " explicit" : " guard");
+      }
+    }
+  }
 }
 
 }  // namespace
