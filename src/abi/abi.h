@@ -183,9 +183,13 @@ constexpr const char* kBuiltinPrefix = "atl_builtin_";
 
 // Symbol names in the artifact's ELF symbol table.
 //   atl_func_<index>[_<name>]   compiled wasm function <index> (defined functions only)
+//   atl_wrap_<index>            its entry in the wasm calling convention, where the body uses
+//                               another (modules without tail calls: compiler/call_entries.cpp);
+//                               what tables, exports, imports and trampolines then call
 //   atl_entry_<type>            entry trampoline for module type <type>
 //   atl_host_<type>             host adapter for module type <type>
 constexpr const char* kFuncSymbolPrefix = "atl_func_";
+constexpr const char* kWrapSymbolPrefix = "atl_wrap_";
 constexpr const char* kEntrySymbolPrefix = "atl_entry_";
 constexpr const char* kHostSymbolPrefix = "atl_host_";
 

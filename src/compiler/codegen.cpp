@@ -37,6 +37,7 @@
 #include "compiler/address_flags.h"
 #include "compiler/bounds_versioning.h"
 #include "compiler/loop_reroll.h"
+#include "compiler/call_entries.h"
 #include "compiler/may_throw.h"
 #include "compiler/guard_elision.h"
 #include "compiler/module_context.h"
@@ -248,7 +249,7 @@ std::vector<Chunk> partition(const wasm::Module& wm, unsigned threads, uint64_t 
 
 Result<std::vector<uint8_t>> compile_chunk(const wasm::Module& wm, const CompileOptions& module_options,
                                            const TargetChoice& target_choice, const Chunk& chunk,
-                                           const std::vector<uint8_t>* may_throw) {
+                                           const std::vector<uint8_t>* may_throw, bool plain_bodies) {
   CompileOptions options = module_options;
   if (chunk.cheap) options.opt_level = 0;
   std::string err;
@@ -280,6 +281,8 @@ Result<std::vector<uint8_t>> compile_chunk(const wasm::Module& wm, const Compile
     llvm::Function* f = llvm::Function::Create(mc.signature(wm.func_types[i]),
                                                llvm::Function::ExternalLinkage, symbol_name(wm, i), *mod);
     mc.set_wasm_function_attributes(f);
+    // No tail calls anywhere in the module: bodies use the plain convention (call_entries.cpp).
+    if (plain_bodies) f->setCallingConv(llvm::CallingConv::Fast);
     mc.funcs[i] = f;
   }
   for (uint32_t i = chunk.first; i < chunk.last; ++i) {
@@ -287,6 +290,7 @@ Result<std::vector<uint8_t>> compile_chunk(const wasm::Module& wm, const Compile
     FunctionTranslator t(mc, i);
     Result<void> r = t.translate();
     if (!r.ok()) return r.take_error();
+    if (plain_bodies) emit_wrapper(mc, i, mc.funcs[i]);
   }
   if (chunk.primary) {
     for (uint32_t t = 0; t < wm.types.size(); ++t) emit_trampolines(mc, t);
@@ -410,11 +414,13 @@ Result<std::vector<uint8_t>> compile(const wasm::Module& wm, const CompileOption
   // exception pending (may_throw.cpp).
   std::vector<uint8_t> may_throw;
   if (wm.tags.empty()) may_throw = functions_that_may_throw(wm);
+  const bool plain_bodies = !uses_tail_calls(wm);
   std::vector<Result<std::vector<uint8_t>>> results(chunks.size(), Error{});
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t c = next++; c < chunks.size(); c = next++) {
-      results[c] = compile_chunk(wm, options, *target_choice, chunks[c], wm.tags.empty() ? &may_throw : nullptr);
+      results[c] = compile_chunk(wm, options, *target_choice, chunks[c], wm.tags.empty() ? &may_throw : nullptr,
+                                 plain_bodies);
     }
   };
   std::vector<std::thread> pool;

@@ -145,7 +145,9 @@ void FunctionTranslator::emit_call(llvm::FunctionType* ft, llvm::Value* callee,
   std::vector<llvm::Value*> params = pop_n(type.params.size());
   args.insert(args.end(), params.begin(), params.end());
   llvm::CallInst* c = b_.CreateCall(ft, callee, args);
-  c->setCallingConv(kWasmCallingConv);
+  // A direct call takes its callee's convention (call_entries.cpp); any other the wasm one.
+  const auto* direct = llvm::dyn_cast<llvm::Function>(callee);
+  c->setCallingConv(direct ? direct->getCallingConv() : kWasmCallingConv);
   if (!tail) check_exception();
   if (tail) {
     // return_call: with LLVM's tailcc, a call marked `tail` and followed by `ret` is guaranteed

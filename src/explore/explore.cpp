@@ -56,7 +56,9 @@ std::string entry_text(const wasm::Module& m, uint32_t f) {
 
 Result<Exploration> explore(const wasm::Module& wasm, const runtime::LoadedModule& loaded,
                             const Disassembler& disassemble) {
-  if (wasm.num_funcs() != loaded.module.num_funcs() || wasm.bodies.size() != loaded.func_ranges.size()) {
+  size_t bodies = 0;
+  for (const auto& r : loaded.func_ranges) bodies += r.wrapper ? 0 : 1;
+  if (wasm.num_funcs() != loaded.module.num_funcs() || wasm.bodies.size() != bodies) {
     return make_error(ErrorKind::Other, "the artifact was not compiled from this module");
   }
   Exploration e;
@@ -72,9 +74,14 @@ Result<Exploration> explore(const wasm::Module& wasm, const runtime::LoadedModul
   }
   std::map<uint32_t, const runtime::LoadedModule::FuncRange*> ranges;
   for (const auto& r : loaded.func_ranges) {
-    ranges[r.index] = &r;
     const std::string& n = wasm.func_display_name(r.index);
-    names[r.start - base] = n.empty() ? "func " + std::to_string(r.index) : "$" + n;
+    const std::string label = n.empty() ? "func " + std::to_string(r.index) : "$" + n;
+    if (r.wrapper) {  // the function's entry in the wasm calling convention (call_entries.cpp)
+      names[r.start - base] = label + " (entry)";
+      continue;
+    }
+    ranges[r.index] = &r;
+    names[r.start - base] = label;
   }
 
   std::unordered_set<uint64_t> offsets_with_code;

@@ -250,7 +250,9 @@ std::vector<uint8_t> debug_info(const std::vector<Function>& funcs, uintptr_t lo
 std::vector<uint8_t> debugger_object(const LoadedModule& m) {
   std::vector<Function> funcs;
   for (const LoadedModule::FuncRange& r : m.func_ranges) {
-    if (r.end > r.start) funcs.push_back({function_name(m, r.index), r.start, r.end, r.index});
+    // A wrapper (the function's entry in the wasm calling convention) is NAME.entry, as GCC names
+    // a function's cold part NAME.cold: `break NAME` then stops in the body only.
+    if (r.end > r.start) funcs.push_back({function_name(m, r.index) + (r.wrapper ? ".entry" : ""), r.start, r.end, r.index});
   }
   if (funcs.empty()) return {};
   const uintptr_t low = funcs.front().start;  // func_ranges is sorted by start

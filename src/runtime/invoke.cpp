@@ -109,10 +109,12 @@ std::string wasm_backtrace(uintptr_t pc, uintptr_t fp, std::vector<Error::Frame>
     // Trampolines and host frames end the wasm part of the stack.
     const LoadedModule::FuncRange* f = found ? found->function_at(pc) : nullptr;
     if (!f) break;
-    const size_t first = frames.size();
-    expand(*found, *f, pc, frames);
-    for (size_t k = first; k < frames.size(); ++k) {
-      describe(frames[k], found->module.func_display_name(frames[k].func_index), static_cast<int>(k), out);
+    if (!f->wrapper) {  // a wrapper's frame is its body's caller side: one wasm frame, not two
+      const size_t first = frames.size();
+      expand(*found, *f, pc, frames);
+      for (size_t k = first; k < frames.size(); ++k) {
+        describe(frames[k], found->module.func_display_name(frames[k].func_index), static_cast<int>(k), out);
+      }
     }
     if (fp == 0 || (fp & 7) != 0) break;
     const uintptr_t next_fp = *reinterpret_cast<uintptr_t*>(fp);

@@ -110,6 +110,8 @@ Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> bytes, co
   const std::string fprefix = abi::kFuncSymbolPrefix;
   const std::string eprefix = abi::kEntrySymbolPrefix;
   const std::string hprefix = abi::kHostSymbolPrefix;
+  const std::string wprefix = abi::kWrapSymbolPrefix;
+  std::vector<void*> wrappers(wm.num_funcs(), nullptr);
   for (const auto& [name, sym] : m->code->symbols()) {
     uint32_t index;
     const uintptr_t addr = sym.address;
@@ -117,6 +119,11 @@ Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> bytes, co
       if (index < m->func_code.size()) {
         m->func_code[index] = reinterpret_cast<void*>(addr);
         m->func_ranges.push_back({addr, addr + sym.size, index});
+      }
+    } else if (name.rfind(wprefix, 0) == 0 && parse_index(name, wprefix.size(), &index)) {
+      if (index < wrappers.size()) {
+        wrappers[index] = reinterpret_cast<void*>(addr);
+        m->func_ranges.push_back({addr, addr + sym.size, index, true});
       }
     } else if (name.rfind(eprefix, 0) == 0 && parse_index(name, eprefix.size(), &index)) {
       if (index < m->entry.size()) m->entry[index] = reinterpret_cast<abi::EntryTrampoline>(addr);
@@ -127,7 +134,8 @@ Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> bytes, co
   // Everything the runtime jumps to must be code (a symbol moved into data would be executed as
   // such, outside the ranges the trap handler knows).
   for (const auto& [name, sym] : m->code->symbols()) {
-    const bool runtime_target = name.rfind(fprefix, 0) == 0 || name.rfind(eprefix, 0) == 0 || name.rfind(hprefix, 0) == 0;
+    const bool runtime_target = name.rfind(fprefix, 0) == 0 || name.rfind(eprefix, 0) == 0 ||
+                                name.rfind(hprefix, 0) == 0 || name.rfind(wprefix, 0) == 0;
     if (runtime_target && (sym.address < m->code->code_start() || sym.address >= m->code->code_end())) {
       return make_error(ErrorKind::Other, "corrupt artifact: " + name + " is not in executable code");
     }
@@ -137,6 +145,8 @@ Result<std::shared_ptr<LoadedModule>> load_module(std::vector<uint8_t> bytes, co
     if (!m->func_code[i]) {
       return make_error(ErrorKind::Other, "corrupt artifact: no code for function " + std::to_string(i));
     }
+    // Where the body has a wrapper in the wasm convention, the wrapper is what everyone calls.
+    if (wrappers[i]) m->func_code[i] = wrappers[i];
   }
   for (uint32_t t = 0; t < wm.types.size(); ++t) {
     if (!m->entry[t] || !m->host_adapter[t]) {

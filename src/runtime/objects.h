@@ -157,6 +157,7 @@ struct LoadedModule {
     uintptr_t start;
     uintptr_t end;
     uint32_t index;
+    bool wrapper = false;  // atl_wrap_<index>: no guest code of its own (backtraces skip it)
   };
   std::vector<FuncRange> func_ranges;
   const FuncRange* function_at(uintptr_t pc) const;

@@ -142,6 +142,10 @@ std::string profile_label(const LoadedModule& m, const std::string& symbol) {
     const std::string& wasm_name = m.module.func_display_name(index);
     return "wasm[" + std::to_string(index) + "]" + (wasm_name.empty() ? "" : " " + wasm_name);
   }
+  const std::string wrap = abi::kWrapSymbolPrefix;  // the function's entry in the wasm convention
+  if (symbol.rfind(wrap, 0) == 0 && parse_index(symbol, wrap.size(), &index) && index < m.module.num_funcs()) {
+    return profile_label(m, prefix + std::to_string(index)) + " (entry)";
+  }
   return symbol;
 }
 

@@ -161,6 +161,41 @@ TEST(Runtime, TrapsComeBackWithKindAndBacktrace) {
   EXPECT_EQ(*(*div)(7, 2), 3);
 }
 
+// Calls through tables and exports enter a function by its entry in the wasm calling convention,
+// a wrapper frame around the body in modules without tail calls (compiler/call_entries.cpp):
+// backtraces still show one frame per wasm function.
+TEST(Runtime, CallsThroughTablesShowOneFramePerFunction) {
+  const char* text = R"(
+(module
+  (memory 1)
+  (type $t (func (param i32) (result i32)))
+  (table 2 funcref)
+  (elem (i32.const 0) $inner $middle)
+  (func $inner (type $t) (i32.load (local.get 0)))
+  (func $middle (type $t) (i32.add (i32.const 1) (call_indirect (type $t) (local.get 0) (i32.const 0))))
+  (func (export "outer") (param i32) (result i32)
+    (i32.add (i32.const 2) (call_indirect (type $t) (local.get 0) (i32.const 1)))))
+)";
+  for (int opt : {0, 2}) {
+    Config c;
+    c.opt_level = opt;
+    Engine engine(c);
+    Store store(engine);
+    Linker linker(store);
+    auto m = compile_module(engine, test::wat(text));
+    ASSERT_TRUE(m.ok()) << m.error().to_string();
+    auto inst = linker.instantiate(*m);
+    ASSERT_TRUE(inst.ok());
+    auto outer = inst->func<int32_t(int32_t)>("outer");
+    EXPECT_EQ(*(*outer)(0), 3);
+    auto r = (*outer)(70000);
+    ASSERT_FALSE(r.ok());
+    const std::vector<Error::Frame>& frames = r.error().frames;
+    ASSERT_EQ(frames.size(), 3u) << r.error().backtrace;
+    for (uint32_t i = 0; i < 3; ++i) EXPECT_EQ(frames[i].func_index, i) << "-O" << opt << "\n" << r.error().backtrace;
+  }
+}
+
 // Inlined frames come back from the artifact's debug table with the same wasm offsets as
 // unoptimised code's real frames: the load that trapped, then each call.
 TEST(Runtime, OptimisedBacktraceKeepsInlinedFramesAndWasmOffsets) {
