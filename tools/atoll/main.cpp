@@ -5,23 +5,25 @@
 #include <string>
 #include <vector>
 
+#include "cli_checks.h"
 #include "commands.h"
 #include "run_options.h"
 
 namespace {
 
 void add_codegen_flags(CLI::App* cmd, atl::cli::CodegenFlags& flags) {
+  using atl::cli::in_range, atl::cli::one_of, atl::cli::number_text;
   cmd->add_option("-O,--opt-level", flags.opt_level, "optimisation level 0..3")
-      ->check(CLI::Range(0, 3))
-      ->capture_default_str();
+      ->check(in_range(0, 3))
+      ->default_str(number_text(flags.opt_level));
   cmd->add_option("--bounds", flags.bounds,
                   "memory sandboxing: 'guard' (guard pages, no checks) or 'explicit' (bounds checks)")
-      ->check(CLI::IsMember({"guard", "explicit"}))
-      ->capture_default_str();
+      ->check(one_of({"guard", "explicit"}))
+      ->default_str(flags.bounds);
   cmd->add_option("--target-cpu", flags.target_cpu,
                   "x86-64, x86-64-v2, x86-64-v3, x86-64-v4, or native (the artifact then runs only on "
                   "CPUs with those features)")
-      ->capture_default_str();
+      ->default_str(flags.target_cpu);
   cmd->add_flag("--epoch-interruption", flags.epoch_interruption,
                 "compile epoch checks (function entry, loop headers) so an embedder can stop guests");
   cmd->add_flag("--consume-fuel", flags.consume_fuel,
@@ -53,12 +55,12 @@ void add_budget_flags(CLI::App* cmd, atl::cli::CodegenFlags& flags) {
   cmd->add_option("--compile-timeout", flags.compile_timeout_s,
                   "seconds the compiler may take before the module is refused (0: no limit, and "
                   "compile in this process if --compile-memory is 0 too)")
-      ->check(CLI::Range(0.0, 86400.0))
-      ->capture_default_str();
+      ->check(atl::cli::in_range(0.0, 86400.0))
+      ->default_str(atl::cli::number_text(flags.compile_timeout_s));
   cmd->add_option("--compile-memory", flags.compile_memory_mib,
                   "MiB of address space the compiler may use (0: no limit)")
-      ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 30))
-      ->capture_default_str();
+      ->check(atl::cli::in_range(uint64_t{0}, uint64_t{1} << 30))
+      ->default_str(atl::cli::number_text(flags.compile_memory_mib));
 }
 
 // `atoll run [OPTIONS] MODULE [ARGS...]`: everything after the module belongs to the guest, as in
