@@ -15,6 +15,8 @@
 //   +56  instance      void*     the runtime's Instance (builtins use it)
 //   +64  memories      MemoryView*  every memory by index, memory 0 included (multi-memory,
 //                                 memory64): what code uses for all but a 32-bit memory 0
+//   +72  tags          per tag index, its identity
+//   +80  first_globals u8*[4]    the cells of globals 0..3 again (see kInlineGlobalCells)
 #pragma once
 
 #include <cstddef>
@@ -24,7 +26,8 @@
 
 namespace atl::abi {
 
-constexpr uint32_t kArtifactVersion = 7;  // 6: exception handling; 7: exception holders and pins
+constexpr uint32_t kArtifactVersion = 8;  // 6: exception handling; 7: exception holders and pins;
+                                          // 8: VMContext::first_globals, atl_wrap_ entries
 
 // Trap codes are public (include/atoll/result.h: Error::trap()); generated code uses the same values.
 using TrapCode = atl::TrapCode;
@@ -104,7 +107,13 @@ struct VMContext {
   void* instance;
   MemoryView* memories;
   const void* const* tags;  // per tag index, its identity (the runtime's tag object)
+  // The cells of the first globals, also in `globals`: one load less on each access. Clang's
+  // wasm32 code keeps its shadow stack pointer in global 0 and reads it on entry to every
+  // function with locals in memory, where the three dependent loads through `globals` were on
+  // the path to every local's address.
+  uint8_t* first_globals[4];
 };
+constexpr uint32_t kInlineGlobalCells = 4;
 // Memory 0's view, as generated code addresses it.
 constexpr unsigned kVmMemoryBase = 0;
 constexpr unsigned kVmMemorySize = 8;
@@ -118,6 +127,7 @@ static_assert(offsetof(VMContext, tables) == 48);
 static_assert(offsetof(VMContext, instance) == 56);
 static_assert(offsetof(VMContext, memories) == 64);
 static_assert(offsetof(VMContext, tags) == 72);
+static_assert(offsetof(VMContext, first_globals) == 80);
 
 // Host functions are reached through a FuncRef whose code is the importing module's per-type
 // host adapter and whose vmctx is a HostContext. The adapter spills the arguments to 16-byte

@@ -6,6 +6,9 @@ namespace atl::compiler {
 using wasm::Op;
 
 llvm::Value* FunctionTranslator::global_cell(uint32_t index) {
+  if (index < abi::kInlineGlobalCells) {
+    return vmctx_field(offsetof(abi::VMContext, first_globals) + index * sizeof(void*), mc_.ptr, true);
+  }
   llvm::Value* array = vmctx_field(offsetof(abi::VMContext, globals), mc_.ptr, true);
   llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(mc_.ptr, array, index);
   llvm::LoadInst* cell = b_.CreateAlignedLoad(mc_.ptr, slot, llvm::Align(8));

@@ -364,6 +364,9 @@ Result<std::shared_ptr<Instance>> instantiate(StoreData& store, const std::share
   }
   inst->vmctx.funcs = inst->funcs.data();
   inst->vmctx.globals = inst->global_cells.data();
+  for (size_t g = 0; g < abi::kInlineGlobalCells && g < inst->global_cells.size(); ++g) {
+    inst->vmctx.first_globals[g] = inst->global_cells[g];
+  }
   inst->vmctx.tables = inst->table_ptrs.data();
   // From here on other objects (imported tables) may point into this instance: the store keeps
   // it alive, even if instantiation fails below.
