@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../wat.h"
+#include "modes.h"
 #include "atoll/atoll.h"
 
 namespace atl {
@@ -86,49 +87,17 @@ const char* kLoops = R"(
 )
 )";
 
-struct Outcome {
-  bool trapped = false;
-  int64_t value = 0;
-  std::vector<uint8_t> memory;
-  bool operator==(const Outcome&) const = default;
-};
+using Outcome = test::Outcome<int64_t>;
 
-// Runs `call` on a fresh instance compiled with `opt` and `bounds`, memory filled with a pattern.
-template <typename Call>
-Outcome run(int opt, BoundsChecks bounds, Call call) {
-  Config c;
-  c.opt_level = opt;
-  c.bounds = bounds;
-  Engine engine(c);
-  Store store(engine);
-  Linker linker(store);
-  auto m = compile_module(engine, test::wat(kLoops));
-  EXPECT_TRUE(m.ok()) << m.error().to_string();
-  auto inst = linker.instantiate(*m);
-  EXPECT_TRUE(inst.ok());
-  auto mem = inst->memory("memory");
-  uint8_t* bytes = mem->span(0, mem->size())->data();
-  for (size_t i = 0; i < mem->size(); ++i) bytes[i] = static_cast<uint8_t>(i * 7 + 3);
-  Outcome o;
-  auto r = call(*inst);
-  o.trapped = !r.ok();
-  if (r.ok()) o.value = *r;
-  if (!r.ok()) EXPECT_EQ(r.error().trap(), TrapCode::MemoryOutOfBounds) << r.error().to_string();
-  o.memory.assign(bytes, bytes + mem->size());
-  return o;
-}
-
-// The same call in every mode: -O2 (versioned) must match -O0 (not), in both bounds modes.
+// The same call in every mode: -O2 (versioned) must match -O0 (not), in both bounds modes; the
+// memory filled with a pattern.
 template <typename Call>
 Outcome agree(const std::string& what, Call call) {
-  const Outcome reference = run(0, BoundsChecks::Explicit, call);
-  for (BoundsChecks bounds : {BoundsChecks::GuardPages, BoundsChecks::Explicit}) {
-    for (int opt : {0, 2, 3}) {
-      EXPECT_TRUE(run(opt, bounds, call) == reference)
-          << what << " differs at -O" << opt << (bounds == BoundsChecks::Explicit ? " explicit" : " guard");
-    }
-  }
-  return reference;
+  static const std::vector<uint8_t> wasm = test::wat(kLoops);
+  auto fill = [](std::span<uint8_t> bytes) {
+    for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 7 + 3);
+  };
+  return test::agree_across_modes<int64_t>(what, wasm, {0, 2, 3}, fill, call);
 }
 
 auto copy_inc(int32_t dst, int32_t src, int32_t n) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../wat.h"
+#include "modes.h"
 #include "atoll/atoll.h"
 
 namespace atl {
@@ -128,53 +129,21 @@ const char* kLoops = R"(
 )
 )";
 
-struct Outcome {
-  bool trapped = false;
-  uint64_t value = 0;
-  std::vector<uint8_t> memory;
-  bool operator==(const Outcome&) const = default;
-};
-
-// Runs `call` on a fresh instance compiled with `opt` and `bounds`, memory filled with a pattern
-// that has negative and large elements.
-template <typename Call>
-Outcome run(int opt, BoundsChecks bounds, Call call) {
-  Config c;
-  c.opt_level = opt;
-  c.bounds = bounds;
-  Engine engine(c);
-  Store store(engine);
-  Linker linker(store);
-  auto m = compile_module(engine, test::wat(kLoops));
-  EXPECT_TRUE(m.ok()) << m.error().to_string();
-  auto inst = linker.instantiate(*m);
-  EXPECT_TRUE(inst.ok());
-  auto mem = inst->memory("memory");
-  uint8_t* bytes = mem->span(0, mem->size())->data();
-  uint32_t x = 12345;
-  for (size_t i = 0; i < mem->size(); ++i) {
-    x = x * 1103515245u + 12345u;
-    bytes[i] = static_cast<uint8_t>(x >> 23);
-  }
-  Outcome o;
-  auto r = call(*inst);
-  o.trapped = !r.ok();
-  if (r.ok()) o.value = *r;
-  if (!r.ok()) EXPECT_EQ(r.error().trap(), TrapCode::MemoryOutOfBounds) << r.error().to_string();
-  o.memory.assign(bytes, bytes + mem->size());
-  return o;
+// Memory filled with a pattern that has negative and large elements, from `seed`.
+std::function<void(std::span<uint8_t>)> pattern(uint32_t seed) {
+  return [seed](std::span<uint8_t> bytes) {
+    uint32_t x = seed;
+    for (uint8_t& b : bytes) {
+      x = x * 1103515245u + 12345u;
+      b = static_cast<uint8_t>(x >> 23);
+    }
+  };
 }
 
 template <typename Call>
-Outcome agree(const std::string& what, Call call) {
-  const Outcome reference = run(0, BoundsChecks::Explicit, call);
-  for (BoundsChecks bounds : {BoundsChecks::GuardPages, BoundsChecks::Explicit}) {
-    for (int opt : {2, 3}) {
-      EXPECT_TRUE(run(opt, bounds, call) == reference)
-          << what << " differs at -O" << opt << (bounds == BoundsChecks::Explicit ? " explicit" : " guard");
-    }
-  }
-  return reference;
+test::Outcome<uint64_t> agree(const std::string& what, Call call) {
+  static const std::vector<uint8_t> wasm = test::wat(kLoops);
+  return test::agree_across_modes<uint64_t>(what, wasm, {2, 3}, pattern(12345), call);
 }
 
 template <typename R, typename... Args>
@@ -196,7 +165,7 @@ auto call(const char* name, Args... args) {
 
 TEST(LoopReroll, UnrolledReductionsGiveTheSameResults) {
   // 1000 groups of four elements, bytes 16 to 16032.
-  const Outcome o = agree("squares and maximum", call<int64_t>("squares_max", 1000, 16 + 16000));
+  const auto o = agree("squares and maximum", call<int64_t>("squares_max", 1000, 16 + 16000));
   EXPECT_FALSE(o.trapped);
   EXPECT_NE(o.value, 0u);
   EXPECT_FALSE(agree("one group", call<int64_t>("squares_max", 1, 100)).trapped);
@@ -361,38 +330,23 @@ TEST(LoopReroll, RandomUnrolledReductionsAgreeWithTheUnoptimisedCode) {
     const std::string text = RandomLoops(seed).module(kFunctions);
     const std::vector<uint8_t> wasm = test::wat(text);
     ASSERT_FALSE(wasm.empty()) << "seed " << seed << ": wat2wasm refused:\n" << text;
-    auto results = [&](int opt, BoundsChecks bounds) {
-      Config c;
-      c.opt_level = opt;
-      c.bounds = bounds;
-      Engine engine(c);
-      Store store(engine);
-      Linker linker(store);
-      auto m = compile_module(engine, wasm);
-      EXPECT_TRUE(m.ok()) << m.error().to_string();
-      auto inst = linker.instantiate(*m);
-      EXPECT_TRUE(inst.ok());
-      auto mem = inst->memory("memory");
-      uint8_t* bytes = mem->span(0, mem->size())->data();
-      uint32_t x = seed;
-      for (size_t i = 0; i < mem->size(); ++i) {
-        x = x * 1103515245u + 12345u;
-        bytes[i] = static_cast<uint8_t>(x >> 23);
-      }
+    auto all = [](Instance& inst) -> Result<std::vector<int64_t>> {
       std::vector<int64_t> out;
       for (int f = 0; f < kFunctions; ++f) {
-        auto r = (*inst->func<int64_t()>("f" + std::to_string(f)))();
-        EXPECT_TRUE(r.ok()) << "seed " << seed << " f" << f;
-        out.push_back(r.ok() ? *r : 0);
+        auto r = (*inst.func<int64_t()>("f" + std::to_string(f)))();
+        if (!r.ok()) return r.take_error();
+        out.push_back(*r);
       }
       return out;
     };
-    const auto reference = results(0, BoundsChecks::Explicit);
+    const auto reference = test::run_in_mode<std::vector<int64_t>>(wasm, 0, BoundsChecks::Explicit, pattern(seed), all);
+    ASSERT_FALSE(reference.trapped);
     for (BoundsChecks bounds : {BoundsChecks::GuardPages, BoundsChecks::Explicit}) {
-      const auto got = results(2, bounds);
+      const auto got = test::run_in_mode<std::vector<int64_t>>(wasm, 2, bounds, pattern(seed), all);
+      ASSERT_EQ(got.value.size(), reference.value.size());
       for (int f = 0; f < kFunctions; ++f) {
-        EXPECT_EQ(got[f], reference[f]) << "seed " << seed << " f" << f
-                                         << (bounds == BoundsChecks::Explicit ? " explicit" : " guard");
+        EXPECT_EQ(got.value[f], reference.value[f]) << "seed " << seed << " f" << f
+                                                    << (bounds == BoundsChecks::Explicit ? " explicit" : " guard");
       }
     }
   }
