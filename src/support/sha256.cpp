@@ -99,6 +99,7 @@ void Sha256::blocks(const uint8_t* p, size_t count) {
 }
 
 void Sha256::update(std::span<const uint8_t> bytes) {
+  if (bytes.empty()) return;  // its data() may be null, which memcpy must not get even for 0 bytes
   total_ += bytes.size();
   size_t i = 0;
   if (buffered_) {
