@@ -40,14 +40,7 @@ int error(const std::string& message, int status = 1) {
 // of a warm `atoll run` of a small program. Sanitizer builds return normally, so their leak check
 // still sees the run.
 void fast_exit(int status) {
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__has_feature)
-#define ATOLL_FAST_EXIT 1
-#elif defined(__has_feature)
-#if !__has_feature(address_sanitizer) && !__has_feature(memory_sanitizer)
-#define ATOLL_FAST_EXIT 1
-#endif
-#endif
-#ifdef ATOLL_FAST_EXIT
+#if !(defined(__SANITIZE_ADDRESS__) || (defined(__has_feature) && __has_feature(address_sanitizer)))
   std::fflush(nullptr);
   _exit(status);
 #else
